@@ -1,0 +1,49 @@
+package io.silentmode.cli;
+
+import io.silentmode.agent.AgentConfig;
+import io.silentmode.agent.AgentVerticle;
+import io.vertx.core.Vertx;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.Callable;
+
+@Command(name = "agent", mixinStandardHelpOptions = true,
+  description = "Run an agent: dial the server, stay connected and serve the configured file when asked.",
+  footer = {"", "Example:", "  silentmode agent --id restaurant-001 --server ws://silentmode.example.com:8080"})
+public class AgentCommand implements Callable<Integer> {
+
+  @Option(names = {"--id", "--client-id"}, defaultValue = "${env:CLIENT_ID}", description = "This agent's id (CLIENT_ID, default: the host name).")
+  String clientId;
+
+  @Option(names = "--server", defaultValue = "${env:SERVER_WS_URL:-ws://127.0.0.1:8080}", description = "Server WebSocket URL (SERVER_WS_URL, default ${DEFAULT-VALUE}).")
+  String serverUrl;
+
+  @Option(names = "--file", defaultValue = "${env:FILE_PATH:-${sys:user.home}/file_to_download.txt}", description = "The file this agent serves (FILE_PATH, default ${DEFAULT-VALUE}).")
+  String filePath;
+
+  @Option(names = "--reconnect-interval", defaultValue = "${env:RECONNECT_INTERVAL:-5000}", description = "First reconnect delay in ms, doubling with jitter up to 60 s (RECONNECT_INTERVAL, default ${DEFAULT-VALUE}).")
+  long reconnectInterval;
+
+  @Option(names = "--max-reconnect-attempts", defaultValue = "${env:MAX_RECONNECT_ATTEMPTS:-0}", description = "Give up after this many failed reconnects; 0 means never (MAX_RECONNECT_ATTEMPTS, default ${DEFAULT-VALUE}).")
+  int maxReconnectAttempts;
+
+  @Override
+  public Integer call() throws UnknownHostException {
+    String id = clientId != null ? clientId : InetAddress.getLocalHost().getHostName();
+    Vertx vertx = Vertx.vertx();
+    AgentVerticle agent = new AgentVerticle(new AgentConfig(id, serverUrl, filePath, reconnectInterval, maxReconnectAttempts));
+    vertx.deployVerticle(agent).await();
+    System.err.println("silentmode agent " + id + ": serving " + filePath + " to " + serverUrl);
+    try {
+      agent.gaveUp().await();
+      return 0;
+    } catch (RuntimeException e) {
+      System.err.println("silentmode agent " + id + ": " + e.getMessage());
+      vertx.close().await();
+      return 1;
+    }
+  }
+}

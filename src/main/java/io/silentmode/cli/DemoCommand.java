@@ -1,0 +1,141 @@
+package io.silentmode.cli;
+
+import io.silentmode.agent.AgentConfig;
+import io.silentmode.agent.AgentVerticle;
+import io.silentmode.server.Addresses;
+import io.silentmode.server.Server;
+import io.silentmode.server.ServerConfig;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * Everything on one machine with zero set-up: a server, an agent serving a generated file, and one pull.
+ * Also the benchmark's engine (bench/run.sh): it reports time, throughput and this JVM's peak memory.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+  description = "Start an embedded server and a local agent serving a generated file, pull it, verify it and report.",
+  footer = {"", "Examples:", "  silentmode demo", "  silentmode demo --size-mib 1024 --cleanup"})
+public class DemoCommand implements Callable<Integer> {
+
+  private static final String CLIENT_ID = "demo-agent";
+
+  @Option(names = "--size-mib", defaultValue = "100", description = "Size of the generated file in MiB (default ${DEFAULT-VALUE}).")
+  int sizeMib;
+
+  @Option(names = "--cleanup", description = "Delete the generated file and the pulled copy before exiting.")
+  boolean cleanup;
+
+  @Mixin
+  ServerOptions server;
+
+  @Override
+  public Integer call() throws Exception {
+    Path work = Files.createTempDirectory("silentmode-demo-");
+    Path source = work.resolve("file_to_download.txt");
+    System.err.printf("Generating %d MiB of random data in %s%n", sizeMib, source);
+    generate(source, (long) sizeMib * 1024 * 1024);
+
+    ServerConfig config = server.toConfig().withPortAndDir(0, work.resolve("downloads").toString());
+    Vertx vertx = Vertx.vertx();
+    try {
+      Server running = Server.start(vertx, config).await();
+      Promise<Void> connected = Promise.promise();
+      vertx.eventBus().<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> connected.tryComplete());
+      vertx.deployVerticle(new AgentVerticle(new AgentConfig(CLIENT_ID, "ws://127.0.0.1:" + running.wsPort(),
+        source.toString(), 1000, 0))).await();
+      connected.future().await();
+
+      Promise<JsonObject> done = Promise.promise();
+      MessageConsumer<JsonObject> events = vertx.eventBus().consumer(Addresses.DOWNLOADS_EVENTS, m -> {
+        JsonObject event = m.body();
+        if ("progress".equals(event.getString("event"))) {
+          System.err.printf("\r  %5.1f%%  %,d / %,d bytes  %.0f MB/s", 100.0 * event.getLong("bytesDone") / Math.max(1, event.getLong("size")),
+            event.getLong("bytesDone"), event.getLong("size"), event.getLong("bytesPerSecond") / 1e6);
+        } else if ("final".equals(event.getString("event"))) {
+          done.tryComplete(event);
+        }
+      });
+      long started = System.nanoTime();
+      vertx.eventBus().request(Addresses.DOWNLOADS_START, new JsonObject().put("clientId", CLIENT_ID)).await();
+      JsonObject result = done.future().await();
+      double seconds = (System.nanoTime() - started) / 1e9;
+      events.unregister();
+      System.err.println();
+      return report(result, source, seconds, work);
+    } finally {
+      vertx.close().await();
+      if (cleanup) {
+        delete(work);
+      }
+    }
+  }
+
+  private int report(JsonObject result, Path source, double seconds, Path work) {
+    if (!"completed".equals(result.getString("status"))) {
+      System.out.println("Pull " + result.getString("status") + ": " + result.getJsonObject("error").encode());
+      return 1;
+    }
+    JsonObject file = result.getJsonObject("file");
+    long size = file.getLong("size");
+    System.out.println("Pulled   " + source + " from agent " + CLIENT_ID);
+    System.out.println("Stored   " + file.getString("path") + (cleanup ? " (deleted: --cleanup)" : ""));
+    System.out.println("SHA-256  " + file.getString("sha256"));
+    System.out.printf("Size     %,d bytes%n", size);
+    System.out.printf("Time     %.2f s%n", seconds);
+    System.out.printf("Speed    %.1f MB/s%n", size / 1e6 / seconds);
+    System.out.printf("Memory   peak heap %.1f MiB, peak RSS %s (this JVM: server and agent)%n",
+      peakHeapBytes() / 1048576.0, peakRss());
+    System.out.println("Retries  " + result.getInteger("retries"));
+    return 0;
+  }
+
+  private static void generate(Path file, long size) throws IOException {
+    SplittableRandom random = new SplittableRandom();
+    byte[] block = new byte[1024 * 1024];
+    try (OutputStream out = Files.newOutputStream(file)) {
+      for (long left = size; left > 0; left -= block.length) {
+        random.nextBytes(block);
+        out.write(block, 0, (int) Math.min(block.length, left));
+      }
+    }
+  }
+
+  private static long peakHeapBytes() {
+    return ManagementFactory.getMemoryPoolMXBeans().stream()
+      .filter(p -> p.getType() == MemoryType.HEAP)
+      .mapToLong(p -> p.getPeakUsage().getUsed())
+      .sum();
+  }
+
+  /** VmHWM from /proc: the resident-set high-water mark, where the OS offers it. */
+  private static String peakRss() {
+    try {
+      List<String> status = Files.readAllLines(Path.of("/proc/self/status"));
+      return status.stream().filter(l -> l.startsWith("VmHWM:")).findFirst()
+        .map(l -> l.substring(6).trim()).orElse("unknown");
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+
+  private static void delete(Path dir) throws IOException {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}

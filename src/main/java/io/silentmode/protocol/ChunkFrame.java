@@ -1,0 +1,79 @@
+package io.silentmode.protocol;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+
+import java.nio.ByteBuffer;
+import java.util.UUID;
+
+/**
+ * The binary chunk frame: a fixed 58-byte big-endian header, then the raw chunk bytes.
+ * Chunks stay binary end to end (no base64, no JSON) because they are the hot path; the layout
+ * is documented byte by byte in docs/PROTOCOL.md.
+ *
+ * <pre>
+ * offset size field
+ *  0     1    version   (= 1)
+ *  1     1    kind      (= 1, chunk)
+ *  2     16   requestId (UUID, most significant bits first)
+ *  18    4    chunk index (unsigned)
+ *  22    4    payload length (unsigned)
+ *  26    32   SHA-256 of the payload
+ *  58    n    payload
+ * </pre>
+ */
+public final class ChunkFrame {
+
+  public static final byte FRAME_VERSION = 1;
+  public static final byte KIND_CHUNK = 1;
+  public static final int HEADER_SIZE = 58;
+  private static final int SHA_OFFSET = 26;
+  private static final int SHA_SIZE = 32;
+
+  private ChunkFrame() {
+  }
+
+  /** Writes the header into the first {@link #HEADER_SIZE} bytes of {@code frame}, whose payload is already in place. */
+  public static void writeHeader(byte[] frame, UUID requestId, int index, int length, byte[] sha256) {
+    ByteBuffer b = ByteBuffer.wrap(frame, 0, HEADER_SIZE);
+    b.put(FRAME_VERSION).put(KIND_CHUNK)
+      .putLong(requestId.getMostSignificantBits()).putLong(requestId.getLeastSignificantBits())
+      .putInt(index).putInt(length).put(sha256);
+  }
+
+  /** Checks the fixed part of a received frame; returns a reason when it is malformed, else null. */
+  public static String malformed(Buffer frame) {
+    if (frame.length() < HEADER_SIZE) {
+      return "chunk frame shorter than its " + HEADER_SIZE + "-byte header";
+    }
+    if (frame.getByte(0) != FRAME_VERSION || frame.getByte(1) != KIND_CHUNK) {
+      return "unknown chunk frame version " + frame.getByte(0) + " or kind " + frame.getByte(1);
+    }
+    if (Integer.toUnsignedLong(frame.getInt(22)) != frame.length() - HEADER_SIZE) {
+      return "chunk frame length field " + Integer.toUnsignedLong(frame.getInt(22))
+        + " does not match its payload of " + (frame.length() - HEADER_SIZE) + " bytes";
+    }
+    return null;
+  }
+
+  public static UUID requestId(Buffer frame) {
+    return new UUID(frame.getLong(2), frame.getLong(10));
+  }
+
+  public static int index(Buffer frame) {
+    return frame.getInt(18);
+  }
+
+  public static int payloadLength(Buffer frame) {
+    return frame.length() - HEADER_SIZE;
+  }
+
+  public static byte[] sha256(Buffer frame) {
+    return frame.getBytes(SHA_OFFSET, SHA_OFFSET + SHA_SIZE);
+  }
+
+  /** A view of the payload that shares the frame's memory: hashing and writing need no copy. */
+  public static ByteBuffer payload(Buffer frame) {
+    return ((BufferInternal) frame).getByteBuf().nioBuffer(HEADER_SIZE, payloadLength(frame));
+  }
+}

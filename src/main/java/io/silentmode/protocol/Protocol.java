@@ -1,0 +1,31 @@
+package io.silentmode.protocol;
+
+import io.vertx.core.json.JsonObject;
+
+/** Constants and builders for the JSON control messages. The wire format is documented in docs/PROTOCOL.md. */
+public final class Protocol {
+
+  /** Bumped on any incompatible change; REGISTER carries it and the server refuses other versions. */
+  public static final int VERSION = 1;
+
+  /** Upper bound on CHUNK_SIZE, so WebSocket message limits can be derived from it. */
+  public static final int MAX_CHUNK_SIZE = 16 * 1024 * 1024;
+
+  /** WebSocket close code sent when the server drops or replaces an agent connection. */
+  public static final short CLOSE_POLICY = 1008;
+
+  private Protocol() {
+  }
+
+  public static JsonObject message(MessageType type) {
+    return new JsonObject().put("type", type.name());
+  }
+
+  public static JsonObject error(String requestId, ErrorCode code, String text) {
+    return message(MessageType.ERROR).put("requestId", requestId).put("code", code.name()).put("message", text);
+  }
+
+  public static MessageType typeOf(JsonObject message) {
+    return MessageType.parse(message.getString("type"));
+  }
+}

@@ -1,0 +1,51 @@
+package io.silentmode.server;
+
+/**
+ * Every event-bus address the server's verticles use, in one place. Message shapes are in docs/ARCHITECTURE.md.
+ * Control messages are JSON; the chunk path carries the raw {@link io.silentmode.protocol.ChunkFrame} buffer.
+ */
+public final class Addresses {
+
+  /** Gateway, one consumer per agent connection: a JSON object to send as a text frame, or {@code {close: reason}}. */
+  public static String gatewayConnection(String connectionId) {
+    return "gateway.connection." + connectionId;
+  }
+
+  /** Registry: an agent registered ({@code clientId, connectionId, remoteAddress, agentVersion, metadata}). */
+  public static final String REGISTRY_REGISTER = "registry.register";
+  /** Registry: traffic was seen from a connection ({@code clientId, connectionId}). */
+  public static final String REGISTRY_SEEN = "registry.seen";
+  /** Registry: a connection closed ({@code clientId, connectionId}). */
+  public static final String REGISTRY_UNREGISTER = "registry.unregister";
+  /** Registry: one agent by {@code clientId}; fails with CLIENT_NOT_FOUND. */
+  public static final String REGISTRY_GET = "registry.get";
+  /** Registry: all known agents, connected or recently seen. */
+  public static final String REGISTRY_LIST = "registry.list";
+  /** Registry publishes {@code {event: connected|disconnected, clientId, connectionId}}. */
+  public static final String REGISTRY_EVENTS = "registry.events";
+
+  /** Orchestrator: start a pull ({@code clientId, path?}); replies with the job once the agent was asked. */
+  public static final String DOWNLOADS_START = "downloads.start";
+  /** Orchestrator: the job by {@code requestId}. */
+  public static final String DOWNLOADS_GET = "downloads.get";
+  /** Orchestrator: cancel by {@code requestId}. */
+  public static final String DOWNLOADS_CANCEL = "downloads.cancel";
+  /** Orchestrator: a JSON control message from an agent about a pull, with {@code clientId} added by the gateway. */
+  public static final String DOWNLOADS_AGENT_MESSAGE = "downloads.agent-message";
+  /** Orchestrator: a binary chunk frame from an agent; header {@code clientId}. Node-local. */
+  public static final String DOWNLOADS_CHUNK = "downloads.chunk";
+  /** Orchestrator publishes progress, state changes and the final event of every pull. */
+  public static final String DOWNLOADS_EVENTS = "downloads.events";
+
+  /** Disk writer: create the temp file of a pull. */
+  public static final String STORAGE_OPEN = "storage.open";
+  /** Disk writer: verify and write one chunk frame; headers {@code requestId, offset}. Node-local. */
+  public static final String STORAGE_WRITE = "storage.write";
+  /** Disk writer: check the whole-file SHA-256, fsync, rename atomically; replies with the final file. */
+  public static final String STORAGE_COMMIT = "storage.commit";
+  /** Disk writer: drop the temp file of a pull. */
+  public static final String STORAGE_ABORT = "storage.abort";
+
+  private Addresses() {
+  }
+}

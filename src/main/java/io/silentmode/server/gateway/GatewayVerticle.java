@@ -1,0 +1,179 @@
+package io.silentmode.server.gateway;
+
+import io.silentmode.protocol.ChunkFrame;
+import io.silentmode.protocol.ErrorCode;
+import io.silentmode.protocol.MessageType;
+import io.silentmode.protocol.Protocol;
+import io.silentmode.server.Addresses;
+import io.silentmode.server.ChunkCodec;
+import io.silentmode.server.ServerConfig;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import java.util.UUID;
+
+/**
+ * Accepts agent WebSocket connections and translates between frames and event-bus messages; owns nothing else.
+ * Until an agent has sent a valid REGISTER its frames are not forwarded anywhere.
+ */
+public class GatewayVerticle extends VerticleBase {
+
+  private static final System.Logger log = System.getLogger(GatewayVerticle.class.getName());
+
+  private final ServerConfig config;
+  private HttpServer server;
+
+  public GatewayVerticle(ServerConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public Future<?> start() {
+    int maxMessage = config.chunkSize() + ChunkFrame.HEADER_SIZE;
+    server = vertx.createHttpServer(new HttpServerOptions()
+      .setHost(config.host())
+      .setPort(config.wsPort())
+      .setMaxWebSocketFrameSize(maxMessage)
+      .setMaxWebSocketMessageSize(maxMessage))
+      .webSocketHandler(this::accept);
+    return server.listen();
+  }
+
+  /** The bound port (useful when configured with port 0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  private void accept(ServerWebSocket ws) {
+    new Connection(ws).start();
+  }
+
+  /** One agent connection; lives as long as its socket. */
+  private final class Connection {
+    private final ServerWebSocket ws;
+    private final String connectionId = UUID.randomUUID().toString();
+    private final DeliveryOptions chunkDelivery = new DeliveryOptions().setLocalOnly(true).setCodecName(ChunkCodec.NAME);
+    private MessageConsumer<JsonObject> outbound;
+    private String clientId;
+
+    Connection(ServerWebSocket ws) {
+      this.ws = ws;
+    }
+
+    void start() {
+      ws.textMessageHandler(this::onText);
+      ws.binaryMessageHandler(this::onChunk);
+      ws.exceptionHandler(e -> {
+        // A message over the size limit only raises this; the socket stays open unless we close it.
+        log.log(System.Logger.Level.WARNING, "Agent " + describe() + ": " + e.getMessage());
+        ws.close((short) 1009, "message too large or malformed");
+      });
+      ws.closeHandler(v -> onClose());
+      outbound = vertx.eventBus().localConsumer(Addresses.gatewayConnection(connectionId), m -> send(m.body()));
+    }
+
+    private void send(JsonObject command) {
+      String close = command.getString("close");
+      if (close != null) {
+        ws.close(Protocol.CLOSE_POLICY, close);
+      } else {
+        ws.writeTextMessage(command.encode());
+      }
+    }
+
+    private void onText(String text) {
+      JsonObject message;
+      try {
+        message = new JsonObject(text);
+      } catch (DecodeException e) {
+        reject(ErrorCode.PROTOCOL_ERROR, "control frame is not a JSON object");
+        return;
+      }
+      MessageType type = Protocol.typeOf(message);
+      if (clientId == null) {
+        if (type == MessageType.REGISTER) {
+          register(message);
+        } else {
+          reject(ErrorCode.PROTOCOL_ERROR, "the first message must be REGISTER, got " + message.getString("type"));
+        }
+        return;
+      }
+      vertx.eventBus().send(Addresses.REGISTRY_SEEN, seen());
+      if (type == null) {
+        ws.writeTextMessage(Protocol.error(message.getString("requestId"), ErrorCode.PROTOCOL_ERROR,
+          "unknown message type " + message.getString("type")).encode());
+      } else if (type == MessageType.DOWNLOAD_ACK || type == MessageType.ERROR) {
+        vertx.eventBus().send(Addresses.DOWNLOADS_AGENT_MESSAGE, message.put("clientId", clientId));
+      }
+      // PONG only counts as traffic; anything else from an agent has no meaning and is ignored.
+    }
+
+    private void register(JsonObject message) {
+      String id = message.getString("clientId");
+      Integer version = message.getInteger("protocolVersion");
+      if (version == null || version != Protocol.VERSION) {
+        reject(ErrorCode.PROTOCOL_VERSION_MISMATCH,
+          "this server speaks protocol version " + Protocol.VERSION + ", the agent sent " + version);
+        return;
+      }
+      if (id == null || !id.matches("[A-Za-z0-9._-]{1,128}")) {
+        reject(ErrorCode.VALIDATION_FAILED, "clientId must be 1-128 characters of A-Z a-z 0-9 . _ -");
+        return;
+      }
+      JsonObject registration = new JsonObject()
+        .put("clientId", id)
+        .put("connectionId", connectionId)
+        .put("remoteAddress", String.valueOf(ws.remoteAddress()))
+        .put("agentVersion", message.getString("agentVersion"))
+        .put("metadata", message.getJsonObject("metadata", new JsonObject()));
+      vertx.eventBus().request(Addresses.REGISTRY_REGISTER, registration)
+        .onSuccess(reply -> {
+          clientId = id;
+          ws.writeTextMessage(Protocol.message(MessageType.REGISTER_ACK)
+            .put("success", true)
+            .put("protocolVersion", Protocol.VERSION)
+            .put("heartbeatInterval", config.heartbeatInterval())
+            .put("message", "Registration successful").encode());
+        })
+        .onFailure(e -> reject(ErrorCode.INTERNAL_ERROR, "registration failed: " + e.getMessage()));
+    }
+
+    private void onChunk(Buffer frame) {
+      if (clientId == null) {
+        reject(ErrorCode.PROTOCOL_ERROR, "binary frame before REGISTER");
+        return;
+      }
+      vertx.eventBus().send(Addresses.DOWNLOADS_CHUNK, frame,
+        new DeliveryOptions(chunkDelivery).addHeader("clientId", clientId));
+    }
+
+    private void reject(ErrorCode code, String text) {
+      log.log(System.Logger.Level.WARNING, "Agent " + describe() + " rejected: " + text);
+      ws.writeTextMessage(Protocol.error(null, code, text).encode());
+      ws.close(Protocol.CLOSE_POLICY, code.name());
+    }
+
+    private void onClose() {
+      outbound.unregister();
+      if (clientId != null) {
+        vertx.eventBus().send(Addresses.REGISTRY_UNREGISTER, seen());
+      }
+    }
+
+    private JsonObject seen() {
+      return new JsonObject().put("clientId", clientId).put("connectionId", connectionId);
+    }
+
+    private String describe() {
+      return (clientId == null ? "(unregistered)" : clientId) + " from " + ws.remoteAddress();
+    }
+  }
+}

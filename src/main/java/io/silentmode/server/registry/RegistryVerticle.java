@@ -1,0 +1,138 @@
+package io.silentmode.server.registry;
+
+import io.silentmode.protocol.ErrorCode;
+import io.silentmode.protocol.MessageType;
+import io.silentmode.protocol.Protocol;
+import io.silentmode.server.Addresses;
+import io.silentmode.server.ServerConfig;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Knows which agents exist: connected ones with their connection, and recently seen ones.
+ * It pings every agent each heartbeat interval and drops one silent for {@link #MISSED_HEARTBEATS} intervals.
+ * A second connection with the same client id replaces the first, which is closed with a reason.
+ */
+public class RegistryVerticle extends VerticleBase {
+
+  static final int MISSED_HEARTBEATS = 3;
+  private static final System.Logger log = System.getLogger(RegistryVerticle.class.getName());
+
+  private final ServerConfig config;
+  /** By client id; a disconnected agent stays listed with {@code connected: false}. */
+  private final Map<String, JsonObject> agents = new LinkedHashMap<>();
+
+  public RegistryVerticle(ServerConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public Future<?> start() {
+    EventBus bus = vertx.eventBus();
+    vertx.setPeriodic(config.heartbeatInterval(), id -> heartbeat());
+    return Future.all(
+      bus.<JsonObject>consumer(Addresses.REGISTRY_REGISTER, this::register).completion(),
+      bus.<JsonObject>consumer(Addresses.REGISTRY_SEEN, this::seen).completion(),
+      bus.<JsonObject>consumer(Addresses.REGISTRY_UNREGISTER, this::unregister).completion(),
+      bus.<JsonObject>consumer(Addresses.REGISTRY_GET, this::get).completion(),
+      bus.<JsonObject>consumer(Addresses.REGISTRY_LIST, this::list).completion());
+  }
+
+  private void register(Message<JsonObject> m) {
+    JsonObject r = m.body();
+    String clientId = r.getString("clientId");
+    JsonObject previous = agents.get(clientId);
+    if (previous != null && previous.getBoolean("connected")) {
+      log.log(System.Logger.Level.WARNING, "Agent " + clientId + " connected again from " + r.getString("remoteAddress")
+        + "; closing its previous connection from " + previous.getString("remoteAddress"));
+      closeConnection(previous, "replaced by a newer connection with the same clientId");
+      publish("disconnected", previous);
+    }
+    String now = Instant.now().toString();
+    JsonObject agent = r.copy().put("connected", true).put("connectedAt", now).put("lastSeen", now);
+    agents.put(clientId, agent);
+    publish("connected", agent);
+    m.reply(agent);
+  }
+
+  private void seen(Message<JsonObject> m) {
+    JsonObject agent = current(m.body());
+    if (agent != null) {
+      agent.put("lastSeen", Instant.now().toString());
+    }
+  }
+
+  private void unregister(Message<JsonObject> m) {
+    JsonObject agent = current(m.body());
+    if (agent != null) {
+      markDisconnected(agent);
+    }
+  }
+
+  private void get(Message<JsonObject> m) {
+    JsonObject agent = agents.get(m.body().getString("clientId"));
+    if (agent == null) {
+      m.fail(ErrorCode.CLIENT_NOT_FOUND.busCode(), "no agent with clientId '" + m.body().getString("clientId")
+        + "' has ever connected to this server");
+    } else {
+      m.reply(agent.copy());
+    }
+  }
+
+  private void list(Message<JsonObject> m) {
+    JsonArray all = new JsonArray();
+    agents.values().forEach(a -> all.add(a.copy()));
+    m.reply(all);
+  }
+
+  /** Pings every connected agent, and drops those whose last traffic is older than the allowed misses. */
+  private void heartbeat() {
+    long deadline = System.currentTimeMillis() - MISSED_HEARTBEATS * config.heartbeatInterval();
+    JsonObject ping = Protocol.message(MessageType.PING).put("timestamp", Instant.now().toString());
+    for (JsonObject agent : agents.values()) {
+      if (!agent.getBoolean("connected")) {
+        continue;
+      }
+      if (Instant.parse(agent.getString("lastSeen")).toEpochMilli() < deadline) {
+        log.log(System.Logger.Level.WARNING, "Agent " + agent.getString("clientId") + " missed "
+          + MISSED_HEARTBEATS + " heartbeats; dropping it");
+        closeConnection(agent, "missed " + MISSED_HEARTBEATS + " heartbeats");
+        markDisconnected(agent);
+      } else {
+        vertx.eventBus().send(Addresses.gatewayConnection(agent.getString("connectionId")), ping);
+      }
+    }
+  }
+
+  /** The entry of a connected agent if the message comes from its current connection, else null. */
+  private JsonObject current(JsonObject from) {
+    JsonObject agent = agents.get(from.getString("clientId"));
+    boolean same = agent != null && agent.getBoolean("connected")
+      && agent.getString("connectionId").equals(from.getString("connectionId"));
+    return same ? agent : null;
+  }
+
+  private void markDisconnected(JsonObject agent) {
+    agent.put("connected", false).put("disconnectedAt", Instant.now().toString());
+    publish("disconnected", agent);
+  }
+
+  private void closeConnection(JsonObject agent, String reason) {
+    vertx.eventBus().send(Addresses.gatewayConnection(agent.getString("connectionId")), new JsonObject().put("close", reason));
+  }
+
+  private void publish(String event, JsonObject agent) {
+    vertx.eventBus().publish(Addresses.REGISTRY_EVENTS, new JsonObject()
+      .put("event", event)
+      .put("clientId", agent.getString("clientId"))
+      .put("connectionId", agent.getString("connectionId")));
+  }
+}

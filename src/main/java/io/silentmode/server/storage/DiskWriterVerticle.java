@@ -1,0 +1,209 @@
+package io.silentmode.server.storage;
+
+import io.silentmode.protocol.ChunkFrame;
+import io.silentmode.protocol.ErrorCode;
+import io.silentmode.protocol.PullException;
+import io.silentmode.protocol.Sha256;
+import io.silentmode.server.Addresses;
+import io.silentmode.server.ServerConfig;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+/**
+ * Verifies chunks and writes them into a temp file inside DOWNLOAD_DIR, then publishes the file atomically:
+ * whole-file SHA-256 check, fsync file, rename, fsync directory. A partial file never has a final name.
+ * <p>
+ * Deployed as a worker: file I/O and hashing block, and a worker instance handles one message at a time,
+ * so per-pull state needs no locking. Each payload byte is hashed twice, once for its chunk and once for
+ * the file, and never again: chunks that arrive ahead of the file hash wait in memory, at most the
+ * orchestrator's window of them.
+ */
+public class DiskWriterVerticle extends VerticleBase {
+
+  private static final System.Logger log = System.getLogger(DiskWriterVerticle.class.getName());
+
+  private final ServerConfig config;
+  private final Map<String, PartFile> open = new HashMap<>();
+  private final MessageDigest chunkDigest = Sha256.digest();
+
+  public DiskWriterVerticle(ServerConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public Future<?> start() {
+    EventBus bus = vertx.eventBus();
+    return Future.all(
+      bus.<JsonObject>consumer(Addresses.STORAGE_OPEN, m -> handle(m, () -> open(m.body()))).completion(),
+      bus.<Buffer>localConsumer(Addresses.STORAGE_WRITE, m -> handle(m, () -> write(m))).completion(),
+      bus.<JsonObject>consumer(Addresses.STORAGE_COMMIT, m -> handle(m, () -> commit(m.body()))).completion(),
+      bus.<JsonObject>consumer(Addresses.STORAGE_ABORT, m -> handle(m, () -> abort(m.body().getString("requestId")))).completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    open.keySet().stream().toList().forEach(this::abort);
+    return Future.succeededFuture();
+  }
+
+  private <T> void handle(Message<?> m, Supplier<T> action) {
+    try {
+      m.reply(action.get());
+    } catch (PullException e) {
+      m.fail(e.code().busCode(), e.getMessage());
+    } catch (RuntimeException e) {
+      log.log(System.Logger.Level.ERROR, "Disk writer failed", e);
+      m.fail(ErrorCode.STORAGE_ERROR.busCode(), e.getMessage());
+    }
+  }
+
+  private JsonObject open(JsonObject req) {
+    String requestId = req.getString("requestId");
+    Path dir = Path.of(config.downloadDir()).toAbsolutePath();
+    String finalName = req.getString("finalName");
+    Path target = dir.resolve(finalName);
+    Path temp = dir.resolve("." + finalName + ".part");
+    try {
+      Files.createDirectories(dir);
+      FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      open.put(requestId, new PartFile(channel, temp, target, req.getLong("size"), req.getInteger("chunkSize"),
+        req.getInteger("totalChunks")));
+      return new JsonObject().put("tempPath", temp.toString());
+    } catch (IOException e) {
+      throw storageError("cannot create " + temp + ": " + e);
+    }
+  }
+
+  private Void write(Message<Buffer> m) {
+    PartFile part = part(m.headers().get("requestId"));
+    Buffer frame = m.body();
+    int index = ChunkFrame.index(frame);
+    ByteBuffer payload = ChunkFrame.payload(frame);
+    chunkDigest.update(payload.duplicate());
+    byte[] actual = chunkDigest.digest();
+    if (!Arrays.equals(actual, ChunkFrame.sha256(frame))) {
+      throw new PullException(ErrorCode.CHUNK_CHECKSUM_FAILED, "chunk " + index + " does not match its SHA-256");
+    }
+    try {
+      long position = (long) index * part.chunkSize;
+      ByteBuffer data = payload.duplicate();
+      while (data.hasRemaining()) {
+        position += part.channel.write(data, position);
+      }
+    } catch (IOException e) {
+      throw storageError("cannot write chunk " + index + " to " + part.temp + ": " + e);
+    }
+    part.hashInOrder(index, payload);
+    return null;
+  }
+
+  private JsonObject commit(JsonObject req) {
+    String requestId = req.getString("requestId");
+    PartFile part = part(requestId);
+    String expected = req.getString("sha256");
+    String actual = part.fileHash();
+    if (!actual.equalsIgnoreCase(expected)) {
+      abort(requestId);
+      throw new PullException(ErrorCode.FILE_CHECKSUM_FAILED, "the received file's SHA-256 " + actual
+        + " differs from the agent's " + expected + "; nothing was kept");
+    }
+    try {
+      part.channel.force(true);
+      part.channel.close();
+      Files.move(part.temp, part.target, StandardCopyOption.ATOMIC_MOVE);
+      try (FileChannel dir = FileChannel.open(part.target.getParent(), StandardOpenOption.READ)) {
+        dir.force(true);
+      }
+    } catch (IOException e) {
+      abort(requestId);
+      throw storageError("cannot publish " + part.target + ": " + e);
+    }
+    open.remove(requestId);
+    return new JsonObject().put("path", part.target.toString()).put("sha256", actual).put("size", part.size);
+  }
+
+  private Void abort(String requestId) {
+    PartFile part = open.remove(requestId);
+    if (part != null) {
+      try {
+        part.channel.close();
+        Files.deleteIfExists(part.temp);
+      } catch (IOException e) {
+        log.log(System.Logger.Level.WARNING, "Could not remove " + part.temp + ": " + e);
+      }
+    }
+    return null;
+  }
+
+  private PartFile part(String requestId) {
+    PartFile part = open.get(requestId);
+    if (part == null) {
+      throw storageError("no open file for pull " + requestId);
+    }
+    return part;
+  }
+
+  private static PullException storageError(String text) {
+    return new PullException(ErrorCode.STORAGE_ERROR, text);
+  }
+
+  /** The temp file of one pull and the running whole-file hash over its chunks in index order. */
+  private static final class PartFile {
+    final FileChannel channel;
+    final Path temp;
+    final Path target;
+    final long size;
+    final int chunkSize;
+    final int totalChunks;
+    final MessageDigest fileDigest = Sha256.digest();
+    final TreeMap<Integer, ByteBuffer> ahead = new TreeMap<>();
+    int nextToHash;
+
+    PartFile(FileChannel channel, Path temp, Path target, long size, int chunkSize, int totalChunks) {
+      this.channel = channel;
+      this.temp = temp;
+      this.target = target;
+      this.size = size;
+      this.chunkSize = chunkSize;
+      this.totalChunks = totalChunks;
+    }
+
+    void hashInOrder(int index, ByteBuffer payload) {
+      if (index != nextToHash) {
+        ahead.put(index, payload);
+        return;
+      }
+      fileDigest.update(payload);
+      nextToHash++;
+      for (ByteBuffer next = ahead.remove(nextToHash); next != null; next = ahead.remove(nextToHash)) {
+        fileDigest.update(next);
+        nextToHash++;
+      }
+    }
+
+    String fileHash() {
+      if (nextToHash != totalChunks) {
+        throw storageError("commit before all chunks were written (" + nextToHash + " of " + totalChunks + ")");
+      }
+      return Sha256.hex(fileDigest.digest());
+    }
+  }
+}
