@@ -1,0 +1,156 @@
+package io.silentmode;
+
+import io.silentmode.agent.AgentConfig;
+import io.silentmode.agent.AgentVerticle;
+import io.silentmode.protocol.Sha256;
+import io.silentmode.server.Addresses;
+import io.silentmode.server.Server;
+import io.silentmode.server.ServerConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/** A real server and real agents on loopback, in temp directories; pulls are started over the event bus. */
+final class Fixture {
+
+  static final int CHUNK = 64 * 1024;
+
+  final Vertx vertx;
+  final Path dir;
+  final Path downloads;
+  ServerConfig config;
+  Server server;
+  private final Map<String, Promise<JsonObject>> finals = new ConcurrentHashMap<>();
+  private final Map<String, Promise<Void>> connected = new ConcurrentHashMap<>();
+
+  Fixture(Vertx vertx, Path dir) {
+    this.vertx = vertx;
+    this.dir = dir;
+    this.downloads = dir.resolve("downloads");
+    this.config = new ServerConfig("127.0.0.1", 0, downloads.toString(), CHUNK, 8, 3, 20, 5_000, 30_000, 60_000);
+    vertx.eventBus().<JsonObject>consumer(Addresses.DOWNLOADS_EVENTS, m -> {
+      if ("final".equals(m.body().getString("event"))) {
+        finalOf(m.body().getString("requestId")).tryComplete(m.body());
+      }
+    });
+    vertx.eventBus().<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> {
+      if ("connected".equals(m.body().getString("event"))) {
+        connectedOf(m.body().getString("clientId")).tryComplete();
+      }
+    });
+  }
+
+  Fixture with(Function<ServerConfig, ServerConfig> change) {
+    config = change.apply(config);
+    return this;
+  }
+
+  Fixture start() {
+    server = Server.start(vertx, config).await();
+    return this;
+  }
+
+  String wsUrl() {
+    return "ws://127.0.0.1:" + server.wsPort();
+  }
+
+  /** Deploys the agent and waits until the server has registered it. */
+  <A extends AgentVerticle> A agent(String clientId, Path file, Function<AgentConfig, A> factory) {
+    A agent = factory.apply(new AgentConfig(clientId, wsUrl(), file.toString(), 50, 0));
+    connected.remove(clientId);
+    vertx.deployVerticle(agent).await();
+    awaitConnected(clientId);
+    return agent;
+  }
+
+  AgentVerticle agent(String clientId, Path file) {
+    return agent(clientId, file, AgentVerticle::new);
+  }
+
+  void awaitConnected(String clientId) {
+    connectedOf(clientId).future().await();
+  }
+
+  void expectReconnect(String clientId) {
+    connected.remove(clientId);
+  }
+
+  JsonObject startPull(String clientId, String path) {
+    return vertx.eventBus().<JsonObject>request(Addresses.DOWNLOADS_START,
+      new JsonObject().put("clientId", clientId).put("path", path)).await().body();
+  }
+
+  Future<JsonObject> startPullAsync(String clientId) {
+    return vertx.eventBus().<JsonObject>request(Addresses.DOWNLOADS_START, new JsonObject().put("clientId", clientId))
+      .map(m -> m.body());
+  }
+
+  JsonObject awaitFinal(JsonObject job) {
+    return finalOf(job.getString("requestId")).future().await();
+  }
+
+  /** Starts a pull of the agent's own file and waits for its final event. */
+  JsonObject pull(String clientId) {
+    return awaitFinal(startPull(clientId, null));
+  }
+
+  JsonObject request(String address, JsonObject body) {
+    return vertx.eventBus().<JsonObject>request(address, body).await().body();
+  }
+
+  private Promise<JsonObject> finalOf(String requestId) {
+    return finals.computeIfAbsent(requestId, id -> Promise.promise());
+  }
+
+  private Promise<Void> connectedOf(String clientId) {
+    return connected.computeIfAbsent(clientId, id -> Promise.promise());
+  }
+
+  Path randomFile(String name, long size) throws IOException {
+    Path file = dir.resolve(name);
+    SplittableRandom random = new SplittableRandom(size);
+    byte[] block = new byte[1024 * 1024];
+    try (OutputStream out = Files.newOutputStream(file)) {
+      for (long left = size; left > 0; left -= block.length) {
+        random.nextBytes(block);
+        out.write(block, 0, (int) Math.min(block.length, left));
+      }
+    }
+    return file;
+  }
+
+  /** What {@code sha256sum} prints, computed here independently of the code under test. */
+  static String sha256(Path file) throws IOException {
+    MessageDigest digest = Sha256.digest();
+    byte[] block = new byte[1024 * 1024];
+    try (InputStream in = Files.newInputStream(file)) {
+      for (int n = in.read(block); n > 0; n = in.read(block)) {
+        digest.update(block, 0, n);
+      }
+    }
+    return Sha256.hex(digest.digest());
+  }
+
+  /** Everything in DOWNLOAD_DIR, hidden temp files included. */
+  List<Path> downloadDirContents() throws IOException {
+    if (!Files.exists(downloads)) {
+      return List.of();
+    }
+    try (var files = Files.list(downloads)) {
+      return files.toList();
+    }
+  }
+}

@@ -1,0 +1,130 @@
+package io.silentmode;
+
+import io.silentmode.agent.AgentConfig;
+import io.silentmode.agent.AgentVerticle;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@ExtendWith(VertxExtension.class)
+class PullTest {
+
+  @TempDir
+  Path dir;
+  Fixture fx;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    fx = new Fixture(vertx, dir);
+  }
+
+  @Test
+  void a_100_mib_file_arrives_byte_identical() throws Exception {
+    fx.with(c -> new io.silentmode.server.ServerConfig(c.host(), 0, c.downloadDir(), 1024 * 1024, 8, 3, 20, 5_000,
+      30_000, 60_000)).start();
+    Path source = fx.randomFile("file_to_download.txt", 100L * 1024 * 1024);
+    fx.agent("restaurant-001", source);
+
+    JsonObject result = fx.pull("restaurant-001");
+
+    assertCompletedCopyOf(source, result);
+    assertEquals(100, result.getInteger("totalChunks"));
+    assertEquals(0, result.getInteger("retries"));
+  }
+
+  @ParameterizedTest(name = "{0} bytes")
+  @ValueSource(ints = {0, 1, Fixture.CHUNK - 1, Fixture.CHUNK, Fixture.CHUNK + 1, 5 * Fixture.CHUNK})
+  void files_at_chunk_boundaries_arrive_byte_identical(int size) throws Exception {
+    fx.start();
+    Path source = fx.randomFile("edge.bin", size);
+    fx.agent("edge", source);
+
+    JsonObject result = fx.pull("edge");
+
+    assertCompletedCopyOf(source, result);
+    assertEquals((size + Fixture.CHUNK - 1) / Fixture.CHUNK, result.getInteger("totalChunks"));
+  }
+
+  @Test
+  void a_chunk_corrupted_on_its_first_send_is_retried_and_the_file_is_right() throws Exception {
+    fx.start();
+    Path source = fx.randomFile("file.bin", 10L * Fixture.CHUNK + 123);
+    AtomicInteger sendsOfChunk3 = new AtomicInteger();
+    fx.agent("flaky", source, c -> new CorruptingAgent(c, 3, sendsOfChunk3, 1));
+
+    JsonObject result = fx.pull("flaky");
+
+    assertCompletedCopyOf(source, result);
+    assertEquals(1, result.getInteger("retries"));
+    assertEquals(2, sendsOfChunk3.get());
+  }
+
+  @Test
+  void a_chunk_corrupt_on_every_send_fails_the_pull_and_leaves_nothing_behind() throws Exception {
+    fx.start();
+    Path source = fx.randomFile("file.bin", 10L * Fixture.CHUNK);
+    AtomicInteger sends = new AtomicInteger();
+    fx.agent("broken", source, c -> new CorruptingAgent(c, 7, sends, Integer.MAX_VALUE));
+
+    JsonObject result = fx.pull("broken");
+
+    assertEquals("failed", result.getString("status"));
+    assertEquals("CHUNK_TRANSFER_FAILED", result.getJsonObject("error").getString("code"));
+    assertEquals(4, sends.get(), "first send plus MAX_CHUNK_RETRY_ATTEMPTS (3) retries");
+    awaitEmptyDownloadDir();
+  }
+
+  void assertCompletedCopyOf(Path source, JsonObject result) throws Exception {
+    assertEquals("completed", result.getString("status"), () -> result.encodePrettily());
+    Path copy = Path.of(result.getJsonObject("file").getString("path"));
+    String expected = Fixture.sha256(source);
+    assertEquals(expected, Fixture.sha256(copy));
+    assertEquals(expected, result.getJsonObject("file").getString("sha256"));
+    assertEquals(Files.size(source), Files.size(copy));
+    assertTrue(copy.getFileName().toString().endsWith("-" + source.getFileName()), copy.toString());
+    assertEquals(java.util.List.of(copy), fx.downloadDirContents(), "only the final file, no temp files");
+  }
+
+  void awaitEmptyDownloadDir() throws Exception {
+    long deadline = System.currentTimeMillis() + 5_000;
+    while (!fx.downloadDirContents().isEmpty()) {
+      assertTrue(System.currentTimeMillis() < deadline, "DOWNLOAD_DIR still holds " + fx.downloadDirContents());
+      Thread.sleep(20);
+    }
+  }
+
+  /** An agent on a bad link: flips one payload byte of chunk {@code index} on its first {@code badSends} sends. */
+  static final class CorruptingAgent extends AgentVerticle {
+    private final int index;
+    private final AtomicInteger sends;
+    private final int badSends;
+
+    CorruptingAgent(AgentConfig config, int index, AtomicInteger sends, int badSends) {
+      super(config);
+      this.index = index;
+      this.sends = sends;
+      this.badSends = badSends;
+    }
+
+    @Override
+    protected byte[] prepare(int i, byte[] frame) {
+      if (i == index && sends.incrementAndGet() <= badSends) {
+        frame[frame.length - 1] ^= 0x55;
+      }
+      return frame;
+    }
+  }
+}
