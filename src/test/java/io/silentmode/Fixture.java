@@ -144,6 +144,17 @@ final class Fixture {
     return Sha256.hex(digest.digest());
   }
 
+  /** The disk writer removes temp files just after the final event: wait for it, bounded. */
+  void awaitEmptyDownloadDir() throws Exception {
+    long deadline = System.currentTimeMillis() + 5_000;
+    while (!downloadDirContents().isEmpty()) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("DOWNLOAD_DIR still holds " + downloadDirContents());
+      }
+      Thread.sleep(20);
+    }
+  }
+
   /** Everything in DOWNLOAD_DIR, hidden temp files included. */
   List<Path> downloadDirContents() throws IOException {
     if (!Files.exists(downloads)) {

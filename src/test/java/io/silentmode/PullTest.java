@@ -84,7 +84,7 @@ class PullTest {
     assertEquals("failed", result.getString("status"));
     assertEquals("CHUNK_TRANSFER_FAILED", result.getJsonObject("error").getString("code"));
     assertEquals(4, sends.get(), "first send plus MAX_CHUNK_RETRY_ATTEMPTS (3) retries");
-    awaitEmptyDownloadDir();
+    fx.awaitEmptyDownloadDir();
   }
 
   void assertCompletedCopyOf(Path source, JsonObject result) throws Exception {
@@ -98,13 +98,6 @@ class PullTest {
     assertEquals(java.util.List.of(copy), fx.downloadDirContents(), "only the final file, no temp files");
   }
 
-  void awaitEmptyDownloadDir() throws Exception {
-    long deadline = System.currentTimeMillis() + 5_000;
-    while (!fx.downloadDirContents().isEmpty()) {
-      assertTrue(System.currentTimeMillis() < deadline, "DOWNLOAD_DIR still holds " + fx.downloadDirContents());
-      Thread.sleep(20);
-    }
-  }
 
   /** An agent on a bad link: flips one payload byte of chunk {@code index} on its first {@code badSends} sends. */
   static final class CorruptingAgent extends AgentVerticle {

@@ -200,9 +200,9 @@ public class AgentVerticle extends VerticleBase {
     int count = request.getInteger("count", 1);
     for (int index = from; index < from + count; index++) {
       int i = index;
-      vertx.executeBlocking(() -> prepare(i, file.frame(i)))
+      vertx.executeBlocking(() -> file.released() ? null : prepare(i, file.frame(i)))
         .onSuccess(frame -> {
-          if (ws != null && serving.get(requestId) == file) {
+          if (frame != null && ws != null && !file.released()) {
             ws.writeBinaryMessage(Buffer.buffer(frame));
           }
         })
@@ -225,6 +225,7 @@ public class AgentVerticle extends VerticleBase {
   private void release(String requestId) {
     ServedFile file = serving.remove(requestId);
     if (file != null) {
+      file.release();
       vertx.executeBlocking(() -> {
         file.close();
         return null;

@@ -29,6 +29,8 @@ final class ServedFile implements AutoCloseable {
   final int chunkSize;
   final int totalChunks;
   private final FileChannel channel;
+  /** Set on the event loop when the pull ends, read by queued reads so they skip instead of reading on. */
+  private volatile boolean released;
 
   private ServedFile(UUID requestId, Path path, FileChannel channel, long size, int chunkSize) {
     this.requestId = requestId;
@@ -116,6 +118,14 @@ final class ServedFile implements AutoCloseable {
     digest.update(frame, ChunkFrame.HEADER_SIZE, length);
     ChunkFrame.writeHeader(frame, requestId, index, length, digest.digest());
     return frame;
+  }
+
+  void release() {
+    released = true;
+  }
+
+  boolean released() {
+    return released;
   }
 
   @Override

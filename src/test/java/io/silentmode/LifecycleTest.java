@@ -1,0 +1,155 @@
+package io.silentmode;
+
+import io.silentmode.agent.AgentConfig;
+import io.silentmode.agent.AgentVerticle;
+import io.silentmode.protocol.ErrorCode;
+import io.silentmode.server.Addresses;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Pulls start, run side by side, collide and get cancelled. */
+@ExtendWith(VertxExtension.class)
+class LifecycleTest {
+
+  @TempDir
+  Path dir;
+  Fixture fx;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    fx = new Fixture(vertx, dir).start();
+  }
+
+  @Test
+  void two_agents_pulled_at_once_both_arrive_correct() throws Exception {
+    Path a = fx.randomFile("a.bin", 40L * Fixture.CHUNK + 7);
+    Path b = fx.randomFile("b.bin", 30L * Fixture.CHUNK + 9);
+    fx.agent("store-a", a);
+    fx.agent("store-b", b);
+
+    JsonObject jobA = fx.startPull("store-a", null);
+    JsonObject jobB = fx.startPull("store-b", null);
+    JsonObject resultA = fx.awaitFinal(jobA);
+    JsonObject resultB = fx.awaitFinal(jobB);
+
+    assertEquals(Fixture.sha256(a), Fixture.sha256(Path.of(resultA.getJsonObject("file").getString("path"))));
+    assertEquals(Fixture.sha256(b), Fixture.sha256(Path.of(resultB.getJsonObject("file").getString("path"))));
+  }
+
+  @Test
+  void a_second_pull_to_a_busy_agent_gets_DOWNLOAD_IN_PROGRESS() throws Exception {
+    fx.agent("busy", fx.randomFile("f.bin", 50L * Fixture.CHUNK), c -> new SlowAgent(c, new AtomicInteger()));
+    JsonObject first = fx.startPull("busy", null);
+
+    assertFails(ErrorCode.DOWNLOAD_IN_PROGRESS, fx.startPullAsync("busy"));
+
+    fx.request(Addresses.DOWNLOADS_CANCEL, new JsonObject().put("requestId", first.getString("requestId")));
+  }
+
+  @Test
+  void cancel_mid_pull_stops_the_agent_and_removes_the_temp_data() throws Exception {
+    AtomicInteger frames = new AtomicInteger();
+    fx.agent("slow", fx.randomFile("f.bin", 200L * Fixture.CHUNK), c -> new SlowAgent(c, frames));
+    JsonObject job = fx.startPull("slow", null);
+    awaitFrames(frames, 3);
+
+    JsonObject cancelled = fx.request(Addresses.DOWNLOADS_CANCEL, new JsonObject().put("requestId", job.getString("requestId")));
+
+    assertEquals("cancelled", cancelled.getString("status"));
+    assertEquals("cancelled", fx.awaitFinal(job).getString("status"));
+    fx.awaitEmptyDownloadDir();
+    int afterCancel = frames.get();
+    Thread.sleep(300); // the agent reads one chunk per 10 ms: it would have read ~30 more had it not stopped
+    assertTrue(frames.get() <= afterCancel + 1, "agent kept reading: " + afterCancel + " -> " + frames.get());
+    assertTrue(frames.get() < 200);
+    assertFails(ErrorCode.DOWNLOAD_NOT_ACTIVE, fx.vertx.eventBus().request(Addresses.DOWNLOADS_CANCEL,
+      new JsonObject().put("requestId", job.getString("requestId"))));
+  }
+
+  @Test
+  void an_agent_that_disconnects_mid_pull_fails_it_with_CLIENT_NOT_CONNECTED() throws Exception {
+    AtomicInteger frames = new AtomicInteger();
+    SlowAgent agent = fx.agent("gone", fx.randomFile("f.bin", 200L * Fixture.CHUNK), c -> new SlowAgent(c, frames));
+    JsonObject job = fx.startPull("gone", null);
+    awaitFrames(frames, 3);
+
+    fx.vertx.undeploy(agent.deploymentID()).await();
+
+    JsonObject result = fx.awaitFinal(job);
+    assertEquals("CLIENT_NOT_CONNECTED", result.getJsonObject("error").getString("code"));
+    fx.awaitEmptyDownloadDir();
+  }
+
+  @Test
+  void unknown_agents_and_pulls_get_clear_errors() {
+    assertFails(ErrorCode.CLIENT_NOT_FOUND, fx.startPullAsync("nobody"));
+    assertFails(ErrorCode.DOWNLOAD_NOT_FOUND, fx.vertx.eventBus().request(Addresses.DOWNLOADS_GET,
+      new JsonObject().put("requestId", "00000000-0000-0000-0000-000000000000")));
+    assertFails(ErrorCode.DOWNLOAD_NOT_FOUND, fx.vertx.eventBus().request(Addresses.DOWNLOADS_CANCEL,
+      new JsonObject().put("requestId", "not-a-uuid")));
+  }
+
+  @Test
+  void an_agent_that_left_gets_CLIENT_NOT_CONNECTED() throws Exception {
+    AgentVerticle agent = fx.agent("left", fx.randomFile("f.bin", 10));
+    Promise<Void> gone = Promise.promise();
+    fx.vertx.eventBus().<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> {
+      if ("disconnected".equals(m.body().getString("event"))) {
+        gone.tryComplete();
+      }
+    });
+    fx.vertx.undeploy(agent.deploymentID()).await();
+    gone.future().await();
+
+    assertFails(ErrorCode.CLIENT_NOT_CONNECTED, fx.startPullAsync("left"));
+  }
+
+  private static void assertFails(ErrorCode code, Future<?> future) {
+    ReplyException e = assertThrows(ReplyException.class, future::await);
+    assertEquals(code, ErrorCode.fromBusCode(e.failureCode()), e.getMessage());
+  }
+
+  private static void awaitFrames(AtomicInteger frames, int n) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 5_000;
+    while (frames.get() < n) {
+      assertTrue(System.currentTimeMillis() < deadline, "the agent sent no chunk");
+      Thread.sleep(5);
+    }
+  }
+
+  /** An agent on a slow disk: 10 ms a chunk, counting what it read. */
+  static final class SlowAgent extends AgentVerticle {
+    private final AtomicInteger frames;
+
+    SlowAgent(AgentConfig config, AtomicInteger frames) {
+      super(config);
+      this.frames = frames;
+    }
+
+    @Override
+    protected byte[] prepare(int index, byte[] frame) {
+      frames.incrementAndGet();
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return frame;
+    }
+  }
+}
