@@ -2,7 +2,11 @@ package io.silentmode;
 
 import io.silentmode.agent.AgentConfig;
 import io.silentmode.agent.AgentVerticle;
+import io.silentmode.protocol.ChunkFrame;
+import io.silentmode.protocol.Sha256;
+import io.silentmode.server.ServerConfig;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeEach;
@@ -14,6 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -33,7 +38,7 @@ class PullTest {
 
   @Test
   void a_100_mib_file_arrives_byte_identical() throws Exception {
-    fx.with(c -> new io.silentmode.server.ServerConfig(c.host(), 0, c.downloadDir(), 1024 * 1024, 8, 3, 20, 5_000,
+    fx.with(c -> new ServerConfig(c.host(), 0, c.downloadDir(), 1024 * 1024, 8, 3, 20, 5_000,
       30_000, 60_000)).start();
     Path source = fx.randomFile("file_to_download.txt", 100L * 1024 * 1024);
     fx.agent("restaurant-001", source);
@@ -84,6 +89,51 @@ class PullTest {
     assertEquals("failed", result.getString("status"));
     assertEquals("CHUNK_TRANSFER_FAILED", result.getJsonObject("error").getString("code"));
     assertEquals(4, sends.get(), "first send plus MAX_CHUNK_RETRY_ATTEMPTS (3) retries");
+    fx.awaitEmptyDownloadDir();
+  }
+
+  @Test
+  void a_chunk_lost_on_the_way_is_asked_for_again_after_CHUNK_TIMEOUT() throws Exception {
+    fx.with(c -> new ServerConfig(c.host(), 0, c.downloadDir(), c.chunkSize(), c.chunkWindow(), 3, 20, 200,
+      30_000, 60_000)).start();
+    Path source = fx.randomFile("file.bin", 6L * Fixture.CHUNK);
+    AtomicInteger sendsOfChunk2 = new AtomicInteger();
+    fx.agent("lossy", source, c -> new AgentVerticle(c) {
+      @Override
+      protected byte[] prepare(int index, byte[] frame) {
+        return index == 2 && sendsOfChunk2.incrementAndGet() == 1 ? null : frame;
+      }
+    });
+
+    JsonObject result = fx.pull("lossy");
+
+    assertCompletedCopyOf(source, result);
+    assertEquals(1, result.getInteger("retries"));
+  }
+
+  @Test
+  void a_file_that_changes_during_the_pull_fails_FILE_CHECKSUM_FAILED_and_nothing_is_kept() throws Exception {
+    fx.start();
+    Path source = fx.randomFile("file.bin", 6L * Fixture.CHUNK);
+    // Chunk 4 is consistent with its own hash but not with the file the agent announced.
+    fx.agent("changing", source, c -> new AgentVerticle(c) {
+      @Override
+      protected byte[] prepare(int index, byte[] frame) {
+        if (index == 4) {
+          frame[ChunkFrame.HEADER_SIZE] ^= 1;
+          MessageDigest digest = Sha256.digest();
+          digest.update(frame, ChunkFrame.HEADER_SIZE, frame.length - ChunkFrame.HEADER_SIZE);
+          ChunkFrame.writeHeader(frame, ChunkFrame.requestId(Buffer.buffer(frame)), index,
+            frame.length - ChunkFrame.HEADER_SIZE, digest.digest());
+        }
+        return frame;
+      }
+    });
+
+    JsonObject result = fx.pull("changing");
+
+    assertEquals("failed", result.getString("status"));
+    assertEquals("FILE_CHECKSUM_FAILED", result.getJsonObject("error").getString("code"));
     fx.awaitEmptyDownloadDir();
   }
 

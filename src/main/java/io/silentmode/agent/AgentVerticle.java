@@ -210,7 +210,10 @@ public class AgentVerticle extends VerticleBase {
     }
   }
 
-  /** A chunk frame about to be sent; runs on a worker thread. Tests override it to simulate a faulty link. */
+  /**
+   * A chunk frame about to be sent, or null to send nothing; runs on a worker thread.
+   * Tests override it to simulate a faulty link or a file that changes under the agent.
+   */
   protected byte[] prepare(int index, byte[] frame) {
     return frame;
   }
