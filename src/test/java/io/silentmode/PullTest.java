@@ -137,6 +137,20 @@ class PullTest {
     fx.awaitEmptyDownloadDir();
   }
 
+  @Test
+  void a_pull_longer_than_DOWNLOAD_TIMEOUT_fails_and_leaves_nothing_behind() throws Exception {
+    fx.with(c -> new ServerConfig(c.host(), 0, c.downloadDir(), c.chunkSize(), c.chunkWindow(), 3, 20, 5_000,
+      30_000, 300)).start();
+    fx.agent("sluggish", fx.randomFile("file.bin", 200L * Fixture.CHUNK),
+      c -> new LifecycleTest.SlowAgent(c, new AtomicInteger()));
+
+    JsonObject result = fx.pull("sluggish");
+
+    assertEquals("DOWNLOAD_TIMEOUT", result.getJsonObject("error").getString("code"), result::encode);
+    assertTrue(result.getInteger("chunksDone") > 0 && result.getInteger("chunksDone") < 200);
+    fx.awaitEmptyDownloadDir();
+  }
+
   void assertCompletedCopyOf(Path source, JsonObject result) throws Exception {
     assertEquals("completed", result.getString("status"), () -> result.encodePrettily());
     Path copy = Path.of(result.getJsonObject("file").getString("path"));

@@ -37,6 +37,8 @@ public class OrchestratorVerticle extends VerticleBase {
 
   private static final System.Logger log = System.getLogger(OrchestratorVerticle.class.getName());
   private static final long PROGRESS_INTERVAL_MS = 250;
+  /** Key of the DOWNLOAD_TIMEOUT timer among a pull's timers, which are otherwise keyed by chunk index. */
+  private static final int PULL_TIMER = -1;
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
 
   private final ServerConfig config;
@@ -88,9 +90,9 @@ public class OrchestratorVerticle extends VerticleBase {
       .put("requestId", pull.requestId.toString())
       .put("filePath", path)
       .put("chunkSize", config.chunkSize()));
-    pull.timers.put(-1, vertx.setTimer(config.chunkTimeout(), t -> finish(pull, Status.FAILED, ErrorCode.DOWNLOAD_TIMEOUT,
-      "agent '" + clientId + "' did not acknowledge the request within " + config.chunkTimeout() + " ms")));
-    pull.timers.put(-2, vertx.setTimer(config.downloadTimeout(), t -> finish(pull, Status.FAILED, ErrorCode.DOWNLOAD_TIMEOUT,
+    // No shorter deadline for the acknowledgement: the agent hashes the whole file first, minutes for several GB
+    // on a slow disk. A dead agent is caught sooner by the heartbeat.
+    pull.timers.put(PULL_TIMER, vertx.setTimer(config.downloadTimeout(), t -> finish(pull, Status.FAILED, ErrorCode.DOWNLOAD_TIMEOUT,
       "the pull did not finish within DOWNLOAD_TIMEOUT (" + config.downloadTimeout() + " ms)")));
     publish(pull, "state");
     return pull;
@@ -147,7 +149,6 @@ public class OrchestratorVerticle extends VerticleBase {
   }
 
   private void onAck(Pull pull, JsonObject ack) {
-    cancelTimer(pull, -1);
     String problem = invalidAck(ack);
     if (problem != null) {
       finish(pull, Status.FAILED, ErrorCode.PROTOCOL_ERROR, "agent '" + pull.clientId + "' sent a bad DOWNLOAD_ACK: " + problem);
