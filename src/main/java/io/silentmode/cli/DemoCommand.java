@@ -40,6 +40,11 @@ public class DemoCommand implements Callable<Integer> {
   @Option(names = "--cleanup", description = "Delete the generated file and the pulled copy before exiting.")
   boolean cleanup;
 
+  @Option(names = "--external-agent", paramLabel = "CLIENT_ID",
+    description = "Start no agent here: wait on --ws-port for this agent, running in its own process, and pull its file. "
+      + "The benchmark uses it so that the memory figures are the server's alone.")
+  String externalAgent;
+
   @Mixin
   ServerOptions server;
 
@@ -47,17 +52,26 @@ public class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Path work = Files.createTempDirectory("silentmode-demo-");
     Path source = work.resolve("file_to_download.txt");
-    System.err.printf("Generating %d MiB of random data in %s%n", sizeMib, source);
-    generate(source, (long) sizeMib * 1024 * 1024);
-
-    ServerConfig config = server.toConfig().withPortAndDir(0, work.resolve("downloads").toString());
+    String clientId = externalAgent != null ? externalAgent : CLIENT_ID;
+    ServerConfig config = server.toConfig().withPortAndDir(externalAgent != null ? server.wsPort : 0,
+      work.resolve("downloads").toString());
     Vertx vertx = Vertx.vertx();
     try {
       Server running = Server.start(vertx, config).await();
       Promise<Void> connected = Promise.promise();
-      vertx.eventBus().<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> connected.tryComplete());
-      vertx.deployVerticle(new AgentVerticle(new AgentConfig(CLIENT_ID, "ws://127.0.0.1:" + running.wsPort(),
-        source.toString(), 1000, 0))).await();
+      vertx.eventBus().<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> {
+        if (clientId.equals(m.body().getString("clientId"))) {
+          connected.tryComplete();
+        }
+      });
+      if (externalAgent == null) {
+        System.err.printf("Generating %d MiB of random data in %s%n", sizeMib, source);
+        generate(source, (long) sizeMib * 1024 * 1024);
+        vertx.deployVerticle(new AgentVerticle(new AgentConfig(CLIENT_ID, "ws://127.0.0.1:" + running.wsPort(),
+          source.toString(), 1000, 0))).await();
+      } else {
+        System.err.println("Waiting for agent " + clientId + " on port " + running.wsPort());
+      }
       connected.future().await();
 
       Promise<JsonObject> done = Promise.promise();
@@ -71,12 +85,12 @@ public class DemoCommand implements Callable<Integer> {
         }
       });
       long started = System.nanoTime();
-      vertx.eventBus().request(Addresses.DOWNLOADS_START, new JsonObject().put("clientId", CLIENT_ID)).await();
+      vertx.eventBus().request(Addresses.DOWNLOADS_START, new JsonObject().put("clientId", clientId)).await();
       JsonObject result = done.future().await();
       double seconds = (System.nanoTime() - started) / 1e9;
       events.unregister();
       System.err.println();
-      return report(result, source, seconds, work);
+      return report(result, clientId, seconds);
     } finally {
       vertx.close().await();
       if (cleanup) {
@@ -85,20 +99,20 @@ public class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private int report(JsonObject result, Path source, double seconds, Path work) {
+  private int report(JsonObject result, String clientId, double seconds) {
     if (!"completed".equals(result.getString("status"))) {
       System.out.println("Pull " + result.getString("status") + ": " + result.getJsonObject("error").encode());
       return 1;
     }
     JsonObject file = result.getJsonObject("file");
     long size = file.getLong("size");
-    System.out.println("Pulled   " + source + " from agent " + CLIENT_ID);
+    System.out.println("Pulled   " + result.getString("fileName") + " from agent " + clientId);
     System.out.println("Stored   " + file.getString("path") + (cleanup ? " (deleted: --cleanup)" : ""));
     System.out.println("SHA-256  " + file.getString("sha256"));
     System.out.printf("Size     %,d bytes%n", size);
     System.out.printf("Time     %.2f s%n", seconds);
     System.out.printf("Speed    %.1f MB/s%n", size / 1e6 / seconds);
-    System.out.printf("Memory   peak heap %.1f MiB, peak RSS %s (this JVM: server and agent)%n",
+    System.out.printf("Memory   peak heap %.1f MiB, peak RSS %s (this JVM: server" + (externalAgent == null ? " and agent" : "") + ")%n",
       peakHeapBytes() / 1048576.0, peakRss());
     System.out.println("Retries  " + result.getInteger("retries"));
     return 0;
