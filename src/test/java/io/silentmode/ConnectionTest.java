@@ -1,5 +1,7 @@
 package io.silentmode;
 
+import io.silentmode.agent.AgentConfig;
+import io.silentmode.agent.AgentVerticle;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.silentmode.server.Addresses;
@@ -20,6 +22,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Agents come and go: heartbeats, duplicate ids, server restarts, protocol versions. */
@@ -111,6 +114,16 @@ class ConnectionTest {
     assertEquals("PROTOCOL_VERSION_MISMATCH", e.getString("code"));
     assertTrue(e.getString("message").contains("version 1"), e::encode);
     assertEquals(Protocol.CLOSE_POLICY, closed.future().await());
+  }
+
+  @Test
+  void an_agent_the_server_refuses_gives_up_instead_of_reconnecting_forever() {
+    fx.start();
+    AgentVerticle agent = new AgentVerticle(new AgentConfig("no spaces allowed", fx.wsUrl(), dir.toString(), 10, 0));
+    fx.vertx.deployVerticle(agent).await();
+
+    Throwable reason = assertThrows(RuntimeException.class, () -> agent.gaveUp().await());
+    assertTrue(reason.getMessage().contains("VALIDATION_FAILED"), reason.getMessage());
   }
 
   @Test

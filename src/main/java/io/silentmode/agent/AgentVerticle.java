@@ -135,8 +135,7 @@ public class AgentVerticle extends VerticleBase {
       case DOWNLOAD_REQUEST -> downloadRequested(message);
       case REQUEST_CHUNKS, RETRY_CHUNK -> chunksRequested(message);
       case DOWNLOAD_COMPLETE, CANCEL_DOWNLOAD -> release(message.getString("requestId"));
-      case ERROR -> log.log(System.Logger.Level.WARNING, "Server error " + message.getString("code") + ": "
-        + message.getString("message"));
+      case ERROR -> serverError(message);
       default -> log.log(System.Logger.Level.DEBUG, "Ignoring " + type);
     }
   }
@@ -146,6 +145,19 @@ public class AgentVerticle extends VerticleBase {
     heartbeatInterval = ack.getLong("heartbeatInterval", 30_000L);
     armWatchdog();
     log.log(System.Logger.Level.INFO, "Registered with " + config.serverUrl() + " as " + config.clientId());
+  }
+
+  /**
+   * A registration the server refuses (wrong protocol version, invalid id) would be refused again: give up
+   * instead of reconnecting forever.
+   */
+  private void serverError(JsonObject error) {
+    ErrorCode code = ErrorCode.parse(error.getString("code"));
+    log.log(System.Logger.Level.WARNING, "Server error " + code + ": " + error.getString("message"));
+    if (code == ErrorCode.PROTOCOL_VERSION_MISMATCH || code == ErrorCode.VALIDATION_FAILED) {
+      stopping = true;
+      gaveUp.tryFail("the server refused this agent: " + code + " " + error.getString("message"));
+    }
   }
 
   /** Reconnects when the server has been silent for three heartbeat intervals: a half-open socket looks alive. */

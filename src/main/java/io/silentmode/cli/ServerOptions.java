@@ -40,8 +40,12 @@ public class ServerOptions {
     if (chunkSize < 1 || chunkSize > io.silentmode.protocol.Protocol.MAX_CHUNK_SIZE) {
       throw new IllegalArgumentException("CHUNK_SIZE must be between 1 and " + io.silentmode.protocol.Protocol.MAX_CHUNK_SIZE);
     }
-    if (chunkWindow < 1) {
-      throw new IllegalArgumentException("CHUNK_WINDOW must be at least 1");
+    if (chunkWindow < 1 || maxChunkRetryAttempts < 0) {
+      throw new IllegalArgumentException("CHUNK_WINDOW must be at least 1 and MAX_CHUNK_RETRY_ATTEMPTS at least 0");
+    }
+    if (chunkRetryDelay < 1 || chunkTimeout < 1 || heartbeatInterval < 1 || downloadTimeout < 1) {
+      throw new IllegalArgumentException(
+        "CHUNK_RETRY_DELAY, CHUNK_TIMEOUT, HEARTBEAT_INTERVAL and DOWNLOAD_TIMEOUT must be at least 1 ms");
     }
     return new ServerConfig(host, wsPort, downloadDir, chunkSize, chunkWindow, maxChunkRetryAttempts, chunkRetryDelay,
       chunkTimeout, heartbeatInterval, downloadTimeout);

@@ -39,7 +39,7 @@ public final class Addresses {
 
   /** Disk writer: create the temp file of a pull. */
   public static final String STORAGE_OPEN = "storage.open";
-  /** Disk writer: verify and write one chunk frame; headers {@code requestId, offset}. Node-local. */
+  /** Disk writer: verify and write one chunk frame at {@code index * chunkSize}; header {@code requestId}. Node-local. */
   public static final String STORAGE_WRITE = "storage.write";
   /** Disk writer: check the whole-file SHA-256, fsync, rename atomically; replies with the final file. */
   public static final String STORAGE_COMMIT = "storage.commit";

@@ -37,8 +37,9 @@ public class OrchestratorVerticle extends VerticleBase {
 
   private static final System.Logger log = System.getLogger(OrchestratorVerticle.class.getName());
   private static final long PROGRESS_INTERVAL_MS = 250;
-  /** Key of the DOWNLOAD_TIMEOUT timer among a pull's timers, which are otherwise keyed by chunk index. */
+  /** Keys of the pull-wide timers among a pull's timers, which are otherwise retry backoffs keyed by chunk index. */
   private static final int PULL_TIMER = -1;
+  private static final int STALL_TIMER = -2;
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
 
   private final ServerConfig config;
@@ -140,7 +141,7 @@ public class OrchestratorVerticle extends VerticleBase {
     if (pull == null) {
       return;
     }
-    if (Protocol.typeOf(message) == MessageType.ERROR) {
+    if (Protocol.typeOf(message) == MessageType.ERROR || !message.getBoolean("success", true).booleanValue()) {
       finish(pull, Status.FAILED, ErrorCode.parse(message.getString("code")),
         "agent '" + pull.clientId + "': " + message.getString("message"));
     } else if (pull.chunks == null) {
@@ -155,7 +156,8 @@ public class OrchestratorVerticle extends VerticleBase {
       return;
     }
     long size = ack.getLong("fileSize");
-    pull.acknowledged(ack.getString("fileName", "file"), size, config.chunkSize(), ack.getInteger("totalChunks"),
+    String fileName = ack.getString("fileName");
+    pull.acknowledged(fileName == null || fileName.isBlank() ? "file" : fileName, size, config.chunkSize(), ack.getInteger("totalChunks"),
       ack.getString("fileChecksum"));
     JsonObject open = new JsonObject()
       .put("requestId", pull.requestId.toString())
@@ -209,7 +211,7 @@ public class OrchestratorVerticle extends VerticleBase {
     if (pull == null || pull.chunks == null || index < 0 || index >= pull.totalChunks || pull.chunks[index] != Chunk.REQUESTED) {
       return; // late, duplicate or never asked for: the server only takes what it asked for
     }
-    cancelTimer(pull, index);
+    armStallTimer(pull);
     if (ChunkFrame.payloadLength(frame) != pull.lengthOf(index)) {
       chunkFailed(pull, index, "LENGTH_MISMATCH");
       return;
@@ -257,8 +259,8 @@ public class OrchestratorVerticle extends VerticleBase {
     for (int i = from; i < until; i++) {
       pull.chunks[i] = Chunk.REQUESTED;
       pull.attempts[i] = 1;
-      armChunkTimeout(pull, i);
     }
+    armStallTimer(pull);
     pull.nextToRequest = until;
     toAgent(pull, Protocol.message(MessageType.REQUEST_CHUNKS)
       .put("requestId", pull.requestId.toString()).put("index", from).put("count", until - from));
@@ -298,17 +300,27 @@ public class OrchestratorVerticle extends VerticleBase {
       pull.timers.remove(index);
       pull.chunks[index] = Chunk.REQUESTED;
       pull.attempts[index] = attempt + 1;
-      armChunkTimeout(pull, index);
+      armStallTimer(pull);
       toAgent(pull, Protocol.message(MessageType.RETRY_CHUNK)
         .put("requestId", pull.requestId.toString()).put("index", index).put("count", 1)
         .put("attempt", attempt + 1).put("reason", reason));
     }));
   }
 
-  private void armChunkTimeout(Pull pull, int index) {
-    pull.timers.put(index, vertx.setTimer(config.chunkTimeout(), t -> {
-      pull.timers.remove(index);
-      chunkFailed(pull, index, "TIMEOUT");
+  /**
+   * CHUNK_TIMEOUT measures silence, not the age of a request: a slow link that keeps delivering is never timed
+   * out, while a lost frame is noticed once the window has drained behind it. Every chunk still awaited then
+   * counts as a failed attempt.
+   */
+  private void armStallTimer(Pull pull) {
+    cancelTimer(pull, STALL_TIMER);
+    pull.timers.put(STALL_TIMER, vertx.setTimer(config.chunkTimeout(), t -> {
+      pull.timers.remove(STALL_TIMER);
+      for (int i = pull.lowestNotDone; i < pull.nextToRequest && !pull.terminal(); i++) {
+        if (pull.chunks[i] == Chunk.REQUESTED) {
+          chunkFailed(pull, i, "TIMEOUT");
+        }
+      }
     }));
   }
 
@@ -321,7 +333,9 @@ public class OrchestratorVerticle extends VerticleBase {
 
   private void commit(Pull pull) {
     JsonObject req = new JsonObject().put("requestId", pull.requestId.toString()).put("sha256", pull.agentSha256);
-    vertx.eventBus().<JsonObject>request(Addresses.STORAGE_COMMIT, req)
+    // fsync of a multi-GB file can take longer than the bus's default 30 s reply timeout.
+    DeliveryOptions slow = new DeliveryOptions().setSendTimeout(config.downloadTimeout());
+    vertx.eventBus().<JsonObject>request(Addresses.STORAGE_COMMIT, req, slow)
       .onSuccess(r -> {
         pull.storageOpen = false;
         pull.file = r.body();

@@ -26,6 +26,8 @@ import java.util.UUID;
  */
 public class GatewayVerticle extends VerticleBase {
 
+  /** A connection that has not registered by then is closed: sockets cost memory and file descriptors. */
+  private static final long REGISTER_DEADLINE_MS = 10_000;
   private static final System.Logger log = System.getLogger(GatewayVerticle.class.getName());
 
   private final ServerConfig config;
@@ -37,7 +39,8 @@ public class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    int maxMessage = config.chunkSize() + ChunkFrame.HEADER_SIZE;
+    // Control messages are small but must fit too, whatever CHUNK_SIZE is.
+    int maxMessage = Math.max(64 * 1024, config.chunkSize() + ChunkFrame.HEADER_SIZE);
     server = vertx.createHttpServer(new HttpServerOptions()
       .setHost(config.host())
       .setPort(config.wsPort())
@@ -63,6 +66,7 @@ public class GatewayVerticle extends VerticleBase {
     private final DeliveryOptions chunkDelivery = new DeliveryOptions().setLocalOnly(true).setCodecName(ChunkCodec.NAME);
     private MessageConsumer<JsonObject> outbound;
     private String clientId;
+    private boolean closed;
 
     Connection(ServerWebSocket ws) {
       this.ws = ws;
@@ -74,10 +78,15 @@ public class GatewayVerticle extends VerticleBase {
       ws.exceptionHandler(e -> {
         // A message over the size limit only raises this; the socket stays open unless we close it.
         log.log(System.Logger.Level.WARNING, "Agent " + describe() + ": " + e.getMessage());
-        ws.close((short) 1009, "message too large or malformed");
+        ws.close((short) 1009, "message too large, or a broken frame");
       });
       ws.closeHandler(v -> onClose());
       outbound = vertx.eventBus().localConsumer(Addresses.gatewayConnection(connectionId), m -> send(m.body()));
+      vertx.setTimer(REGISTER_DEADLINE_MS, t -> {
+        if (clientId == null && !closed) {
+          reject(ErrorCode.PROTOCOL_ERROR, "no REGISTER within " + REGISTER_DEADLINE_MS + " ms");
+        }
+      });
     }
 
     private void send(JsonObject command) {
@@ -117,14 +126,14 @@ public class GatewayVerticle extends VerticleBase {
     }
 
     private void register(JsonObject message) {
-      String id = message.getString("clientId");
-      Integer version = message.getInteger("protocolVersion");
-      if (version == null || version != Protocol.VERSION) {
+      Object id = message.getValue("clientId");
+      Object version = message.getValue("protocolVersion");
+      if (!Integer.valueOf(Protocol.VERSION).equals(version)) {
         reject(ErrorCode.PROTOCOL_VERSION_MISMATCH,
           "this server speaks protocol version " + Protocol.VERSION + ", the agent sent " + version);
         return;
       }
-      if (id == null || !id.matches("[A-Za-z0-9._-]{1,128}")) {
+      if (!(id instanceof String name) || !name.matches("[A-Za-z0-9._-]{1,128}")) {
         reject(ErrorCode.VALIDATION_FAILED, "clientId must be 1-128 characters of A-Z a-z 0-9 . _ -");
         return;
       }
@@ -133,10 +142,14 @@ public class GatewayVerticle extends VerticleBase {
         .put("connectionId", connectionId)
         .put("remoteAddress", String.valueOf(ws.remoteAddress()))
         .put("agentVersion", message.getString("agentVersion"))
-        .put("metadata", message.getJsonObject("metadata", new JsonObject()));
+        .put("metadata", message.getValue("metadata") instanceof JsonObject meta ? meta : new JsonObject());
       vertx.eventBus().request(Addresses.REGISTRY_REGISTER, registration)
         .onSuccess(reply -> {
-          clientId = id;
+          clientId = name;
+          if (closed) {
+            onClose(); // the socket went away while the registry was answering
+            return;
+          }
           ws.writeTextMessage(Protocol.message(MessageType.REGISTER_ACK)
             .put("success", true)
             .put("protocolVersion", Protocol.VERSION)
@@ -162,6 +175,7 @@ public class GatewayVerticle extends VerticleBase {
     }
 
     private void onClose() {
+      closed = true;
       outbound.unregister();
       if (clientId != null) {
         vertx.eventBus().send(Addresses.REGISTRY_UNREGISTER, seen());

@@ -133,7 +133,9 @@ public class DiskWriterVerticle extends VerticleBase {
         dir.force(true);
       }
     } catch (IOException e) {
+      // An fsync error means the bytes may not be on disk: discard, never keep a final name we cannot vouch for.
       abort(requestId);
+      deleteQuietly(part.target);
       throw storageError("cannot publish " + part.target + ": " + e);
     }
     open.remove(requestId);
@@ -145,12 +147,20 @@ public class DiskWriterVerticle extends VerticleBase {
     if (part != null) {
       try {
         part.channel.close();
-        Files.deleteIfExists(part.temp);
       } catch (IOException e) {
-        log.log(System.Logger.Level.WARNING, "Could not remove " + part.temp + ": " + e);
+        log.log(System.Logger.Level.WARNING, "Could not close " + part.temp + ": " + e);
       }
+      deleteQuietly(part.temp);
     }
     return null;
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      log.log(System.Logger.Level.WARNING, "Could not remove " + file + ": " + e);
+    }
   }
 
   private PartFile part(String requestId) {
