@@ -18,7 +18,7 @@ for size in 100 1024; do
   java -Xmx256m "$LOGGING" -jar target/silentmode.jar agent --id bench-agent \
     --server "ws://127.0.0.1:$PORT" --file "$WORK/file_to_download.txt" --reconnect-interval 100 2>/dev/null &
   AGENT_PID=$!
-  java -Xmx512m "$LOGGING" -jar target/silentmode.jar demo --external-agent bench-agent --ws-port "$PORT" \
+  java -Xmx${SERVER_HEAP:-64m} "$LOGGING" -jar target/silentmode.jar demo --external-agent bench-agent --ws-port "$PORT" \
     --host 127.0.0.1 --cleanup "$@" 2>/dev/null
   echo "Source   $(sha256sum "$WORK/file_to_download.txt" | cut -c1-64) (sha256sum of the agent's file)"
   kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true; AGENT_PID=""
