@@ -1,5 +1,6 @@
 package io.silentmode.cli;
 
+import io.silentmode.protocol.Protocol;
 import io.silentmode.server.ServerConfig;
 import picocli.CommandLine.Option;
 
@@ -37,8 +38,8 @@ public class ServerOptions {
   long downloadTimeout;
 
   ServerConfig toConfig() {
-    if (chunkSize < 1 || chunkSize > io.silentmode.protocol.Protocol.MAX_CHUNK_SIZE) {
-      throw new IllegalArgumentException("CHUNK_SIZE must be between 1 and " + io.silentmode.protocol.Protocol.MAX_CHUNK_SIZE);
+    if (chunkSize < 1 || chunkSize > Protocol.MAX_CHUNK_SIZE) {
+      throw new IllegalArgumentException("CHUNK_SIZE must be between 1 and " + Protocol.MAX_CHUNK_SIZE);
     }
     if (chunkWindow < 1 || maxChunkRetryAttempts < 0) {
       throw new IllegalArgumentException("CHUNK_WINDOW must be at least 1 and MAX_CHUNK_RETRY_ATTEMPTS at least 0");

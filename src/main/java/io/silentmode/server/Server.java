@@ -9,6 +9,7 @@ import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /** Deploys the server's verticles; the gateway last, so agents never reach a half-started server. */
@@ -32,7 +33,7 @@ public final class Server {
         vertx.deployVerticle(new DiskWriterVerticle(config), new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)),
         vertx.deployVerticle(new OrchestratorVerticle(config)))
       .compose(core -> vertx.deployVerticle(gateway).map(id -> {
-        List<String> ids = new java.util.ArrayList<String>(core.list());
+        List<String> ids = new ArrayList<String>(core.list());
         ids.add(id);
         return new Server(vertx, gateway, ids);
       }));

@@ -4,6 +4,7 @@ import io.silentmode.protocol.ErrorCode;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -31,7 +32,7 @@ final class Pull {
   String agentSha256;
   Chunk[] chunks;
   int[] attempts;
-  /** Chunk timeout or retry backoff timers, by chunk index. */
+  /** Retry backoff timers by chunk index, plus the pull-wide timers under negative keys. */
   final Map<Integer, Long> timers = new HashMap<>();
   int nextToRequest;
   int lowestNotDone;
@@ -60,7 +61,7 @@ final class Pull {
     this.totalChunks = totalChunks;
     this.agentSha256 = sha256;
     this.chunks = new Chunk[totalChunks];
-    java.util.Arrays.fill(chunks, Chunk.WAITING);
+    Arrays.fill(chunks, Chunk.WAITING);
     this.attempts = new int[totalChunks];
     this.transferStartNanos = System.nanoTime();
   }
