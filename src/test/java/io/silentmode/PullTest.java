@@ -109,6 +109,7 @@ class PullTest {
 
     assertCompletedCopyOf(source, result);
     assertEquals(1, result.getInteger("retries"));
+    assertEquals(2, sendsOfChunk2.get(), "chunk 2 was asked for again");
   }
 
   @Test
@@ -147,7 +148,7 @@ class PullTest {
     JsonObject result = fx.pull("sluggish");
 
     assertEquals("DOWNLOAD_TIMEOUT", result.getJsonObject("error").getString("code"), result::encode);
-    assertTrue(result.getInteger("chunksDone") > 0 && result.getInteger("chunksDone") < 200);
+    assertTrue(result.getInteger("chunksDone") < 200);
     fx.awaitEmptyDownloadDir();
   }
 

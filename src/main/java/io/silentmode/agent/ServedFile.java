@@ -82,7 +82,7 @@ final class ServedFile implements AutoCloseable {
     ByteBuffer buffer = ByteBuffer.allocate(HASH_BUFFER);
     try {
       for (long position = 0; position < size; ) {
-        buffer.clear();
+        buffer.clear().limit((int) Math.min(HASH_BUFFER, size - position)); // the file may be growing
         int n = channel.read(buffer, position);
         if (n < 0) {
           throw new PullException(ErrorCode.FILE_READ_ERROR, "file shrank while being hashed");

@@ -111,9 +111,9 @@ public class OrchestratorVerticle extends VerticleBase {
     if (pull == null) {
       return;
     }
-    if (pull.terminal()) {
+    if (pull.terminal() || pull.committing) {
       fail(m, new PullException(ErrorCode.DOWNLOAD_NOT_ACTIVE, "pull " + pull.requestId + " is already "
-        + pull.status.name().toLowerCase()));
+        + (pull.committing && !pull.terminal() ? "being published" : pull.status.name().toLowerCase())));
       return;
     }
     finish(pull, Status.CANCELLED, null, null);
@@ -236,7 +236,7 @@ public class OrchestratorVerticle extends VerticleBase {
 
   private void onRegistryEvent(JsonObject event) {
     Pull pull = activeByClient.get(event.getString("clientId"));
-    if (pull != null && "disconnected".equals(event.getString("event"))
+    if (pull != null && !pull.committing && "disconnected".equals(event.getString("event"))
       && pull.connectionId.equals(event.getString("connectionId"))) {
       finish(pull, Status.FAILED, ErrorCode.CLIENT_NOT_CONNECTED,
         "agent '" + pull.clientId + "' disconnected during the pull; retry when it is back");
@@ -331,7 +331,11 @@ public class OrchestratorVerticle extends VerticleBase {
     }
   }
 
+  /** From here the disk writer may publish the file at any moment, so nothing but its answer ends the pull. */
   private void commit(Pull pull) {
+    pull.committing = true;
+    cancelTimer(pull, PULL_TIMER);
+    cancelTimer(pull, STALL_TIMER);
     JsonObject req = new JsonObject().put("requestId", pull.requestId.toString()).put("sha256", pull.agentSha256);
     // fsync of a multi-GB file can take longer than the bus's default 30 s reply timeout.
     DeliveryOptions slow = new DeliveryOptions().setSendTimeout(config.downloadTimeout());

@@ -42,6 +42,8 @@ final class Pull {
   long transferStartNanos;
   long lastProgressMillis;
   boolean storageOpen;
+  /** Every byte is written and the disk writer is verifying and publishing the file. */
+  boolean committing;
 
   JsonObject file;
   ErrorCode errorCode;
