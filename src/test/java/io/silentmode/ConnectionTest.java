@@ -132,9 +132,11 @@ class ConnectionTest {
     Promise<JsonObject> error = Promise.promise();
     WebSocket ws = client.connect(fx.server.wsPort(), "127.0.0.1", "/").await();
     ws.textMessageHandler(t -> error.tryComplete(new JsonObject(t)));
-    ws.writeTextMessage("not json");
+    ws.writeTextMessage(Protocol.message(MessageType.PONG).encode());
 
-    assertEquals("PROTOCOL_ERROR", error.future().await().getString("code"));
+    JsonObject e = error.future().await();
+    assertEquals("PROTOCOL_ERROR", e.getString("code"));
+    assertTrue(e.getString("message").contains("must be REGISTER"), e::encode);
   }
 
   /** A bare WebSocket that registers and then never answers anything: the agent a test controls fully. */
