@@ -6,7 +6,6 @@ import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.Server;
-import io.silentmode.server.ServerConfig;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
@@ -42,7 +41,7 @@ class ConnectionTest {
 
   @Test
   void a_silent_agent_is_dropped_after_three_missed_heartbeats() {
-    fx.with(c -> new ServerConfig(c.host(), 0, c.downloadDir(), c.chunkSize(), c.chunkWindow(), 3, 20, 5_000, 100, 60_000))
+    fx.with(c -> c.setHeartbeatInterval(100))
       .start();
     Promise<Short> closed = Promise.promise();
     WebSocket silent = register("mute-1", Protocol.VERSION);
@@ -56,7 +55,7 @@ class ConnectionTest {
 
   @Test
   void an_agent_that_answers_heartbeats_stays_connected() throws Exception {
-    fx.with(c -> new ServerConfig(c.host(), 0, c.downloadDir(), c.chunkSize(), c.chunkWindow(), 3, 20, 5_000, 100, 60_000))
+    fx.with(c -> c.setHeartbeatInterval(100))
       .start();
     fx.agent("chatty-1", fx.randomFile("f", 10));
     Thread.sleep(600); // six heartbeat intervals: twice what drops a silent agent
@@ -92,7 +91,7 @@ class ConnectionTest {
 
     fx.server.stop().await();
     fx.expectReconnect("phoenix");
-    fx.server = Server.start(fx.vertx, fx.config.withPortAndDir(port, fx.config.downloadDir())).await();
+    fx.server = Server.start(fx.vertx, fx.config.copy().setWsPort(port)).await();
     fx.awaitConnected("phoenix");
 
     JsonObject result = fx.pull("phoenix");

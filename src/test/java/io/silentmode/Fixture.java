@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /** A real server and real agents on loopback, in temp directories; pulls are started over the event bus. */
@@ -40,7 +41,9 @@ final class Fixture {
     this.vertx = vertx;
     this.dir = dir;
     this.downloads = dir.resolve("downloads");
-    this.config = new ServerConfig("127.0.0.1", 0, downloads.toString(), CHUNK, 8, 3, 20, 5_000, 30_000, 60_000);
+    this.config = ServerConfig.defaults().setHost("127.0.0.1").setPort(0).setWsPort(0).setDownloadDir(downloads.toString())
+      .setDataDir(dir.resolve("data").toString()).setChunkSize(CHUNK).setChunkRetryDelay(20).setChunkTimeout(5_000)
+      .setDownloadTimeout(60_000);
     vertx.eventBus().<JsonObject>consumer(Addresses.DOWNLOADS_EVENTS, m -> {
       if ("final".equals(m.body().getString("event"))) {
         finalOf(m.body().getString("requestId")).tryComplete(m.body());
@@ -53,8 +56,8 @@ final class Fixture {
     });
   }
 
-  Fixture with(Function<ServerConfig, ServerConfig> change) {
-    config = change.apply(config);
+  Fixture with(Consumer<ServerConfig> change) {
+    change.accept(config);
     return this;
   }
 

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -105,8 +106,33 @@ class LifecycleTest {
   }
 
   @Test
-  void an_agent_that_left_gets_CLIENT_NOT_CONNECTED() throws Exception {
-    AgentVerticle agent = fx.agent("left", fx.randomFile("f.bin", 10));
+  void a_pull_for_an_agent_that_left_waits_queued_and_runs_when_it_is_back() throws Exception {
+    Path file = fx.randomFile("f.bin", 3L * Fixture.CHUNK + 5);
+    leave(fx.agent("left", file));
+
+    JsonObject queued = fx.startPull("left", null);
+    assertEquals("queued", queued.getString("status"), queued::encode);
+    assertNotNull(queued.getString("queuedUntil"));
+
+    fx.agent("left", file);
+    JsonObject result = fx.awaitFinal(queued);
+    assertEquals("completed", result.getString("status"), result::encode);
+    assertEquals(Fixture.sha256(file), result.getJsonObject("file").getString("sha256"));
+  }
+
+  @Test
+  void a_queued_pull_fails_with_CLIENT_NOT_CONNECTED_when_QUEUE_TIMEOUT_passes() throws Exception {
+    fx.server.stop().await();
+    fx.with(c -> c.setQueueTimeout(200)).start();
+    leave(fx.agent("left", fx.randomFile("f.bin", 10)));
+
+    JsonObject result = fx.awaitFinal(fx.startPull("left", null));
+    assertEquals("failed", result.getString("status"));
+    assertEquals("CLIENT_NOT_CONNECTED", result.getJsonObject("error").getString("code"), result::encode);
+    assertTrue(result.getJsonObject("error").getString("message").contains("QUEUE_TIMEOUT"));
+  }
+
+  private void leave(AgentVerticle agent) {
     Promise<Void> gone = Promise.promise();
     fx.vertx.eventBus().<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> {
       if ("disconnected".equals(m.body().getString("event"))) {
@@ -115,8 +141,6 @@ class LifecycleTest {
     });
     fx.vertx.undeploy(agent.deploymentID()).await();
     gone.future().await();
-
-    assertFails(ErrorCode.CLIENT_NOT_CONNECTED, fx.startPullAsync("left"));
   }
 
   private static void assertFails(ErrorCode code, Future<?> future) {

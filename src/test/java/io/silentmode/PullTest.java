@@ -4,7 +4,6 @@ import io.silentmode.agent.AgentConfig;
 import io.silentmode.agent.AgentVerticle;
 import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.Sha256;
-import io.silentmode.server.ServerConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -38,8 +37,7 @@ class PullTest {
 
   @Test
   void a_100_mib_file_arrives_byte_identical() throws Exception {
-    fx.with(c -> new ServerConfig(c.host(), 0, c.downloadDir(), 1024 * 1024, 8, 3, 20, 5_000,
-      30_000, 60_000)).start();
+    fx.with(c -> c.setChunkSize(1024 * 1024)).start();
     Path source = fx.randomFile("file_to_download.txt", 100L * 1024 * 1024);
     fx.agent("restaurant-001", source);
 
@@ -94,8 +92,7 @@ class PullTest {
 
   @Test
   void a_chunk_lost_on_the_way_is_asked_for_again_after_CHUNK_TIMEOUT() throws Exception {
-    fx.with(c -> new ServerConfig(c.host(), 0, c.downloadDir(), c.chunkSize(), c.chunkWindow(), 3, 20, 200,
-      30_000, 60_000)).start();
+    fx.with(c -> c.setChunkTimeout(200)).start();
     Path source = fx.randomFile("file.bin", 6L * Fixture.CHUNK);
     AtomicInteger sendsOfChunk2 = new AtomicInteger();
     fx.agent("lossy", source, c -> new AgentVerticle(c) {
@@ -140,8 +137,7 @@ class PullTest {
 
   @Test
   void a_pull_longer_than_DOWNLOAD_TIMEOUT_fails_and_leaves_nothing_behind() throws Exception {
-    fx.with(c -> new ServerConfig(c.host(), 0, c.downloadDir(), c.chunkSize(), c.chunkWindow(), 3, 20, 5_000,
-      30_000, 300)).start();
+    fx.with(c -> c.setDownloadTimeout(300)).start();
     fx.agent("sluggish", fx.randomFile("file.bin", 200L * Fixture.CHUNK),
       c -> new LifecycleTest.SlowAgent(c, new AtomicInteger()));
 

@@ -54,8 +54,8 @@ public class DemoCommand implements Callable<Integer> {
     Path work = Files.createTempDirectory("silentmode-demo-");
     Path source = work.resolve("file_to_download.txt");
     String clientId = externalAgent != null ? externalAgent : CLIENT_ID;
-    ServerConfig config = server.toConfig().withPortAndDir(externalAgent != null ? server.wsPort : 0,
-      work.resolve("downloads").toString());
+    ServerConfig config = server.toConfig().setWsPort(externalAgent != null ? server.wsPort : 0).setPort(0)
+      .setDownloadDir(work.resolve("downloads").toString()).setDataDir(work.resolve("data").toString());
     Vertx vertx = Vertx.vertx();
     try {
       Server running = Server.start(vertx, config).await();

@@ -1,6 +1,7 @@
 package io.silentmode.cli;
 
 import io.silentmode.server.Server;
+import io.silentmode.server.http.ApiVerticle;
 import io.vertx.core.Vertx;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -10,7 +11,7 @@ import java.util.concurrent.CountDownLatch;
 
 @Command(name = "server", mixinStandardHelpOptions = true,
   description = "Run the server: agents dial its WebSocket port; it pulls files from them.",
-  footer = {"", "Example:", "  WS_PORT=8080 DOWNLOAD_DIR=/var/lib/silentmode silentmode server"})
+  footer = {"", "Example:", "  PORT=3000 WS_PORT=8080 DOWNLOAD_DIR=/var/lib/silentmode/downloads DATA_DIR=/var/lib/silentmode/data silentmode server"})
 public class ServerCommand implements Callable<Integer> {
 
   @Mixin
@@ -20,7 +21,8 @@ public class ServerCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     Vertx vertx = Vertx.vertx();
     Server server = Server.start(vertx, options.toConfig()).await();
-    System.err.println("silentmode server: agents connect to ws://" + options.host + ":" + server.wsPort());
+    System.err.println("silentmode server: agents connect to ws://" + options.host + ":" + server.wsPort()
+      + ", the API is at http://" + options.host + ":" + server.apiPort() + ApiVerticle.PREFIX);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.stop().eventually(vertx::close).await();

@@ -10,11 +10,17 @@ public class ServerOptions {
   @Option(names = "--host", defaultValue = "${env:HOST:-0.0.0.0}", description = "Interface to listen on (HOST, default ${DEFAULT-VALUE}).")
   String host;
 
+  @Option(names = "--port", defaultValue = "${env:PORT:-3000}", description = "REST API port (PORT, default ${DEFAULT-VALUE}).")
+  int port;
+
   @Option(names = "--ws-port", defaultValue = "${env:WS_PORT:-8080}", description = "Port agents dial (WS_PORT, default ${DEFAULT-VALUE}).")
   int wsPort;
 
   @Option(names = "--download-dir", defaultValue = "${env:DOWNLOAD_DIR:-./downloads}", description = "Where verified files land (DOWNLOAD_DIR, default ${DEFAULT-VALUE}).")
   String downloadDir;
+
+  @Option(names = "--data-dir", defaultValue = "${env:DATA_DIR:-./data}", description = "Job records, known agents, generated secrets (DATA_DIR, default ${DEFAULT-VALUE}).")
+  String dataDir;
 
   @Option(names = "--chunk-size", defaultValue = "${env:CHUNK_SIZE:-1048576}", description = "Chunk size in bytes, at most 16 MiB (CHUNK_SIZE, default ${DEFAULT-VALUE}).")
   int chunkSize;
@@ -37,18 +43,65 @@ public class ServerOptions {
   @Option(names = "--download-timeout", defaultValue = "${env:DOWNLOAD_TIMEOUT:-3600000}", description = "Ms a whole pull may take (DOWNLOAD_TIMEOUT, default ${DEFAULT-VALUE}).")
   long downloadTimeout;
 
+  @Option(names = "--queue-timeout", defaultValue = "${env:QUEUE_TIMEOUT:-3600000}", description = "Ms a pull for an offline agent waits for it (QUEUE_TIMEOUT, default ${DEFAULT-VALUE}).")
+  long queueTimeout;
+
+  @Option(names = "--job-retention", defaultValue = "${env:JOB_RETENTION:-2592000000}", description = "Ms finished job records are kept (JOB_RETENTION, default ${DEFAULT-VALUE}, 30 days).")
+  long jobRetention;
+
+  @Option(names = "--api-token", defaultValue = "${env:API_TOKEN}", description = "Bearer token the API requires; unset means none (API_TOKEN).")
+  String apiToken;
+
+  @Option(names = "--public-url", defaultValue = "${env:PUBLIC_URL}", description = "Base URL of the API as operators reach it, for links; unset means the request's Host (PUBLIC_URL).")
+  String publicUrl;
+
+  @Option(names = "--link-secret", defaultValue = "${env:LINK_SECRET}", description = "HMAC key of content links; unset means generated under DATA_DIR (LINK_SECRET).")
+  String linkSecret;
+
+  @Option(names = "--link-ttl", defaultValue = "${env:LINK_TTL:-3600000}", description = "Ms a content link stays valid (LINK_TTL, default ${DEFAULT-VALUE}).")
+  long linkTtl;
+
+  @Option(names = "--webhook-secret", defaultValue = "${env:WEBHOOK_SECRET}", description = "Standard Webhooks secret whsec_<base64>; unset means generated under DATA_DIR (WEBHOOK_SECRET).")
+  String webhookSecret;
+
+  @Option(names = "--webhook-max-attempts", defaultValue = "${env:WEBHOOK_MAX_ATTEMPTS:-8}", description = "Deliveries tried per webhook (WEBHOOK_MAX_ATTEMPTS, default ${DEFAULT-VALUE}).")
+  int webhookMaxAttempts;
+
+  @Option(names = "--webhook-retry-delay", defaultValue = "${env:WEBHOOK_RETRY_DELAY:-1000}", description = "First webhook retry delay in ms, doubling, with jitter (WEBHOOK_RETRY_DELAY, default ${DEFAULT-VALUE}).")
+  long webhookRetryDelay;
+
+  @Option(names = "--webhook-timeout", defaultValue = "${env:WEBHOOK_TIMEOUT:-10000}", description = "Ms one webhook delivery may take (WEBHOOK_TIMEOUT, default ${DEFAULT-VALUE}).")
+  long webhookTimeout;
+
+  @Option(names = "--sse-heartbeat", defaultValue = "${env:SSE_HEARTBEAT:-15000}", description = "Ms between SSE keep-alive comments (SSE_HEARTBEAT, default ${DEFAULT-VALUE}).")
+  long sseHeartbeat;
+
+  @Option(names = "--min-free-space", defaultValue = "${env:MIN_FREE_SPACE:-104857600}", description = "Free bytes DOWNLOAD_DIR needs to report ready (MIN_FREE_SPACE, default ${DEFAULT-VALUE}).")
+  long minFreeSpace;
+
   ServerConfig toConfig() {
     if (chunkSize < 1 || chunkSize > Protocol.MAX_CHUNK_SIZE) {
       throw new IllegalArgumentException("CHUNK_SIZE must be between 1 and " + Protocol.MAX_CHUNK_SIZE);
     }
-    if (chunkWindow < 1 || maxChunkRetryAttempts < 0) {
-      throw new IllegalArgumentException("CHUNK_WINDOW must be at least 1 and MAX_CHUNK_RETRY_ATTEMPTS at least 0");
-    }
-    if (chunkRetryDelay < 1 || chunkTimeout < 1 || heartbeatInterval < 1 || downloadTimeout < 1) {
+    if (chunkWindow < 1 || maxChunkRetryAttempts < 0 || webhookMaxAttempts < 1) {
       throw new IllegalArgumentException(
-        "CHUNK_RETRY_DELAY, CHUNK_TIMEOUT, HEARTBEAT_INTERVAL and DOWNLOAD_TIMEOUT must be at least 1 ms");
+        "CHUNK_WINDOW and WEBHOOK_MAX_ATTEMPTS must be at least 1 and MAX_CHUNK_RETRY_ATTEMPTS at least 0");
     }
-    return new ServerConfig(host, wsPort, downloadDir, chunkSize, chunkWindow, maxChunkRetryAttempts, chunkRetryDelay,
-      chunkTimeout, heartbeatInterval, downloadTimeout);
+    if (chunkRetryDelay < 1 || chunkTimeout < 1 || heartbeatInterval < 1 || downloadTimeout < 1 || queueTimeout < 1
+      || jobRetention < 1 || linkTtl < 1 || webhookRetryDelay < 1 || webhookTimeout < 1 || sseHeartbeat < 1) {
+      throw new IllegalArgumentException("every duration (CHUNK_RETRY_DELAY, CHUNK_TIMEOUT, HEARTBEAT_INTERVAL, "
+        + "DOWNLOAD_TIMEOUT, QUEUE_TIMEOUT, JOB_RETENTION, LINK_TTL, WEBHOOK_RETRY_DELAY, WEBHOOK_TIMEOUT, SSE_HEARTBEAT) must be at least 1 ms");
+    }
+    if (webhookSecret != null && !webhookSecret.isBlank() && !webhookSecret.startsWith("whsec_")) {
+      throw new IllegalArgumentException("WEBHOOK_SECRET must look like whsec_<base64>, as Standard Webhooks defines");
+    }
+    return ServerConfig.defaults().setHost(host).setPort(port).setWsPort(wsPort).setDownloadDir(downloadDir)
+      .setDataDir(dataDir).setChunkSize(chunkSize).setChunkWindow(chunkWindow)
+      .setMaxChunkRetryAttempts(maxChunkRetryAttempts).setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout)
+      .setHeartbeatInterval(heartbeatInterval).setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout)
+      .setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
+      .setLinkTtl(linkTtl).setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts)
+      .setWebhookRetryDelay(webhookRetryDelay).setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat)
+      .setMinFreeSpace(minFreeSpace);
   }
 }

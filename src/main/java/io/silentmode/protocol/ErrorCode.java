@@ -1,7 +1,7 @@
 package io.silentmode.protocol;
 
 /**
- * The stable error codes of silentmode, shared by the wire protocol, the event bus and (later) the REST API.
+ * The stable error codes of silentmode, shared by the wire protocol, the event bus and the REST API.
  * The bus code is what {@code Message.fail(code, text)} carries; {@link #fromBusCode} maps it back.
  */
 public enum ErrorCode {
@@ -21,7 +21,19 @@ public enum ErrorCode {
   PROTOCOL_VERSION_MISMATCH(400, false),
   PROTOCOL_ERROR(400, false),
   VALIDATION_FAILED(400, false),
-  INTERNAL_ERROR(500, true);
+  INTERNAL_ERROR(500, true),
+  // REST API (issue 3); new codes go at the end, so that bus codes stay stable.
+  SERVER_RESTARTED(503, true),
+  DOWNLOAD_NOT_RETRYABLE(409, false),
+  DOWNLOAD_NOT_COMPLETED(409, true),
+  IDEMPOTENCY_KEY_IN_USE(409, true),
+  IDEMPOTENCY_KEY_REUSED(422, false),
+  LINK_INVALID(403, false),
+  LINK_EXPIRED(410, false),
+  UNAUTHORIZED(401, false),
+  RANGE_NOT_SATISFIABLE(416, false),
+  NOT_FOUND(404, false),
+  METHOD_NOT_ALLOWED(405, false);
 
   private static final int BUS_CODE_BASE = 1000;
 

@@ -24,18 +24,42 @@ public final class Addresses {
   /** Registry publishes {@code {event: connected|disconnected, clientId, connectionId}}. */
   public static final String REGISTRY_EVENTS = "registry.events";
 
-  /** Orchestrator: start a pull ({@code clientId, path?}); replies with the job once the agent was asked. */
+  /**
+   * Orchestrator: start a pull ({@code clientId, path?, callbackUrl?, idempotencyKey?}); replies with the job once it
+   * is recorded (queued, or the agent was asked), header {@code replayed: true} when an idempotency key matched.
+   */
   public static final String DOWNLOADS_START = "downloads.start";
   /** Orchestrator: the job by {@code requestId}. */
   public static final String DOWNLOADS_GET = "downloads.get";
+  /** Orchestrator: jobs newest first ({@code clientId?, status?, limit, cursor?}) → {@code {items, nextCursor}}. */
+  public static final String DOWNLOADS_LIST = "downloads.list";
   /** Orchestrator: cancel by {@code requestId}. */
   public static final String DOWNLOADS_CANCEL = "downloads.cancel";
+  /** Orchestrator: a new job pulling again what a failed or cancelled one ({@code requestId}) asked for. */
+  public static final String DOWNLOADS_RETRY = "downloads.retry";
   /** Orchestrator: a JSON control message from an agent about a pull, with {@code clientId} added by the gateway. */
   public static final String DOWNLOADS_AGENT_MESSAGE = "downloads.agent-message";
   /** Orchestrator: a binary chunk frame from an agent; header {@code clientId}. Node-local. */
   public static final String DOWNLOADS_CHUNK = "downloads.chunk";
   /** Orchestrator publishes progress, state changes and the final event of every pull. */
   public static final String DOWNLOADS_EVENTS = "downloads.events";
+
+  /**
+   * Webhook sender publishes the outcome of every delivery attempt:
+   * {@code {requestId, attempt, outcome: delivered|retrying|failed|gone, statusCode?, error?, nextAttemptAt?, at}}.
+   */
+  public static final String WEBHOOKS_EVENTS = "webhooks.events";
+
+  /** Job store (worker): save one job record ({@code job}); replies once it is on disk. */
+  public static final String STORE_JOB_SAVE = "store.job.save";
+  /** Job store: delete job records ({@code requestIds}). */
+  public static final String STORE_JOB_DELETE = "store.job.delete";
+  /** Job store: every job record, as a JSON array. */
+  public static final String STORE_JOB_LOAD = "store.job.load";
+  /** Job store: save the record of a known agent ({@code client}). */
+  public static final String STORE_CLIENT_SAVE = "store.client.save";
+  /** Job store: every known agent, as a JSON array. */
+  public static final String STORE_CLIENT_LOAD = "store.client.load";
 
   /** Disk writer: create the temp file of a pull. */
   public static final String STORAGE_OPEN = "storage.open";

@@ -1,27 +1,114 @@
 package io.silentmode.server;
 
 /**
- * The server's settings, built once (from flags, environment and defaults, see the CLI) and handed to
- * each verticle's constructor. Durations are milliseconds, as in the seed's environment names.
+ * The server's settings, built once (from flags, environment and defaults, see the CLI) and handed to each
+ * verticle's constructor, which only reads them. Fluent setters in the style of Vert.x's own options classes.
+ * Durations are milliseconds, as in the seed's environment names.
  */
-public record ServerConfig(
-  String host,
-  int wsPort,
-  String downloadDir,
-  int chunkSize,
-  int chunkWindow,
-  int maxChunkRetryAttempts,
-  long chunkRetryDelay,
-  long chunkTimeout,
-  long heartbeatInterval,
-  long downloadTimeout) {
+public final class ServerConfig {
+
+  private String host = "0.0.0.0";
+  private int port = 3000;
+  private int wsPort = 8080;
+  private String downloadDir = "./downloads";
+  private String dataDir = "./data";
+  private int chunkSize = 1024 * 1024;
+  private int chunkWindow = 8;
+  private int maxChunkRetryAttempts = 3;
+  private long chunkRetryDelay = 1000;
+  private long chunkTimeout = 30_000;
+  private long heartbeatInterval = 30_000;
+  private long downloadTimeout = 3_600_000;
+  private long queueTimeout = 3_600_000;
+  private long jobRetention = 30L * 24 * 3_600_000;
+  private String apiToken;
+  private String publicUrl;
+  private String linkSecret;
+  private long linkTtl = 3_600_000;
+  private String webhookSecret;
+  private int webhookMaxAttempts = 8;
+  private long webhookRetryDelay = 1000;
+  private long webhookTimeout = 10_000;
+  private long sseHeartbeat = 15_000;
+  private long minFreeSpace = 100L * 1024 * 1024;
 
   public static ServerConfig defaults() {
-    return new ServerConfig("0.0.0.0", 8080, "./downloads", 1024 * 1024, 8, 3, 1000, 30_000, 30_000, 3_600_000);
+    return new ServerConfig();
   }
 
-  public ServerConfig withPortAndDir(int port, String downloadDir) {
-    return new ServerConfig(host, port, downloadDir, chunkSize, chunkWindow, maxChunkRetryAttempts, chunkRetryDelay,
-      chunkTimeout, heartbeatInterval, downloadTimeout);
+  public ServerConfig copy() {
+    return new ServerConfig().setHost(host).setPort(port).setWsPort(wsPort).setDownloadDir(downloadDir).setDataDir(dataDir)
+      .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxChunkRetryAttempts(maxChunkRetryAttempts)
+      .setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout).setHeartbeatInterval(heartbeatInterval)
+      .setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout).setJobRetention(jobRetention)
+      .setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret).setLinkTtl(linkTtl)
+      .setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts).setWebhookRetryDelay(webhookRetryDelay)
+      .setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat).setMinFreeSpace(minFreeSpace);
+  }
+
+  /** Interface both listeners bind (HOST). */
+  public String host() { return host; }
+  /** REST API port (PORT). */
+  public int port() { return port; }
+  /** WebSocket port agents dial (WS_PORT). */
+  public int wsPort() { return wsPort; }
+  public String downloadDir() { return downloadDir; }
+  /** Where job records, known agents and generated secrets live (DATA_DIR). */
+  public String dataDir() { return dataDir; }
+  public int chunkSize() { return chunkSize; }
+  public int chunkWindow() { return chunkWindow; }
+  public int maxChunkRetryAttempts() { return maxChunkRetryAttempts; }
+  public long chunkRetryDelay() { return chunkRetryDelay; }
+  public long chunkTimeout() { return chunkTimeout; }
+  public long heartbeatInterval() { return heartbeatInterval; }
+  public long downloadTimeout() { return downloadTimeout; }
+  /** How long a pull for a known but offline agent waits in {@code queued} (QUEUE_TIMEOUT). */
+  public long queueTimeout() { return queueTimeout; }
+  /** How long finished job records are kept (JOB_RETENTION); the pulled files themselves are never deleted. */
+  public long jobRetention() { return jobRetention; }
+  /** Bearer token the API requires, or null for none (API_TOKEN). */
+  public String apiToken() { return apiToken; }
+  /** Base URL operators reach the API at, for links (PUBLIC_URL); null means the request's own Host. */
+  public String publicUrl() { return publicUrl; }
+  /** HMAC key of content links (LINK_SECRET); null means generated once and kept under DATA_DIR. */
+  public String linkSecret() { return linkSecret; }
+  public long linkTtl() { return linkTtl; }
+  /** Standard Webhooks secret, {@code whsec_<base64>} (WEBHOOK_SECRET); null means generated under DATA_DIR. */
+  public String webhookSecret() { return webhookSecret; }
+  public int webhookMaxAttempts() { return webhookMaxAttempts; }
+  public long webhookRetryDelay() { return webhookRetryDelay; }
+  public long webhookTimeout() { return webhookTimeout; }
+  /** Ms between SSE comment heartbeats (SSE_HEARTBEAT). */
+  public long sseHeartbeat() { return sseHeartbeat; }
+  /** Free bytes DOWNLOAD_DIR needs for the server to report ready (MIN_FREE_SPACE). */
+  public long minFreeSpace() { return minFreeSpace; }
+
+  public ServerConfig setHost(String host) { this.host = host; return this; }
+  public ServerConfig setPort(int port) { this.port = port; return this; }
+  public ServerConfig setWsPort(int wsPort) { this.wsPort = wsPort; return this; }
+  public ServerConfig setDownloadDir(String downloadDir) { this.downloadDir = downloadDir; return this; }
+  public ServerConfig setDataDir(String dataDir) { this.dataDir = dataDir; return this; }
+  public ServerConfig setChunkSize(int chunkSize) { this.chunkSize = chunkSize; return this; }
+  public ServerConfig setChunkWindow(int chunkWindow) { this.chunkWindow = chunkWindow; return this; }
+  public ServerConfig setMaxChunkRetryAttempts(int n) { this.maxChunkRetryAttempts = n; return this; }
+  public ServerConfig setChunkRetryDelay(long ms) { this.chunkRetryDelay = ms; return this; }
+  public ServerConfig setChunkTimeout(long ms) { this.chunkTimeout = ms; return this; }
+  public ServerConfig setHeartbeatInterval(long ms) { this.heartbeatInterval = ms; return this; }
+  public ServerConfig setDownloadTimeout(long ms) { this.downloadTimeout = ms; return this; }
+  public ServerConfig setQueueTimeout(long ms) { this.queueTimeout = ms; return this; }
+  public ServerConfig setJobRetention(long ms) { this.jobRetention = ms; return this; }
+  public ServerConfig setApiToken(String token) { this.apiToken = blankToNull(token); return this; }
+  public ServerConfig setPublicUrl(String url) { this.publicUrl = blankToNull(url); return this; }
+  public ServerConfig setLinkSecret(String secret) { this.linkSecret = blankToNull(secret); return this; }
+  public ServerConfig setLinkTtl(long ms) { this.linkTtl = ms; return this; }
+  public ServerConfig setWebhookSecret(String secret) { this.webhookSecret = blankToNull(secret); return this; }
+  public ServerConfig setWebhookMaxAttempts(int n) { this.webhookMaxAttempts = n; return this; }
+  public ServerConfig setWebhookRetryDelay(long ms) { this.webhookRetryDelay = ms; return this; }
+  public ServerConfig setWebhookTimeout(long ms) { this.webhookTimeout = ms; return this; }
+  public ServerConfig setSseHeartbeat(long ms) { this.sseHeartbeat = ms; return this; }
+  public ServerConfig setMinFreeSpace(long bytes) { this.minFreeSpace = bytes; return this; }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
   }
 }

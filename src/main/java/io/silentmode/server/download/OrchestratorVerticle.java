@@ -16,13 +16,17 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 
 /**
@@ -40,11 +44,16 @@ public class OrchestratorVerticle extends VerticleBase {
   /** Keys of the pull-wide timers among a pull's timers, which are otherwise retry backoffs keyed by chunk index. */
   private static final int PULL_TIMER = -1;
   private static final int STALL_TIMER = -2;
+  private static final int QUEUE_TIMER = -3;
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+  private static final long IDEMPOTENCY_TTL_MS = 24 * 3_600_000L;
+  private static final long HOUR_MS = 3_600_000L;
 
   private final ServerConfig config;
   private final Map<UUID, Pull> jobs = new HashMap<>();
   private final Map<String, Pull> activeByClient = new HashMap<>();
+  private final Idempotency idempotency = new Idempotency(IDEMPOTENCY_TTL_MS);
 
   public OrchestratorVerticle(ServerConfig config) {
     this.config = config;
@@ -53,57 +62,212 @@ public class OrchestratorVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     EventBus bus = vertx.eventBus();
-    return Future.all(
-      bus.<JsonObject>consumer(Addresses.DOWNLOADS_START, this::start).completion(),
-      bus.<JsonObject>consumer(Addresses.DOWNLOADS_GET, this::get).completion(),
-      bus.<JsonObject>consumer(Addresses.DOWNLOADS_CANCEL, this::cancel).completion(),
-      bus.<JsonObject>consumer(Addresses.DOWNLOADS_AGENT_MESSAGE, m -> onAgentMessage(m.body())).completion(),
-      bus.<Buffer>localConsumer(Addresses.DOWNLOADS_CHUNK, this::onChunk).completion(),
-      bus.<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> onRegistryEvent(m.body())).completion());
+    return bus.<JsonArray>request(Addresses.STORE_JOB_LOAD, new JsonObject())
+      .map(Message::body)
+      .compose(records -> {
+        restore(records);
+        vertx.setPeriodic(HOUR_MS, t -> prune());
+        return Future.all(List.of(
+          bus.<JsonObject>consumer(Addresses.DOWNLOADS_START, this::start).completion(),
+          bus.<JsonObject>consumer(Addresses.DOWNLOADS_RETRY, this::retry).completion(),
+          bus.<JsonObject>consumer(Addresses.DOWNLOADS_GET, this::get).completion(),
+          bus.<JsonObject>consumer(Addresses.DOWNLOADS_LIST, this::list).completion(),
+          bus.<JsonObject>consumer(Addresses.DOWNLOADS_CANCEL, this::cancel).completion(),
+          bus.<JsonObject>consumer(Addresses.DOWNLOADS_AGENT_MESSAGE, m -> onAgentMessage(m.body())).completion(),
+          bus.<Buffer>localConsumer(Addresses.DOWNLOADS_CHUNK, this::onChunk).completion(),
+          bus.<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> onRegistryEvent(m.body())).completion(),
+          bus.<JsonObject>consumer(Addresses.WEBHOOKS_EVENTS, m -> onWebhookEvent(m.body())).completion()));
+      });
+  }
+
+  /**
+   * Takes the stored jobs back. A pull that was running when the server stopped cannot continue (its chunk
+   * state was in memory): it fails with SERVER_RESTARTED and can be retried. Queued jobs keep waiting.
+   */
+  private void restore(JsonArray records) {
+    for (int i = 0; i < records.size(); i++) {
+      Pull pull = Pull.fromRecord(records.getJsonObject(i));
+      jobs.put(pull.requestId, pull);
+      idempotency.restore(pull.idempotencyKey, pull.requestId, pull.createdAt);
+      if (pull.status == Status.IN_PROGRESS) {
+        finish(pull, Status.FAILED, ErrorCode.SERVER_RESTARTED, "the server stopped while this pull ran; retry it");
+      } else if (pull.status == Status.QUEUED) {
+        armQueueTimer(pull);
+      }
+    }
+    prune();
+    if (!jobs.isEmpty()) {
+      log.log(System.Logger.Level.INFO, "Restored " + jobs.size() + " job records");
+    }
   }
 
   // ---- requests from operators -------------------------------------------------------------------------
 
   private void start(Message<JsonObject> m) {
-    String clientId = m.body().getString("clientId");
-    String path = m.body().getString("path");
-    vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", clientId))
-      .map(reply -> begin(reply.body(), path))
-      .onSuccess(pull -> m.reply(pull.toJson()))
-      .onFailure(e -> fail(m, PullException.of(e)));
+    JsonObject body = m.body();
+    String key = body.getString("idempotencyKey");
+    Pull pull = new Pull(UUID.randomUUID(), body.getString("clientId"), body.getString("path"),
+      body.getString("callbackUrl"), key, null, Instant.now());
+    if (key == null) {
+      create(pull).onSuccess(job -> m.reply(job.toJson())).onFailure(e -> fail(m, PullException.of(e)));
+      return;
+    }
+    UUID earlier = idempotency.claim(key);
+    if (earlier != null) {
+      replay(m, jobs.get(earlier), pull);
+      return;
+    }
+    create(pull)
+      .onSuccess(job -> {
+        idempotency.bind(key, job.requestId, job.createdAt);
+        m.reply(job.toJson());
+      })
+      .onFailure(e -> {
+        idempotency.release(key);
+        fail(m, PullException.of(e));
+      });
   }
 
-  private Pull begin(JsonObject agent, String path) {
-    String clientId = agent.getString("clientId");
-    if (!agent.getBoolean("connected")) {
-      throw new PullException(ErrorCode.CLIENT_NOT_CONNECTED, "agent '" + clientId + "' is not connected (last seen "
-        + agent.getString("lastSeen") + ")");
+  /** The Stripe rules: the same request gets the same job; a different one under the same key is refused. */
+  private void replay(Message<JsonObject> m, Pull earlier, Pull asked) {
+    if (earlier == null) {
+      fail(m, new PullException(ErrorCode.IDEMPOTENCY_KEY_IN_USE, "a request with Idempotency-Key '"
+        + asked.idempotencyKey + "' is still being handled; retry in a moment"));
+    } else if (!Objects.equals(earlier.clientId, asked.clientId) || !Objects.equals(earlier.path, asked.path)
+      || !Objects.equals(earlier.callbackUrl, asked.callbackUrl)) {
+      fail(m, new PullException(ErrorCode.IDEMPOTENCY_KEY_REUSED, "Idempotency-Key '" + asked.idempotencyKey
+        + "' was used for a different request (job " + earlier.requestId + "); use a new key"));
+    } else {
+      m.reply(earlier.toJson(), new DeliveryOptions().addHeader("replayed", "true"));
     }
-    Pull busy = activeByClient.get(clientId);
-    if (busy != null) {
-      throw new PullException(ErrorCode.DOWNLOAD_IN_PROGRESS, "agent '" + clientId + "' is already serving pull "
-        + busy.requestId + "; wait for it or cancel it");
+  }
+
+  private void retry(Message<JsonObject> m) {
+    Pull old = job(m);
+    if (old == null) {
+      return;
     }
-    Pull pull = new Pull(UUID.randomUUID(), clientId, agent.getString("connectionId"), path);
-    jobs.put(pull.requestId, pull);
-    activeByClient.put(clientId, pull);
+    if (old.status != Status.FAILED && old.status != Status.CANCELLED) {
+      fail(m, new PullException(ErrorCode.DOWNLOAD_NOT_RETRYABLE, "pull " + old.requestId + " is "
+        + old.status.name().toLowerCase() + "; only failed or cancelled pulls can be retried"));
+      return;
+    }
+    Pull pull = new Pull(UUID.randomUUID(), old.clientId, old.path, old.callbackUrl, null, old.requestId.toString(),
+      Instant.now());
+    create(pull).onSuccess(job -> m.reply(job.toJson())).onFailure(e -> fail(m, PullException.of(e)));
+  }
+
+  /**
+   * Records a new job: started at once when its agent is connected and idle, queued when the agent is known but
+   * offline. The future completes once the record is on disk, so an accepted job survives a crash.
+   */
+  private Future<Pull> create(Pull pull) {
+    return vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", pull.clientId))
+      .compose(reply -> {
+        JsonObject agent = reply.body();
+        boolean connected = agent.getBoolean("connected");
+        Pull busy = activeByClient.get(pull.clientId);
+        if (connected && busy != null) {
+          throw new PullException(ErrorCode.DOWNLOAD_IN_PROGRESS, "agent '" + pull.clientId
+            + "' is already serving pull " + busy.requestId + "; wait for it or cancel it");
+        }
+        jobs.put(pull.requestId, pull);
+        if (connected) {
+          reserve(pull, agent.getString("connectionId"));
+        } else {
+          pull.queuedUntil = pull.createdAt.plusMillis(config.queueTimeout());
+          armQueueTimer(pull);
+        }
+        return save(pull).recover(e -> {
+          finish(pull, Status.FAILED, ErrorCode.STORAGE_ERROR, e.getMessage());
+          jobs.remove(pull.requestId);
+          return Future.failedFuture(new PullException(ErrorCode.STORAGE_ERROR, "could not record the job: " + e.getMessage()));
+        });
+      })
+      .map(saved -> {
+        if (pull.status == Status.IN_PROGRESS) {
+          launch(pull);
+        } else if (pull.status == Status.QUEUED) {
+          publish(pull, "state");
+        }
+        return pull;
+      });
+  }
+
+  /** Marks the agent busy with this pull, before anything asynchronous, so a second request sees it. */
+  private void reserve(Pull pull, String connectionId) {
+    pull.status = Status.IN_PROGRESS;
+    pull.connectionId = connectionId;
+    pull.startedAt = Instant.now();
+    pull.queuedUntil = null;
+    cancelTimer(pull, QUEUE_TIMER);
+    activeByClient.put(pull.clientId, pull);
+  }
+
+  private void launch(Pull pull) {
     toAgent(pull, Protocol.message(MessageType.DOWNLOAD_REQUEST)
       .put("requestId", pull.requestId.toString())
-      .put("filePath", path)
+      .put("filePath", pull.path)
       .put("chunkSize", config.chunkSize()));
     // No shorter deadline for the acknowledgement: the agent hashes the whole file first, minutes for several GB
     // on a slow disk. A dead agent is caught sooner by the heartbeat.
     pull.timers.put(PULL_TIMER, vertx.setTimer(config.downloadTimeout(), t -> finish(pull, Status.FAILED, ErrorCode.DOWNLOAD_TIMEOUT,
       "the pull did not finish within DOWNLOAD_TIMEOUT (" + config.downloadTimeout() + " ms)")));
     publish(pull, "state");
-    return pull;
+  }
+
+  private void armQueueTimer(Pull pull) {
+    long wait = Math.max(1, pull.queuedUntil.toEpochMilli() - System.currentTimeMillis());
+    pull.timers.put(QUEUE_TIMER, vertx.setTimer(wait, t -> finish(pull, Status.FAILED, ErrorCode.CLIENT_NOT_CONNECTED,
+      "agent '" + pull.clientId + "' did not connect within QUEUE_TIMEOUT (" + config.queueTimeout() + " ms)")));
+  }
+
+  /** The oldest queued pull of an agent that is connected and idle starts. */
+  private void startNextQueued(String clientId, String connectionId) {
+    if (activeByClient.containsKey(clientId)) {
+      return;
+    }
+    jobs.values().stream()
+      .filter(p -> p.status == Status.QUEUED && p.clientId.equals(clientId))
+      .min(Comparator.comparing((Pull p) -> p.createdAt))
+      .ifPresent(pull -> {
+        reserve(pull, connectionId);
+        save(pull);
+        launch(pull);
+      });
   }
 
   private void get(Message<JsonObject> m) {
     Pull pull = job(m);
     if (pull != null) {
-      m.reply(pull.toJson());
+      m.reply(pull.toJson().put("seq", pull.seq));
     }
+  }
+
+  /** Newest first; the cursor is the position of the last job of the previous page. */
+  private void list(Message<JsonObject> m) {
+    JsonObject q = m.body();
+    String clientId = q.getString("clientId");
+    String status = q.getString("status");
+    int limit = q.getInteger("limit", 50);
+    Cursor after;
+    try {
+      after = Cursor.parse(q.getString("cursor"));
+    } catch (IllegalArgumentException e) {
+      fail(m, new PullException(ErrorCode.VALIDATION_FAILED, "cursor is not one this server gave out"));
+      return;
+    }
+    List<Pull> page = jobs.values().stream()
+      .filter(p -> clientId == null || p.clientId.equals(clientId))
+      .filter(p -> status == null || p.status.name().equalsIgnoreCase(status))
+      .sorted(Cursor.NEWEST_FIRST)
+      .filter(p -> after == null || after.isBefore(p))
+      .limit(limit + 1L)
+      .toList();
+    JsonArray items = new JsonArray();
+    page.stream().limit(limit).forEach(p -> items.add(p.toJson()));
+    String next = page.size() > limit ? Cursor.of(page.get(limit - 1)).encode() : null;
+    m.reply(new JsonObject().put("items", items).put("nextCursor", next));
   }
 
   private void cancel(Message<JsonObject> m) {
@@ -132,6 +296,23 @@ public class OrchestratorVerticle extends VerticleBase {
       fail(m, new PullException(ErrorCode.DOWNLOAD_NOT_FOUND, "no pull with requestId '" + id + "'"));
     }
     return pull;
+  }
+
+  /** Drops finished jobs older than JOB_RETENTION, in memory and on disk; the pulled files stay. */
+  private void prune() {
+    Instant horizon = Instant.now().minusMillis(config.jobRetention());
+    List<Pull> old = jobs.values().stream().filter(p -> p.terminal() && p.finishedAt.isBefore(horizon)).toList();
+    idempotency.expire();
+    if (old.isEmpty()) {
+      return;
+    }
+    JsonArray ids = new JsonArray();
+    old.forEach(p -> {
+      jobs.remove(p.requestId);
+      ids.add(p.requestId.toString());
+    });
+    vertx.eventBus().request(Addresses.STORE_JOB_DELETE, new JsonObject().put("requestIds", ids))
+      .onFailure(e -> log.log(System.Logger.Level.WARNING, "Could not delete old job records: " + e.getMessage()));
   }
 
   // ---- messages from agents ----------------------------------------------------------------------------
@@ -235,6 +416,10 @@ public class OrchestratorVerticle extends VerticleBase {
   }
 
   private void onRegistryEvent(JsonObject event) {
+    if ("connected".equals(event.getString("event"))) {
+      startNextQueued(event.getString("clientId"), event.getString("connectionId"));
+      return;
+    }
     Pull pull = activeByClient.get(event.getString("clientId"));
     if (pull != null && !pull.committing && "disconnected".equals(event.getString("event"))
       && pull.connectionId.equals(event.getString("connectionId"))) {
@@ -358,25 +543,53 @@ public class OrchestratorVerticle extends VerticleBase {
     if (pull.terminal()) {
       return;
     }
-    pull.status = status;
-    pull.finishedAt = Instant.now();
+    boolean started = pull.connectionId != null;
+    pull.ended(status);
     pull.errorCode = code;
     pull.errorMessage = message;
     pull.timers.values().forEach(vertx::cancelTimer);
     pull.timers.clear();
-    activeByClient.remove(pull.clientId, pull);
+    if (pull.callbackUrl != null) {
+      pull.webhook = new JsonObject().put("status", "pending").put("attempts", 0);
+    }
     if (status == Status.COMPLETED) {
       toAgent(pull, Protocol.message(MessageType.DOWNLOAD_COMPLETE).put("requestId", pull.requestId.toString())
         .put("checksum", pull.file.getString("sha256")));
       log.log(System.Logger.Level.INFO, "Pull " + pull.requestId + " from " + pull.clientId + " completed: " + pull.file.getString("path"));
     } else {
-      toAgent(pull, Protocol.message(MessageType.CANCEL_DOWNLOAD).put("requestId", pull.requestId.toString())
-        .put("reason", code == null ? "cancelled by operator" : code.name()));
+      if (started) {
+        toAgent(pull, Protocol.message(MessageType.CANCEL_DOWNLOAD).put("requestId", pull.requestId.toString())
+          .put("reason", code == null ? "cancelled by operator" : code.name()));
+      }
       abortStorage(pull);
       log.log(System.Logger.Level.WARNING, "Pull " + pull.requestId + " from " + pull.clientId + " "
         + status.name().toLowerCase() + (code == null ? "" : ": " + code + " " + message));
     }
     publish(pull, "final");
+    if (activeByClient.remove(pull.clientId, pull)) {
+      vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", pull.clientId))
+        .onSuccess(agent -> {
+          if (agent.body().getBoolean("connected")) {
+            startNextQueued(pull.clientId, agent.body().getString("connectionId"));
+          }
+        });
+    }
+  }
+
+  /** Shows on the job how its webhook delivery goes, as the webhook sender reports each attempt. */
+  private void onWebhookEvent(JsonObject event) {
+    Pull pull = jobs.get(UUID.fromString(event.getString("requestId")));
+    if (pull == null) {
+      return;
+    }
+    pull.webhook = new JsonObject()
+      .put("status", event.getString("outcome"))
+      .put("attempts", event.getInteger("attempt"))
+      .put("lastStatusCode", event.getInteger("statusCode"))
+      .put("lastError", event.getString("error"))
+      .put("nextAttemptAt", event.getString("nextAttemptAt"))
+      .put("updatedAt", event.getString("at"));
+    save(pull);
   }
 
   private void abortStorage(Pull pull) {
@@ -394,11 +607,24 @@ public class OrchestratorVerticle extends VerticleBase {
   }
 
   private void toAgent(Pull pull, JsonObject message) {
-    vertx.eventBus().send(Addresses.gatewayConnection(pull.connectionId), message);
+    if (pull.connectionId != null) {
+      vertx.eventBus().send(Addresses.gatewayConnection(pull.connectionId), message);
+    }
   }
 
+  /** Events carry the job and a per-job sequence, the SSE event id; state changes are also stored. */
   private void publish(Pull pull, String event) {
-    vertx.eventBus().publish(Addresses.DOWNLOADS_EVENTS, pull.toJson().put("event", event));
+    pull.seq++;
+    if (!"progress".equals(event)) {
+      save(pull);
+    }
+    vertx.eventBus().publish(Addresses.DOWNLOADS_EVENTS, pull.toJson().put("event", event).put("seq", pull.seq));
+  }
+
+  private Future<Void> save(Pull pull) {
+    return vertx.eventBus().request(Addresses.STORE_JOB_SAVE, new JsonObject().put("job", pull.toRecord()))
+      .<Void>mapEmpty()
+      .onFailure(e -> log.log(System.Logger.Level.ERROR, "Could not store job " + pull.requestId + ": " + e.getMessage()));
   }
 
   private static void fail(Message<?> m, PullException e) {

@@ -13,11 +13,14 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Knows which agents exist: connected ones with their connection, and recently seen ones.
+ * Knows which agents exist: connected ones with their connection, and recently seen ones (kept in the store, so
+ * a pull for an agent that is offline while the server restarts can still be queued).
  * It pings every agent each heartbeat interval and drops one silent for {@link #MISSED_HEARTBEATS} intervals.
  * A second connection with the same client id replaces the first, which is closed with a reason.
  */
@@ -37,7 +40,27 @@ public class RegistryVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     EventBus bus = vertx.eventBus();
-    vertx.setPeriodic(config.heartbeatInterval(), id -> heartbeat());
+    return bus.<JsonArray>request(Addresses.STORE_CLIENT_LOAD, new JsonObject()).compose(stored -> {
+      restore(stored.body());
+      vertx.setPeriodic(config.heartbeatInterval(), id -> heartbeat());
+      return listen(bus);
+    });
+  }
+
+  private void restore(JsonArray stored) {
+    Instant horizon = Instant.now().minusMillis(config.jobRetention());
+    for (int i = 0; i < stored.size(); i++) {
+      JsonObject agent = stored.getJsonObject(i);
+      if (agent.getBoolean("connected")) {
+        agent.put("connected", false).put("disconnectedAt", agent.getString("lastSeen"));
+      }
+      if (Instant.parse(agent.getString("lastSeen")).isAfter(horizon)) {
+        agents.put(agent.getString("clientId"), agent);
+      }
+    }
+  }
+
+  private Future<?> listen(EventBus bus) {
     return Future.all(
       bus.<JsonObject>consumer(Addresses.REGISTRY_REGISTER, this::register).completion(),
       bus.<JsonObject>consumer(Addresses.REGISTRY_SEEN, this::seen).completion(),
@@ -60,6 +83,7 @@ public class RegistryVerticle extends VerticleBase {
     JsonObject agent = r.copy().put("connected", true).put("connectedAt", now).put("lastSeen", now);
     agents.put(clientId, agent);
     publish("connected", agent);
+    persist();
     m.reply(agent);
   }
 
@@ -87,9 +111,13 @@ public class RegistryVerticle extends VerticleBase {
     }
   }
 
+  /** Connected agents first, then the others, most recently seen first. */
   private void list(Message<JsonObject> m) {
     JsonArray all = new JsonArray();
-    agents.values().forEach(a -> all.add(a.copy()));
+    agents.values().stream()
+      .sorted(Comparator.comparing((JsonObject a) -> !a.getBoolean("connected"))
+        .thenComparing(a -> a.getString("lastSeen"), Comparator.reverseOrder()))
+      .forEach(a -> all.add(a.copy()));
     m.reply(all);
   }
 
@@ -123,6 +151,13 @@ public class RegistryVerticle extends VerticleBase {
   private void markDisconnected(JsonObject agent) {
     agent.put("connected", false).put("disconnectedAt", Instant.now().toString());
     publish("disconnected", agent);
+    persist();
+  }
+
+  /** Rewrites the known agents: on connects and disconnects only, not on every heartbeat. */
+  private void persist() {
+    vertx.eventBus().request(Addresses.STORE_CLIENT_SAVE, new JsonObject().put("clients", new JsonArray(List.copyOf(agents.values()))))
+      .onFailure(e -> log.log(System.Logger.Level.WARNING, "Could not store the known agents: " + e.getMessage()));
   }
 
   private void closeConnection(JsonObject agent, String reason) {

@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * Verifies chunks and writes them into a temp file inside DOWNLOAD_DIR, then publishes the file atomically:
@@ -49,13 +50,28 @@ public class DiskWriterVerticle extends VerticleBase {
   }
 
   @Override
-  public Future<?> start() {
+  public Future<?> start() throws IOException {
+    removeLeftovers();
     EventBus bus = vertx.eventBus();
     return Future.all(
       bus.<JsonObject>consumer(Addresses.STORAGE_OPEN, m -> handle(m, () -> open(m.body()))).completion(),
       bus.<Buffer>localConsumer(Addresses.STORAGE_WRITE, m -> handle(m, () -> write(m))).completion(),
       bus.<JsonObject>consumer(Addresses.STORAGE_COMMIT, m -> handle(m, () -> commit(m.body()))).completion(),
       bus.<JsonObject>consumer(Addresses.STORAGE_ABORT, m -> handle(m, () -> abort(m.body().getString("requestId")))).completion());
+  }
+
+  /** Temp files of pulls that were running when the server stopped: those pulls failed, their bytes are useless. */
+  private void removeLeftovers() throws IOException {
+    Path dir = Path.of(config.downloadDir());
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.filter(f -> f.getFileName().toString().matches("\\..+\\.part")).toList()) {
+        log.log(System.Logger.Level.INFO, "Removing " + f + ", left by a pull the server did not finish");
+        Files.deleteIfExists(f);
+      }
+    }
   }
 
   @Override

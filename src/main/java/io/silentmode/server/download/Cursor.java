@@ -1,0 +1,42 @@
+package io.silentmode.server.download;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.UUID;
+
+/** A position in the job list, newest first: opaque to clients, stable while jobs are added. */
+record Cursor(Instant createdAt, UUID requestId) {
+
+  static final Comparator<Pull> NEWEST_FIRST = Comparator.comparing((Pull p) -> p.createdAt).reversed()
+    .thenComparing(p -> p.requestId.toString(), Comparator.reverseOrder());
+
+  static Cursor of(Pull pull) {
+    return new Cursor(pull.createdAt, pull.requestId);
+  }
+
+  /** Null for no cursor; IllegalArgumentException for one this server did not make. */
+  static Cursor parse(String encoded) {
+    if (encoded == null) {
+      return null;
+    }
+    try {
+      String[] parts = new String(Base64.getUrlDecoder().decode(encoded), StandardCharsets.UTF_8).split("\\|", 2);
+      return new Cursor(Instant.parse(parts[0]), UUID.fromString(parts[1]));
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("bad cursor", e);
+    }
+  }
+
+  String encode() {
+    return Base64.getUrlEncoder().withoutPadding()
+      .encodeToString((createdAt + "|" + requestId).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Whether {@code pull} comes after this position in newest-first order. */
+  boolean isBefore(Pull pull) {
+    int c = pull.createdAt.compareTo(createdAt);
+    return c < 0 || c == 0 && pull.requestId.toString().compareTo(requestId.toString()) < 0;
+  }
+}

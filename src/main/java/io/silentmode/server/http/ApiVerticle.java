@@ -1,0 +1,229 @@
+package io.silentmode.server.http;
+
+import io.silentmode.protocol.ErrorCode;
+import io.silentmode.server.Addresses;
+import io.silentmode.server.ServerConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.validation.RequestParameter;
+import io.vertx.openapi.validation.ValidatedRequest;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.Map;
+import java.util.function.BiConsumer;
+
+/**
+ * The REST API, routed and validated from {@code openapi.yaml}: each operation is bound by its operationId and
+ * turned into an event-bus request to the registry or the orchestrator. It holds no state of its own.
+ */
+public class ApiVerticle extends VerticleBase {
+
+  public static final String PREFIX = "/api/v1";
+
+  private final ServerConfig config;
+  private final Handler<RoutingContext> metrics;
+  private HttpServer server;
+  private LinkSigner links;
+
+  /** {@code metrics} scrapes Prometheus text at {@code /metrics}, or is null when the server runs without metrics. */
+  public ApiVerticle(ServerConfig config, Handler<RoutingContext> metrics) {
+    this.config = config;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public Future<?> start() {
+    links = new LinkSigner(config.linkSecret());
+    return Contract.load(vertx)
+      .compose(contract -> {
+        Router root = Router.router(vertx);
+        if (metrics != null) {
+          root.get("/metrics").handler(metrics);
+        }
+        root.route(PREFIX + "/*").subRouter(api(contract.openapi(), contract.text()));
+        onFailures(root);
+        return vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setCompressionSupported(false))
+          .requestHandler(root)
+          .listen(config.port());
+      })
+      .onSuccess(s -> server = s);
+  }
+
+  /** The port the API listens on, as bound. */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  private Router api(OpenAPIContract contract, Buffer contractText) {
+    RouterBuilder rb = RouterBuilder.create(vertx, contract);
+    rb.rootHandler(this::authenticate);
+    EventStream events = new EventStream(vertx, config.sseHeartbeat());
+    Content content = new Content(vertx);
+    rb.getRoute("getHealth").addHandler(Readiness.liveness(vertx));
+    rb.getRoute("getReadiness").addHandler(Readiness.readiness(vertx, config));
+    rb.getRoute("getContract").addHandler(rc -> rc.response().putHeader("Content-Type", "application/yaml").end(contractText));
+    rb.getRoute("listClients").addHandler(rc -> ask(rc, Addresses.REGISTRY_LIST, new JsonObject(),
+      (reply, r) -> json(rc, 200, new JsonObject().put("items", (JsonArray) reply.body()))));
+    rb.getRoute("getClient").addHandler(rc -> ask(rc, Addresses.REGISTRY_GET, new JsonObject().put("clientId", path(rc, "clientId")),
+      (reply, r) -> json(rc, 200, (JsonObject) reply.body())));
+    rb.getRoute("createDownload").addHandler(this::createDownload);
+    rb.getRoute("listDownloads").addHandler(this::listDownloads);
+    rb.getRoute("getDownload").addHandler(rc -> ask(rc, Addresses.DOWNLOADS_GET, requestId(rc),
+      (reply, r) -> json(rc, 200, job(reply))));
+    rb.getRoute("cancelDownload").addHandler(rc -> ask(rc, Addresses.DOWNLOADS_CANCEL, requestId(rc),
+      (reply, r) -> json(rc, 200, job(reply))));
+    rb.getRoute("retryDownload").addHandler(rc -> ask(rc, Addresses.DOWNLOADS_RETRY, requestId(rc),
+      (reply, r) -> accepted(rc, job(reply))));
+    rb.getRoute("streamDownloadEvents").addHandler(rc -> events.handle(rc, path(rc, "requestId")));
+    rb.getRoute("getDownloadContent").addHandler(rc -> {
+      if (linkRefused(rc)) {
+        return;
+      }
+      ask(rc, Addresses.DOWNLOADS_GET, requestId(rc), (reply, r) -> content.send(rc, job(reply)));
+    });
+    rb.getRoute("createDownloadLink").addHandler(rc -> ask(rc, Addresses.DOWNLOADS_GET, requestId(rc),
+      (reply, r) -> link(rc, job(reply))));
+    Router api = rb.createRouter();
+    onFailures(api);
+    return api;
+  }
+
+  private void createDownload(RoutingContext rc) {
+    JsonObject body = validated(rc).getBody().getJsonObject();
+    JsonObject start = new JsonObject()
+      .put("clientId", body.getString("clientId"))
+      .put("path", body.getString("path"))
+      .put("callbackUrl", body.getString("callbackUrl"))
+      .put("idempotencyKey", rc.request().getHeader("Idempotency-Key"));
+    ask(rc, Addresses.DOWNLOADS_START, start, (reply, r) -> {
+      if ("true".equals(reply.headers().get("replayed"))) {
+        rc.response().putHeader("Idempotent-Replayed", "true");
+      }
+      accepted(rc, job(reply));
+    });
+  }
+
+  private void listDownloads(RoutingContext rc) {
+    Map<String, RequestParameter> query = validated(rc).getQuery();
+    JsonObject q = new JsonObject()
+      .put("clientId", string(query.get("clientId")))
+      .put("status", string(query.get("status")))
+      .put("cursor", string(query.get("cursor")))
+      .put("limit", query.get("limit") == null ? 50 : query.get("limit").getInteger(50));
+    ask(rc, Addresses.DOWNLOADS_LIST, q, (reply, r) -> json(rc, 200, (JsonObject) reply.body()));
+  }
+
+  private void link(RoutingContext rc, JsonObject job) {
+    if (!"completed".equals(job.getString("status"))) {
+      Problems.send(rc, ErrorCode.DOWNLOAD_NOT_COMPLETED, "pull " + job.getString("requestId") + " is "
+        + job.getString("status") + "; links exist for completed pulls only", null);
+      return;
+    }
+    long expires = Instant.now().plusMillis(config.linkTtl()).getEpochSecond();
+    String path = PREFIX + "/downloads/" + job.getString("requestId") + "/content";
+    String base = config.publicUrl() != null ? config.publicUrl().replaceAll("/+$", "")
+      : rc.request().scheme() + "://" + rc.request().getHeader("Host");
+    String url = base + path + "?expires=" + expires + "&signature=" + links.sign("GET", path, expires);
+    json(rc, 200, new JsonObject().put("url", url).put("expiresAt", Instant.ofEpochSecond(expires).toString()));
+  }
+
+  /** A request carrying a link signature stands on it alone: tampered is 403, expired is 410. */
+  private boolean linkRefused(RoutingContext rc) {
+    String signature = rc.queryParams().get("signature");
+    String expires = rc.queryParams().get("expires");
+    if (signature == null && expires == null) {
+      return false;
+    }
+    long expiry;
+    try {
+      expiry = Long.parseLong(expires);
+    } catch (NumberFormatException e) {
+      expiry = -1;
+    }
+    if (signature == null || expiry < 0 || !links.verify("GET", rc.request().path(), expiry, signature)) {
+      Problems.send(rc, ErrorCode.LINK_INVALID, "the link's signature does not match; ask for a new link", null);
+      return true;
+    }
+    if (expiry < Instant.now().getEpochSecond()) {
+      Problems.send(rc, ErrorCode.LINK_EXPIRED, "the link expired at " + Instant.ofEpochSecond(expiry) + "; ask for a new one", null);
+      return true;
+    }
+    return false;
+  }
+
+  /** With API_TOKEN set, a bearer token is needed for all but health, the contract and signed content links. */
+  private void authenticate(RoutingContext rc) {
+    String token = config.apiToken();
+    String path = rc.request().path();
+    boolean open = path.startsWith(PREFIX + "/health") || path.equals(PREFIX + "/openapi.yaml")
+      || path.endsWith("/content") && rc.queryParams().contains("signature");
+    if (token == null || open) {
+      rc.next();
+      return;
+    }
+    String header = rc.request().getHeader("Authorization");
+    byte[] given = header != null && header.startsWith("Bearer ") ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
+    if (MessageDigest.isEqual(given, token.getBytes(StandardCharsets.UTF_8))) {
+      rc.next();
+    } else {
+      rc.response().putHeader("WWW-Authenticate", "Bearer realm=\"silentmode\"");
+      Problems.send(rc, ErrorCode.UNAUTHORIZED, "this server needs Authorization: Bearer <API_TOKEN>", null);
+    }
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------------------
+
+  private <T> void ask(RoutingContext rc, String address, JsonObject body, BiConsumer<Message<T>, RoutingContext> onReply) {
+    vertx.eventBus().<T>request(address, body).onSuccess(reply -> onReply.accept(reply, rc)).onFailure(e -> Problems.send(rc, e));
+  }
+
+  private static void onFailures(Router router) {
+    for (int status : new int[] {400, 404, 405, 500}) {
+      router.errorHandler(status, Problems::onRouterFailure);
+    }
+  }
+
+  private static void accepted(RoutingContext rc, JsonObject job) {
+    rc.response().putHeader("Location", PREFIX + "/downloads/" + job.getString("requestId"));
+    json(rc, 202, job);
+  }
+
+  private static void json(RoutingContext rc, int status, JsonObject body) {
+    rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+
+  private static JsonObject job(Message<?> reply) {
+    JsonObject job = (JsonObject) reply.body();
+    job.remove("seq");
+    return job;
+  }
+
+  private static ValidatedRequest validated(RoutingContext rc) {
+    return rc.get(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST);
+  }
+
+  private static String path(RoutingContext rc, String name) {
+    return validated(rc).getPathParameters().get(name).getString();
+  }
+
+  private static JsonObject requestId(RoutingContext rc) {
+    return new JsonObject().put("requestId", path(rc, "requestId"));
+  }
+
+  private static String string(RequestParameter p) {
+    return p == null ? null : p.getString();
+  }
+}

@@ -1,0 +1,113 @@
+package io.silentmode.server.http;
+
+import io.silentmode.server.Addresses;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Server-Sent Events of one job. The stream opens with the job as it is (unless {@code Last-Event-ID} is already
+ * current), then relays the orchestrator's events for that job and closes after {@code final}. Events carry the
+ * job's sequence number as {@code id}; a progress event is dropped rather than queued when the client reads slowly,
+ * since the next one supersedes it.
+ */
+final class EventStream {
+
+  private final Vertx vertx;
+  private final long heartbeatMillis;
+
+  EventStream(Vertx vertx, long heartbeatMillis) {
+    this.vertx = vertx;
+    this.heartbeatMillis = heartbeatMillis;
+  }
+
+  void handle(RoutingContext rc, String requestId) {
+    long lastEventId = parseLastEventId(rc.request().getHeader("Last-Event-ID"));
+    List<JsonObject> early = new ArrayList<>();
+    Stream stream = new Stream(rc.response(), lastEventId);
+    // Subscribe before reading the job, so that no event falls between the snapshot and the subscription.
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(Addresses.DOWNLOADS_EVENTS, m -> {
+      if (!requestId.equals(m.body().getString("requestId"))) {
+        return;
+      }
+      if (stream.started) {
+        stream.write(m.body());
+      } else {
+        early.add(m.body());
+      }
+    });
+    consumer.completion()
+      .compose(v -> vertx.eventBus().<JsonObject>request(Addresses.DOWNLOADS_GET, new JsonObject().put("requestId", requestId)))
+      .onSuccess(reply -> {
+        JsonObject job = reply.body();
+        HttpServerResponse response = rc.response().setChunked(true)
+          .putHeader("Content-Type", "text/event-stream; charset=utf-8")
+          .putHeader("Cache-Control", "no-cache")
+          .putHeader("X-Accel-Buffering", "no");
+        long heartbeat = vertx.setPeriodic(heartbeatMillis, t -> response.write(": keep-alive\n\n"));
+        response.closeHandler(v -> {
+          vertx.cancelTimer(heartbeat);
+          consumer.unregister();
+        });
+        response.endHandler(v -> {
+          vertx.cancelTimer(heartbeat);
+          consumer.unregister();
+        });
+        stream.started = true;
+        stream.write(job.put("event", terminal(job) ? "final" : "state"));
+        early.forEach(stream::write);
+      })
+      .onFailure(e -> {
+        consumer.unregister();
+        Problems.send(rc, e);
+      });
+  }
+
+  private static boolean terminal(JsonObject job) {
+    String status = job.getString("status");
+    return !"queued".equals(status) && !"in_progress".equals(status);
+  }
+
+  private static long parseLastEventId(String header) {
+    try {
+      return header == null ? -1 : Long.parseLong(header.trim());
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private static final class Stream {
+    final HttpServerResponse response;
+    long lastWritten;
+    boolean started;
+
+    Stream(HttpServerResponse response, long lastEventId) {
+      this.response = response;
+      this.lastWritten = lastEventId;
+    }
+
+    void write(JsonObject event) {
+      if (response.ended() || response.closed()) {
+        return;
+      }
+      long seq = event.getLong("seq", 0L);
+      String name = event.getString("event");
+      boolean last = "final".equals(name);
+      if (seq > lastWritten && !("progress".equals(name) && response.writeQueueFull())) {
+        lastWritten = seq;
+        JsonObject job = event.copy();
+        job.remove("event");
+        job.remove("seq");
+        response.write("id: " + seq + "\nevent: " + name + "\ndata: " + job.encode() + "\n\n");
+      }
+      if (last) {
+        response.end();
+      }
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package io.silentmode.server.http;
+
+import io.silentmode.server.Addresses;
+import io.silentmode.server.ServerConfig;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Liveness and readiness, with vertx-health-check. */
+final class Readiness {
+
+  private static final long CHECK_TIMEOUT_MS = 2_000;
+
+  private Readiness() {
+  }
+
+  /** Up while the event loop answers at all. */
+  static HealthCheckHandler liveness(Vertx vertx) {
+    return HealthCheckHandler.create(vertx).register("server", p -> p.complete(Status.OK()));
+  }
+
+  /** Ready when the verticles answer over the event bus and both directories take writes with room to spare. */
+  static HealthCheckHandler readiness(Vertx vertx, ServerConfig config) {
+    return HealthCheckHandler.create(vertx)
+      .register("event-bus", CHECK_TIMEOUT_MS, p -> vertx.eventBus()
+        .request(Addresses.REGISTRY_LIST, new JsonObject(), new DeliveryOptions().setSendTimeout(CHECK_TIMEOUT_MS))
+        .onSuccess(r -> p.complete(Status.OK()))
+        .onFailure(e -> p.complete(Status.KO(new JsonObject().put("error", e.getMessage())))))
+      .register("download-dir", CHECK_TIMEOUT_MS, p -> directory(vertx, Path.of(config.downloadDir()), config.minFreeSpace(), p))
+      .register("data-dir", CHECK_TIMEOUT_MS, p -> directory(vertx, Path.of(config.dataDir()), 0, p));
+  }
+
+  private static void directory(Vertx vertx, Path dir, long minFree, Promise<Status> result) {
+    vertx.executeBlocking(() -> {
+      Files.createDirectories(dir);
+      long free = Files.getFileStore(dir).getUsableSpace();
+      JsonObject data = new JsonObject().put("path", dir.toAbsolutePath().toString()).put("freeBytes", free)
+        .put("minFreeBytes", minFree);
+      if (!Files.isWritable(dir)) {
+        return Status.KO(data.put("error", "not writable"));
+      }
+      return free < minFree ? Status.KO(data.put("error", "less free space than " + minFree + " bytes")) : Status.OK(data);
+    }).onComplete(ar -> result.complete(ar.succeeded() ? ar.result()
+      : Status.KO(new JsonObject().put("path", dir.toString()).put("error", String.valueOf(ar.cause().getMessage())))));
+  }
+}
