@@ -4,6 +4,7 @@ import io.silentmode.agent.AgentConfig;
 import io.silentmode.agent.AgentVerticle;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.Server;
+import io.silentmode.server.metrics.Metrics;
 import io.silentmode.server.ServerConfig;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -56,7 +57,7 @@ public class DemoCommand implements Callable<Integer> {
     String clientId = externalAgent != null ? externalAgent : CLIENT_ID;
     ServerConfig config = server.toConfig().setWsPort(externalAgent != null ? server.wsPort : 0).setPort(0)
       .setDownloadDir(work.resolve("downloads").toString()).setDataDir(work.resolve("data").toString());
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Metrics.vertxBuilder().build();
     try {
       Server running = Server.start(vertx, config).await();
       Promise<Void> connected = Promise.promise();

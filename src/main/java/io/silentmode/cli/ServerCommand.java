@@ -1,6 +1,7 @@
 package io.silentmode.cli;
 
 import io.silentmode.server.Server;
+import io.silentmode.server.metrics.Metrics;
 import io.silentmode.server.http.ApiVerticle;
 import io.vertx.core.Vertx;
 import picocli.CommandLine.Command;
@@ -19,7 +20,7 @@ public class ServerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Metrics.vertxBuilder().build();
     Server server = Server.start(vertx, options.toConfig()).await();
     System.err.println("silentmode server: agents connect to ws://" + options.host + ":" + server.wsPort()
       + ", the API is at http://" + options.host + ":" + server.apiPort() + ApiVerticle.PREFIX);

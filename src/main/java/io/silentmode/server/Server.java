@@ -3,6 +3,8 @@ package io.silentmode.server;
 import io.silentmode.server.download.OrchestratorVerticle;
 import io.silentmode.server.gateway.GatewayVerticle;
 import io.silentmode.server.http.ApiVerticle;
+import io.silentmode.server.metrics.Metrics;
+import io.silentmode.server.metrics.MetricsVerticle;
 import io.silentmode.server.registry.RegistryVerticle;
 import io.silentmode.server.storage.DiskWriterVerticle;
 import io.silentmode.server.store.JobStoreVerticle;
@@ -45,12 +47,13 @@ public final class Server {
     List<String> ids = new ArrayList<>();
     return vertx.executeBlocking(() -> withSecrets(settings)).compose(config -> {
       GatewayVerticle gateway = new GatewayVerticle(config);
-      ApiVerticle api = new ApiVerticle(config, null);
+      ApiVerticle api = new ApiVerticle(config, Metrics.scrapeHandler(vertx));
       return deploy(vertx, ids, WORKER, new JobStoreVerticle(config))
         .compose(v -> Future.all(
           deploy(vertx, ids, new DeploymentOptions(), new RegistryVerticle(config)),
           deploy(vertx, ids, WORKER, new DiskWriterVerticle(config)),
-          deploy(vertx, ids, new DeploymentOptions(), new WebhookVerticle(config))))
+          deploy(vertx, ids, new DeploymentOptions(), new WebhookVerticle(config)),
+          deploy(vertx, ids, new DeploymentOptions(), new MetricsVerticle())))
         .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new OrchestratorVerticle(config)))
         .compose(v -> Future.all(
           deploy(vertx, ids, new DeploymentOptions(), gateway),

@@ -3,6 +3,7 @@ package io.silentmode.server.http;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.ServerConfig;
+import io.silentmode.server.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -51,7 +52,7 @@ public class ApiVerticle extends VerticleBase {
       .compose(contract -> {
         Router root = Router.router(vertx);
         if (metrics != null) {
-          root.get("/metrics").handler(metrics);
+          root.get(Metrics.PATH).handler(metrics);
         }
         root.route(PREFIX + "/*").subRouter(api(contract.openapi(), contract.text()));
         onFailures(root);

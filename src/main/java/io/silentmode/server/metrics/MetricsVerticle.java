@@ -1,0 +1,124 @@
+package io.silentmode.server.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.silentmode.server.Addresses;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Keeps silentmode's own meters from the events the registry, the orchestrator and the webhook sender publish.
+ * Deploy one per Vertx; without metrics on that Vertx it does nothing.
+ */
+public class MetricsVerticle extends VerticleBase {
+
+  private static final System.Logger log = System.getLogger(MetricsVerticle.class.getName());
+  private static final List<String> PULL_OUTCOMES = List.of("completed", "failed", "cancelled");
+  private static final List<String> WEBHOOK_OUTCOMES = List.of("delivered", "retrying", "failed", "gone");
+
+  /** Read by scrapes on other threads, hence concurrent. clientId → its current connectionId. */
+  private final Map<String, String> connections = new ConcurrentHashMap<>();
+  /** requestIds of pulls in progress. */
+  private final Set<String> activePulls = ConcurrentHashMap.newKeySet();
+  private MeterRegistry registry;
+  private List<Meter> gauges;
+
+  @Override
+  public Future<?> start() {
+    registry = Metrics.registry(vertx);
+    if (registry == null) {
+      log.log(System.Logger.Level.DEBUG, "Metrics are off on this Vertx; silentmode meters are not kept");
+      return Future.succeededFuture();
+    }
+    gauges = List.of(
+      Gauge.builder("silentmode.agents.connected", connections, Map::size)
+        .description("Agents connected now").register(registry),
+      Gauge.builder("silentmode.pulls.active", activePulls, Set::size)
+        .description("Pulls in progress").register(registry));
+    // Zero series from the start, so that rate() and increase() see the first event of each outcome.
+    PULL_OUTCOMES.forEach(this::pulls);
+    WEBHOOK_OUTCOMES.forEach(this::webhookDeliveries);
+    EventBus bus = vertx.eventBus();
+    // Local consumers: each node counts the events of its own verticles, so summing over nodes counts each once.
+    return Future.all(
+      bus.<JsonObject>localConsumer(Addresses.REGISTRY_EVENTS, m -> onRegistryEvent(m.body())).completion(),
+      bus.<JsonObject>localConsumer(Addresses.DOWNLOADS_EVENTS, m -> onDownloadEvent(m.body())).completion(),
+      bus.<JsonObject>localConsumer(Addresses.WEBHOOKS_EVENTS, m -> onWebhookEvent(m.body())).completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    // The registry outlives this verticle: a redeployed one must not find gauges still bound to these collections.
+    if (gauges != null) {
+      gauges.forEach(registry::remove);
+    }
+    return Future.succeededFuture();
+  }
+
+  private void onRegistryEvent(JsonObject e) {
+    String clientId = e.getString("clientId");
+    String connectionId = e.getString("connectionId");
+    switch (e.getString("event", "")) {
+      case "connected" -> connections.put(clientId, connectionId);
+      // A replaced connection's disconnect may arrive after its successor connected: it must not remove the successor.
+      case "disconnected" -> connections.remove(clientId, connectionId);
+      default -> {
+      }
+    }
+  }
+
+  private void onDownloadEvent(JsonObject job) {
+    String requestId = job.getString("requestId");
+    if (!"final".equals(job.getString("event"))) {
+      if ("in_progress".equals(job.getString("status"))) {
+        activePulls.add(requestId);
+      } else {
+        activePulls.remove(requestId);
+      }
+      return;
+    }
+    activePulls.remove(requestId);
+    String outcome = job.getString("status");
+    pulls(outcome).increment();
+    Counter.builder("silentmode.pulled.bytes").description("Bytes pulled from agents by finished pulls").baseUnit("bytes")
+      .register(registry).increment(job.getLong("bytesDone", 0L));
+    Counter.builder("silentmode.chunk.retries").description("Chunk retries of finished pulls")
+      .register(registry).increment(job.getInteger("retries", 0));
+    // Job JSON holds explicit nulls, which getString(key, default) would return as they are.
+    String started = job.getString("startedAt");
+    String start = started != null ? started : job.getString("createdAt");
+    String finish = job.getString("finishedAt");
+    if (start != null && finish != null) {
+      Timer.builder("silentmode.pull.duration").description("Time from start to end of finished pulls").tag("outcome", outcome)
+        .publishPercentileHistogram()
+        // Pulls last from well under a second to hours; the default range (1 ms to 30 s) would put most in +Inf.
+        .minimumExpectedValue(Duration.ofMillis(100)).maximumExpectedValue(Duration.ofHours(2))
+        .register(registry).record(Duration.between(Instant.parse(start), Instant.parse(finish)));
+    }
+  }
+
+  private void onWebhookEvent(JsonObject e) {
+    webhookDeliveries(e.getString("outcome")).increment();
+  }
+
+  private Counter pulls(String outcome) {
+    return Counter.builder("silentmode.pulls").description("Finished pulls").tag("outcome", outcome).register(registry);
+  }
+
+  private Counter webhookDeliveries(String outcome) {
+    return Counter.builder("silentmode.webhook.deliveries").description("Webhook delivery attempts").tag("outcome", outcome)
+      .register(registry);
+  }
+}
