@@ -66,6 +66,10 @@ final class Fixture {
     return this;
   }
 
+  Api api() {
+    return new Api(vertx, server.apiPort());
+  }
+
   String wsUrl() {
     return "ws://127.0.0.1:" + server.wsPort();
   }

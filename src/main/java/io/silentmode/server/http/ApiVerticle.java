@@ -193,7 +193,7 @@ public class ApiVerticle extends VerticleBase {
 
   private static void onFailures(Router router) {
     for (int status : new int[] {400, 404, 405, 500}) {
-      router.errorHandler(status, Problems::onRouterFailure);
+      router.errorHandler(status, rc -> Problems.onRouterFailure(rc, status));
     }
   }
 

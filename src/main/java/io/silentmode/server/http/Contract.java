@@ -39,10 +39,10 @@ public record Contract(OpenAPIContract openapi, Buffer text) {
     });
   }
 
-  /** The media type a response of {@code contentType} is validated as. */
+  /** The media type, without parameters, a response of {@code contentType} is validated as. */
   public static String validatedAs(String contentType) {
     String type = contentType == null ? null : contentType.split(";")[0].trim().toLowerCase();
-    return VALIDATED_AS.getOrDefault(type, contentType);
+    return VALIDATED_AS.getOrDefault(type, type);
   }
 
   private static void renameMediaTypes(Object node) {

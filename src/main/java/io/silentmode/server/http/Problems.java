@@ -10,10 +10,18 @@ import io.vertx.json.schema.OutputUnit;
 import io.vertx.openapi.validation.SchemaValidationException;
 import io.vertx.openapi.validation.ValidatorException;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 /** Every error the API answers, as {@code application/problem+json} (RFC 9457) with a stable code. */
 final class Problems {
 
   static final String CONTENT_TYPE = "application/problem+json";
+  private static final Pattern NOISE = Pattern.compile("A subschema had errors|^Property \".*\" does not match schema$");
+  private static final Pattern REQUIRED = Pattern.compile("required property \"([^\"]+)\"");
+  private static final Pattern PARAMETER = Pattern.compile("parameter (\\S+)");
   private static final System.Logger log = System.getLogger(Problems.class.getName());
 
   private Problems() {
@@ -43,42 +51,80 @@ final class Problems {
     rc.response().setStatusCode(code.httpStatus()).putHeader("Content-Type", CONTENT_TYPE).end(problem.encode());
   }
 
-  /** The router's own failures: validation (400), no route (404), wrong method (405), and bugs (500). */
-  static void onRouterFailure(RoutingContext rc) {
+  /**
+   * The router's own failures: validation (400), no route (404), wrong method (405), and bugs (500). The status
+   * comes from the error handler it was registered for, because a sub-router's context does not always carry it.
+   */
+  static void onRouterFailure(RoutingContext rc, int status) {
     Throwable failure = rc.failure();
     if (failure instanceof HttpException http && http.getCause() instanceof ValidatorException invalid) {
-      send(rc, ErrorCode.VALIDATION_FAILED, invalid.getMessage(), fields(invalid));
-    } else if (failure instanceof PullException || rc.statusCode() < 0 || rc.statusCode() == 500) {
-      if (!(failure instanceof PullException)) {
-        log.log(System.Logger.Level.ERROR, "Unhandled failure on " + rc.request().method() + " " + rc.request().path(), failure);
-      }
-      send(rc, failure == null ? new PullException(ErrorCode.INTERNAL_ERROR, "internal error") : failure);
-    } else if (rc.statusCode() == 404) {
+      JsonArray errors = fields(invalid);
+      send(rc, ErrorCode.VALIDATION_FAILED, summary(errors), errors);
+    } else if (failure instanceof PullException) {
+      send(rc, failure);
+    } else if (status == 404) {
       send(rc, ErrorCode.NOT_FOUND, "no such resource: " + rc.request().path(), null);
-    } else if (rc.statusCode() == 405) {
+    } else if (status == 405) {
       send(rc, ErrorCode.METHOD_NOT_ALLOWED, rc.request().method() + " is not allowed on " + rc.request().path(), null);
-    } else if (rc.statusCode() == 400) {
+    } else if (status == 400) {
       send(rc, ErrorCode.VALIDATION_FAILED, failure == null ? "bad request" : failure.getMessage(), null);
     } else {
-      send(rc, ErrorCode.INTERNAL_ERROR, "HTTP " + rc.statusCode(), null);
+      log.log(System.Logger.Level.ERROR, "Unhandled failure on " + rc.request().method() + " " + rc.request().path(), failure);
+      send(rc, ErrorCode.INTERNAL_ERROR, "internal error; the server log has the details", null);
     }
   }
 
-  /** Each field that failed and why: the JSON pointer into the body, or the parameter's name. */
+  /**
+   * Each field that failed and why, as a dotted path into the body or the parameter's name. The schema
+   * validator reports every level of a failure ("A subschema had errors", ...): only the leaves are kept.
+   */
   private static JsonArray fields(ValidatorException invalid) {
-    JsonArray errors = new JsonArray();
+    Map<String, String> byField = new LinkedHashMap<>();
     if (invalid instanceof SchemaValidationException schema && schema.getOutputUnit() != null
       && schema.getOutputUnit().getErrors() != null) {
       for (OutputUnit unit : schema.getOutputUnit().getErrors()) {
-        String location = unit.getInstanceLocation();
-        errors.add(new JsonObject().put("field", location == null || location.isEmpty() ? "/" : location)
-          .put("message", unit.getError()));
+        String message = unit.getError();
+        if (message == null || NOISE.matcher(message).find()) {
+          continue;
+        }
+        String field = unit.getInstanceLocation() == null ? "" : unit.getInstanceLocation().replaceFirst("^#/?", "").replace('/', '.');
+        Matcher required = REQUIRED.matcher(message);
+        if (required.find()) {
+          field = field.isEmpty() ? required.group(1) : field + "." + required.group(1);
+          message = "is required";
+        } else if (message.contains("additional properties")) {
+          message = "is not a known property";
+        }
+        if (field.isEmpty()) {
+          field = parameterName(invalid.getMessage());
+        }
+        // A property that fails a real check also "fails" additionalProperties: keep the real reason.
+        if (!"is not a known property".equals(message) || !byField.containsKey(field)) {
+          byField.put(field, message);
+        }
       }
     }
+    JsonArray errors = new JsonArray();
+    byField.forEach((field, message) -> errors.add(new JsonObject().put("field", field).put("message", message)));
     if (errors.isEmpty()) {
-      errors.add(new JsonObject().put("field", "request").put("message", invalid.getMessage()));
+      errors.add(new JsonObject().put("field", parameterName(invalid.getMessage())).put("message", invalid.getMessage()));
     }
     return errors;
+  }
+
+  /** "The value of path parameter requestId is invalid..." names the parameter. */
+  private static String parameterName(String message) {
+    Matcher m = PARAMETER.matcher(message == null ? "" : message);
+    return m.find() ? m.group(1) : "body";
+  }
+
+  private static String summary(JsonArray errors) {
+    StringBuilder s = new StringBuilder("invalid request: ");
+    for (int i = 0; i < errors.size(); i++) {
+      JsonObject e = errors.getJsonObject(i);
+      s.append(i == 0 ? "" : "; ").append(e.getString("field")).append(' ').append(e.getString("message"));
+    }
+    return s.toString();
   }
 
   private static String title(ErrorCode code) {
