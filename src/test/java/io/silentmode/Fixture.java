@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -88,7 +89,7 @@ final class Fixture {
   }
 
   void awaitConnected(String clientId) {
-    connectedOf(clientId).future().await();
+    connectedOf(clientId).future().timeout(10, TimeUnit.SECONDS).await();
   }
 
   void expectReconnect(String clientId) {
@@ -106,7 +107,7 @@ final class Fixture {
   }
 
   JsonObject awaitFinal(JsonObject job) {
-    return finalOf(job.getString("requestId")).future().await();
+    return finalOf(job.getString("requestId")).future().timeout(30, TimeUnit.SECONDS).await();
   }
 
   /** Starts a pull of the agent's own file and waits for its final event. */

@@ -1,0 +1,230 @@
+package io.silentmode;
+
+import io.silentmode.server.metrics.Metrics;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static io.silentmode.Api.problem;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What must hold across retries of a request, restarts of the server, webhook receivers and scrapes. */
+@ExtendWith(VertxExtension.class)
+class DurabilityTest {
+
+  private static final byte[] WEBHOOK_KEY = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.UTF_8);
+
+  @TempDir
+  Path dir;
+  Fixture fx;
+  Api api;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    fx = new Fixture(vertx, dir).with(c -> c.setWebhookSecret("whsec_" + Base64.getEncoder().encodeToString(WEBHOOK_KEY))
+      .setWebhookRetryDelay(20)).start();
+    api = fx.api();
+  }
+
+  @Test
+  void an_idempotency_key_gives_one_job_even_under_concurrent_requests() throws Exception {
+    fx.agent("shop-1", fx.randomFile("f.bin", 4L * Fixture.CHUNK));
+    JsonObject body = new JsonObject().put("clientId", "shop-1");
+    List<Future<HttpResponse<Buffer>>> racing = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      racing.add(api.web.post("/api/v1/downloads").putHeader("Idempotency-Key", "order-42").sendJsonObject(body));
+    }
+    Set<String> jobs = new HashSet<>();
+    int accepted = 0;
+    for (Future<HttpResponse<Buffer>> f : racing) {
+      HttpResponse<Buffer> r = f.await();
+      api.validate("createDownload", r);
+      if (r.statusCode() == 202) {
+        accepted++;
+        jobs.add(r.bodyAsJsonObject().getString("requestId"));
+      } else {
+        problem(r, 409, "IDEMPOTENCY_KEY_IN_USE");
+      }
+    }
+    assertTrue(accepted >= 1);
+    assertEquals(1, jobs.size(), "every accepted answer names the same job");
+    String id = jobs.iterator().next();
+    assertEquals(1, api.get("listDownloads", "/api/v1/downloads", 200).getJsonArray("items").size(), "one job was made");
+    api.awaitDone(id);
+
+    HttpResponse<Buffer> again = api.call("createDownload", HttpMethod.POST, "/api/v1/downloads", body,
+      r -> r.putHeader("Idempotency-Key", "order-42"));
+    assertEquals(id, Api.expect(again, 202).getString("requestId"), "same key, same body: the same job, also once finished");
+    assertEquals("completed", again.bodyAsJsonObject().getString("status"));
+    assertEquals("true", again.getHeader("Idempotent-Replayed"));
+
+    problem(api.call("createDownload", HttpMethod.POST, "/api/v1/downloads", body.copy().put("path", "/etc/other"),
+      r -> r.putHeader("Idempotency-Key", "order-42")), 422, "IDEMPOTENCY_KEY_REUSED");
+    assertEquals(1, api.get("listDownloads", "/api/v1/downloads", 200).getJsonArray("items").size());
+  }
+
+  @Test
+  void finished_jobs_their_files_known_agents_and_idempotency_keys_survive_a_restart() throws Exception {
+    Path file = fx.randomFile("f.bin", 3L * Fixture.CHUNK + 1);
+    fx.vertx.deployVerticle(new io.silentmode.agent.AgentVerticle(
+      new io.silentmode.agent.AgentConfig("shop-1", fx.wsUrl(), file.toString(), 50, 0))).await();
+    fx.awaitConnected("shop-1");
+    JsonObject body = new JsonObject().put("clientId", "shop-1");
+    String id = Api.expect(api.call("createDownload", HttpMethod.POST, "/api/v1/downloads", body,
+      r -> r.putHeader("Idempotency-Key", "k-1")), 202).getString("requestId");
+    JsonObject before = api.awaitDone(id);
+
+    restart();
+
+    JsonObject after = api.get("getDownload", "/api/v1/downloads/" + id, 200);
+    assertEquals(before.getString("status"), after.getString("status"));
+    assertEquals(before.getJsonObject("file"), after.getJsonObject("file"));
+    HttpResponse<Buffer> content = api.call("getDownloadContent", HttpMethod.GET, "/api/v1/downloads/" + id + "/content", null);
+    assertEquals(200, content.statusCode());
+    assertArrayEquals(Files.readAllBytes(file), content.body().getBytes());
+    assertEquals(id, Api.expect(api.call("createDownload", HttpMethod.POST, "/api/v1/downloads", body,
+      r -> r.putHeader("Idempotency-Key", "k-1")), 202).getString("requestId"));
+  }
+
+  @Test
+  void a_pull_running_when_the_server_stops_fails_with_SERVER_RESTARTED_and_can_be_retried() throws Exception {
+    Path file = fx.randomFile("big.bin", 150L * Fixture.CHUNK);
+    AtomicInteger frames = new AtomicInteger();
+    fx.agent("slow-1", file, c -> new LifecycleTest.SlowAgent(c, frames));
+    String id = api.post("createDownload", "/api/v1/downloads", new JsonObject().put("clientId", "slow-1"), 202).getString("requestId");
+    while (frames.get() < 10) {
+      Thread.sleep(10);
+    }
+
+    restart();
+
+    JsonObject failed = api.get("getDownload", "/api/v1/downloads/" + id, 200);
+    assertEquals("failed", failed.getString("status"));
+    assertEquals("SERVER_RESTARTED", failed.getJsonObject("error").getString("code"));
+    assertTrue(failed.getJsonObject("error").getBoolean("retryable"));
+    assertTrue(fx.downloadDirContents().isEmpty(), "the dead pull's temp file is gone: " + fx.downloadDirContents());
+
+    fx.awaitConnected("slow-1");
+    String retry = api.post("retryDownload", "/api/v1/downloads/" + id + "/retry", null, 202).getString("requestId");
+    JsonObject done = api.awaitDone(retry);
+    assertEquals("completed", done.getString("status"), done::encode);
+    assertEquals(Fixture.sha256(file), done.getJsonObject("file").getString("sha256"));
+  }
+
+  @Test
+  void a_webhook_is_signed_retried_after_a_500_and_its_delivery_shows_on_the_job() throws Exception {
+    List<HttpServerRequest> seen = new CopyOnWriteArrayList<>();
+    List<String> bodies = new CopyOnWriteArrayList<>();
+    HttpServer receiver = fx.vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
+      seen.add(req);
+      bodies.add(b.toString());
+      boolean valid = signature(req.getHeader("webhook-id"), req.getHeader("webhook-timestamp"), b.toString())
+        .equals(req.getHeader("webhook-signature"));
+      req.response().setStatusCode(!valid ? 400 : seen.size() == 1 ? 500 : 204).end();
+    })).listen(0, "127.0.0.1").await();
+    fx.agent("shop-1", fx.randomFile("f.bin", 1000));
+
+    String callback = "http://127.0.0.1:" + receiver.actualPort() + "/hooks/silentmode";
+    String id = api.post("createDownload", "/api/v1/downloads",
+      new JsonObject().put("clientId", "shop-1").put("callbackUrl", callback), 202).getString("requestId");
+    api.awaitDone(id);
+
+    long deadline = System.currentTimeMillis() + 10_000;
+    JsonObject job;
+    do {
+      Thread.sleep(20);
+      job = api.get("getDownload", "/api/v1/downloads/" + id, 200);
+    } while (!"delivered".equals(job.getJsonObject("webhook").getString("status")) && System.currentTimeMillis() < deadline);
+    assertEquals("delivered", job.getJsonObject("webhook").getString("status"), job::encode);
+    assertEquals(2, job.getJsonObject("webhook").getInteger("attempts"));
+    assertEquals(2, seen.size(), "one failure, one success");
+    assertEquals(seen.get(0).getHeader("webhook-id"), seen.get(1).getHeader("webhook-id"));
+    JsonObject payload = new JsonObject(bodies.get(1));
+    assertEquals("download.completed", payload.getString("type"));
+    assertEquals(id, payload.getJsonObject("data").getString("requestId"));
+  }
+
+  @Test
+  void metrics_count_pulls_and_agents_but_not_the_scrapes() throws Exception {
+    Vertx metered = Metrics.vertxBuilder().build();
+    try {
+      Fixture m = new Fixture(metered, dir.resolve("metered")).start();
+      Files.createDirectories(dir.resolve("metered"));
+      Api mapi = m.api();
+      m.agent("shop-1", m.randomFile("f.bin", 2L * Fixture.CHUNK));
+      String id = mapi.post("createDownload", "/api/v1/downloads", new JsonObject().put("clientId", "shop-1"), 202).getString("requestId");
+      mapi.awaitDone(id);
+
+      String first = scrape(mapi);
+      String second = scrape(mapi);
+      assertTrue(second.contains("silentmode_pulls_total{outcome=\"completed\"} 1.0"), second);
+      assertTrue(second.contains("silentmode_agents_connected 1.0"), second);
+      assertTrue(second.contains("silentmode_pulled_bytes_total " + (2.0 * Fixture.CHUNK)), second);
+      assertTrue(second.contains("silentmode_pull_duration_seconds_count{outcome=\"completed\"} 1"), second);
+      assertTrue(requestLines(second).stream().anyMatch(l -> l.contains("code=\"202\"") && l.contains("downloads")),
+        () -> "API requests are counted by route: " + requestLines(second));
+      assertFalse(second.contains("/metrics"), "scrapes are not counted");
+      assertEquals(requestLines(first), requestLines(second), "a scrape changes no request counter");
+    } finally {
+      metered.close().await();
+    }
+  }
+
+  private static String scrape(Api api) {
+    HttpResponse<Buffer> r = api.web.get("/metrics").send().await();
+    assertEquals(200, r.statusCode());
+    return r.bodyAsString();
+  }
+
+  private static List<String> requestLines(String scrape) {
+    return scrape.lines().filter(l -> l.startsWith("vertx_http_server_requests_total")).toList();
+  }
+
+  /** A new server on the same ports and directories, so agents find it again by themselves. */
+  private void restart() {
+    int wsPort = fx.server.wsPort();
+    int apiPort = fx.server.apiPort();
+    fx.server.stop().await();
+    fx.expectReconnect("shop-1");
+    fx.expectReconnect("slow-1");
+    fx.with(c -> c.setWsPort(wsPort).setPort(apiPort)).start();
+    api = fx.api();
+  }
+
+  /** Standard Webhooks, computed here independently: v1,base64(HMAC-SHA256(key, id.timestamp.body)). */
+  private static String signature(String id, String timestamp, String body) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(WEBHOOK_KEY, "HmacSHA256"));
+      return "v1," + Base64.getEncoder().encodeToString(mac.doFinal((id + "." + timestamp + "." + body).getBytes(StandardCharsets.UTF_8)));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
