@@ -40,7 +40,7 @@ final class Readiness {
     vertx.executeBlocking(() -> {
       Files.createDirectories(dir);
       long free = Files.getFileStore(dir).getUsableSpace();
-      JsonObject data = new JsonObject().put("path", dir.toAbsolutePath().toString()).put("freeBytes", free)
+      JsonObject data = new JsonObject().put("path", dir.toAbsolutePath().normalize().toString()).put("freeBytes", free)
         .put("minFreeBytes", minFree);
       if (!Files.isWritable(dir)) {
         return Status.KO(data.put("error", "not writable"));

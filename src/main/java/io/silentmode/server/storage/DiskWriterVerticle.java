@@ -93,7 +93,7 @@ public class DiskWriterVerticle extends VerticleBase {
 
   private JsonObject open(JsonObject req) {
     String requestId = req.getString("requestId");
-    Path dir = Path.of(config.downloadDir()).toAbsolutePath();
+    Path dir = Path.of(config.downloadDir()).toAbsolutePath().normalize();
     String finalName = req.getString("finalName");
     Path target = dir.resolve(finalName);
     Path temp = dir.resolve("." + finalName + ".part");
