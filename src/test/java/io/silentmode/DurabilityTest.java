@@ -171,6 +171,44 @@ class DurabilityTest {
   }
 
   @Test
+  void a_webhook_still_retrying_when_the_server_stops_is_delivered_after_the_restart() throws Exception {
+    AtomicInteger requests = new AtomicInteger();
+    AtomicInteger answer = new AtomicInteger(500);
+    HttpServer receiver = fx.vertx.createHttpServer().requestHandler(req -> {
+      requests.incrementAndGet();
+      req.response().setStatusCode(answer.get()).end();
+    }).listen(0, "127.0.0.1").await();
+    fx.server.stop().await();
+    fx.with(c -> c.setWebhookRetryDelay(60_000)).start();
+    api = fx.api();
+    fx.agent("shop-1", fx.randomFile("f.bin", 1000));
+    String id = api.post("createDownload", "/api/v1/downloads", new JsonObject().put("clientId", "shop-1")
+      .put("callbackUrl", "http://127.0.0.1:" + receiver.actualPort() + "/hook"), 202).getString("requestId");
+    awaitWebhook(id, "retrying");
+
+    answer.set(204);
+    fx.with(c -> c.setWebhookRetryDelay(20));
+    restart();
+
+    JsonObject job = awaitWebhook(id, "delivered");
+    assertEquals(2, job.getJsonObject("webhook").getInteger("attempts"), job::encode);
+    assertEquals(2, requests.get());
+  }
+
+  private JsonObject awaitWebhook(String id, String status) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (true) {
+      JsonObject job = api.get("getDownload", "/api/v1/downloads/" + id, 200);
+      JsonObject webhook = job.getJsonObject("webhook");
+      if (webhook != null && status.equals(webhook.getString("status"))) {
+        return job;
+      }
+      assertTrue(System.currentTimeMillis() < deadline, "webhook never " + status + ": " + job.encode());
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
   void metrics_count_pulls_and_agents_but_not_the_scrapes() throws Exception {
     Vertx metered = Metrics.vertxBuilder().build();
     try {

@@ -49,6 +49,8 @@ public final class Addresses {
    * {@code {requestId, attempt, outcome: delivered|retrying|failed|gone, statusCode?, error?, nextAttemptAt?, at}}.
    */
   public static final String WEBHOOKS_EVENTS = "webhooks.events";
+  /** Webhook sender: a finished job whose delivery had not ended when the server stopped; it goes on. */
+  public static final String WEBHOOKS_RESUME = "webhooks.resume";
 
   /** Job store (worker): save one job record ({@code job}); replies once it is on disk. */
   public static final String STORE_JOB_SAVE = "store.job.save";

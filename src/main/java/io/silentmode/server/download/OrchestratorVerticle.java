@@ -27,6 +27,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -93,6 +94,8 @@ public class OrchestratorVerticle extends VerticleBase {
         finish(pull, Status.FAILED, ErrorCode.SERVER_RESTARTED, "the server stopped while this pull ran; retry it");
       } else if (pull.status == Status.QUEUED) {
         armQueueTimer(pull);
+      } else if (pull.webhook != null && Set.of("pending", "retrying").contains(pull.webhook.getString("status"))) {
+        vertx.eventBus().send(Addresses.WEBHOOKS_RESUME, pull.toJson());
       }
     }
     prune();

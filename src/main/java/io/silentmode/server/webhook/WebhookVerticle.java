@@ -25,7 +25,8 @@ import static java.lang.System.Logger.Level.WARNING;
  * Tells a job's {@code callbackUrl} that the job ended, as a Standard Webhooks POST signed with the server's
  * {@code whsec_} secret. Failed attempts are retried with exponential backoff and jitter; 410 Gone stops at once.
  * The outcome of every attempt is published on {@link Addresses#WEBHOOKS_EVENTS}.
- * Deliveries live in memory only: one still pending when the verticle stops is dropped.
+ * Pending deliveries live in memory; after a restart the orchestrator hands back, on
+ * {@link Addresses#WEBHOOKS_RESUME}, the jobs whose delivery had not ended, and they go on from the next attempt.
  */
 public class WebhookVerticle extends VerticleBase {
 
@@ -53,7 +54,9 @@ public class WebhookVerticle extends VerticleBase {
     signature = new WebhookSignature(config.webhookSecret());
     // Standard Webhooks counts a 3xx as a failure: the receiver should fix its URL rather than be followed.
     client = WebClient.create(vertx, new WebClientOptions().setUserAgent("silentmode-webhook").setFollowRedirects(false));
-    return vertx.eventBus().<JsonObject>consumer(Addresses.DOWNLOADS_EVENTS, m -> onEvent(m.body())).completion();
+    return Future.all(
+      vertx.eventBus().<JsonObject>consumer(Addresses.DOWNLOADS_EVENTS, m -> onEvent(m.body())).completion(),
+      vertx.eventBus().<JsonObject>consumer(Addresses.WEBHOOKS_RESUME, m -> onResume(m.body())).completion());
   }
 
   @Override
@@ -66,8 +69,21 @@ public class WebhookVerticle extends VerticleBase {
   }
 
   private void onEvent(JsonObject event) {
-    if (!"final".equals(event.getString("event"))
-      || !(event.getValue("callbackUrl") instanceof String url) || url.isBlank()) {
+    if ("final".equals(event.getString("event"))) {
+      deliver(event, 1);
+    }
+  }
+
+  private void onResume(JsonObject job) {
+    JsonObject webhook = job.getJsonObject("webhook");
+    int done = webhook == null ? 0 : webhook.getInteger("attempts", 0);
+    if (done < config.webhookMaxAttempts()) {
+      deliver(job, done + 1);
+    }
+  }
+
+  private void deliver(JsonObject event, int firstAttempt) {
+    if (!(event.getValue("callbackUrl") instanceof String url) || url.isBlank()) {
       return;
     }
     JsonObject job = event.copy();
@@ -80,7 +96,7 @@ public class WebhookVerticle extends VerticleBase {
       .put("timestamp", Instant.now().toString())
       .put("data", job)
       .toBuffer();
-    attempt(new Delivery(requestId, url, "msg_" + requestId, body), 1);
+    attempt(new Delivery(requestId, url, "msg_" + requestId, body), firstAttempt);
   }
 
   private void attempt(Delivery d, int attempt) {
