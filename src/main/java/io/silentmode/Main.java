@@ -3,17 +3,29 @@ package io.silentmode;
 import io.silentmode.cli.AgentCommand;
 import io.silentmode.cli.DemoCommand;
 import io.silentmode.cli.ServerCommand;
+import io.silentmode.cli.operator.ClientsCommand;
+import io.silentmode.cli.operator.DownloadCommand;
+import io.silentmode.cli.operator.DownloadsCommand;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** One binary, three roles: {@code server}, {@code agent}, and operator commands such as {@code demo}. */
 @Command(name = "silentmode", mixinStandardHelpOptions = true, version = "silentmode 0.1.0",
   description = "Pull verified files from agents behind NAT over WebSocket.",
-  subcommands = {ServerCommand.class, AgentCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+  subcommands = {ServerCommand.class, AgentCommand.class, DemoCommand.class, ClientsCommand.class, DownloadCommand.class,
+    DownloadsCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class})
 public final class Main {
 
+  /** The whole command model; tests run commands through it. */
+  public static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new Main());
+    cli.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(false);
+    return cli;
+  }
+
   public static void main(String[] args) {
-    int code = new CommandLine(new Main()).execute(args);
+    int code = commandLine().execute(args);
     if (code != 0) {
       System.exit(code);
     }

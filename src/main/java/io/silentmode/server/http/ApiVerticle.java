@@ -11,6 +11,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.HostAndPort;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -136,9 +137,18 @@ public class ApiVerticle extends VerticleBase {
     long expires = Instant.now().plusMillis(config.linkTtl()).getEpochSecond();
     String path = PREFIX + "/downloads/" + job.getString("requestId") + "/content";
     String base = config.publicUrl() != null ? config.publicUrl().replaceAll("/+$", "")
-      : rc.request().scheme() + "://" + rc.request().getHeader("Host");
+      : rc.request().scheme() + "://" + authority(rc);
     String url = base + path + "?expires=" + expires + "&signature=" + links.sign("GET", path, expires);
     json(rc, 200, new JsonObject().put("url", url).put("expiresAt", Instant.ofEpochSecond(expires).toString()));
+  }
+
+  /** Host and port the client used: the Host header in HTTP/1.1, {@code :authority} in HTTP/2. */
+  private static String authority(RoutingContext rc) {
+    HostAndPort authority = rc.request().authority();
+    if (authority == null) {
+      return "localhost:" + rc.request().localAddress().port();
+    }
+    return authority.port() < 0 ? authority.host() : authority.host() + ":" + authority.port();
   }
 
   /** A request carrying a link signature stands on it alone: tampered is 403, expired is 410. */

@@ -1,0 +1,158 @@
+package io.silentmode.cli.operator;
+
+import io.vertx.core.json.JsonObject;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+
+@Command(name = "downloads", mixinStandardHelpOptions = true, description = "Pulls as jobs: list, follow, cancel, retry, fetch, share.",
+  subcommands = {DownloadsCommand.ListJobs.class, DownloadsCommand.Status.class, DownloadsCommand.Cancel.class,
+    DownloadsCommand.Retry.class, DownloadsCommand.Fetch.class, DownloadsCommand.Link.class},
+  footer = {"", "Examples:", "  silentmode downloads list --client restaurant-001 --status failed",
+    "  silentmode downloads status 3f2c... --follow", "  silentmode downloads retry 3f2c...",
+    "  silentmode downloads fetch 3f2c... --output menu.csv", "", ExitCode.HELP})
+public class DownloadsCommand {
+
+  @Mixin
+  Global global;
+
+  /** Shared plumbing of the subcommands. */
+  abstract static class Sub implements Callable<Integer> {
+    @ParentCommand
+    DownloadsCommand parent;
+    @Spec
+    CommandSpec spec;
+
+    PrintWriter out() {
+      return spec.commandLine().getOut();
+    }
+
+    PrintWriter err() {
+      return spec.commandLine().getErr();
+    }
+
+    Global global() {
+      return parent.global;
+    }
+
+    @Override
+    public Integer call() {
+      return Output.run(err(), this::run);
+    }
+
+    abstract int run();
+  }
+
+  abstract static class OneJob extends Sub {
+    @Parameters(paramLabel = "REQUEST_ID", description = "The job's requestId.")
+    String requestId;
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "Jobs, newest first.")
+  static class ListJobs extends Sub {
+    @Option(names = "--client", description = "Only this agent's jobs.")
+    String client;
+    @Option(names = "--status", description = "Only jobs in this state: queued, in_progress, completed, failed, cancelled.")
+    String status;
+    @Option(names = "--limit", defaultValue = "50", description = "At most this many (default ${DEFAULT-VALUE}).")
+    int limit;
+
+    @Override
+    int run() {
+      StringBuilder q = new StringBuilder("/api/v1/downloads?limit=" + limit);
+      if (client != null) {
+        q.append("&clientId=").append(URLEncoder.encode(client, StandardCharsets.UTF_8));
+      }
+      if (status != null) {
+        q.append("&status=").append(URLEncoder.encode(status, StandardCharsets.UTF_8));
+      }
+      JsonObject page = global().client().get(q.toString());
+      if (global().json) {
+        Output.json(out(), page.getJsonArray("items"));
+      } else {
+        Output.table(out(), List.of("REQUEST ID", "CLIENT", "STATUS", "CREATED", "SIZE", "ERROR"),
+          page.getJsonArray("items").stream().map(JsonObject.class::cast).toList(),
+          List.<Function<JsonObject, Object>>of(j -> j.getString("requestId"), j -> j.getString("clientId"),
+            j -> j.getString("status"), j -> j.getString("createdAt"), j -> Output.bytes(j.getLong("size")),
+            j -> j.getJsonObject("error") == null ? null : j.getJsonObject("error").getString("code")));
+      }
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(name = "status", mixinStandardHelpOptions = true, description = "One job; --follow waits for its end with live progress.")
+  static class Status extends OneJob {
+    @Option(names = {"-f", "--follow"}, description = "Follow the job until it ends.")
+    boolean follow;
+
+    @Override
+    int run() {
+      ApiClient api = global().client();
+      JsonObject job = follow ? Jobs.follow(api, requestId, err()) : api.get(Jobs.PATH + requestId);
+      return Jobs.report(global(), out(), job);
+    }
+  }
+
+  @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Cancel a queued or running pull.")
+  static class Cancel extends OneJob {
+    @Override
+    int run() {
+      Jobs.report(global(), out(), global().client().delete(Jobs.PATH + requestId));
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(name = "retry", mixinStandardHelpOptions = true, description = "Pull again what a failed or cancelled job asked for (a new job).")
+  static class Retry extends OneJob {
+    @Override
+    int run() {
+      return Jobs.report(global(), out(), global().client().post(Jobs.PATH + requestId + "/retry", null));
+    }
+  }
+
+  @Command(name = "fetch", mixinStandardHelpOptions = true, description = "Download a completed job's file and check its SHA-256 here.")
+  static class Fetch extends OneJob {
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Where to save it (default: the agent's file name).")
+    Path output;
+
+    @Override
+    int run() {
+      ApiClient api = global().client();
+      String sha = Jobs.fetch(api, api.get(Jobs.PATH + requestId), output, err());
+      if (global().json) {
+        Output.json(out(), new JsonObject().put("requestId", requestId).put("sha256", sha));
+      } else {
+        out().println(sha);
+        out().flush();
+      }
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(name = "link", mixinStandardHelpOptions = true, description = "A signed link to the file that works without a token, for an hour.")
+  static class Link extends OneJob {
+    @Override
+    int run() {
+      JsonObject link = global().client().post(Jobs.PATH + requestId + "/link", null);
+      if (global().json) {
+        Output.json(out(), link);
+      } else {
+        out().println(link.getString("url"));
+        out().flush();
+      }
+      return ExitCode.OK;
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package io.silentmode.cli.operator;
+
+import io.silentmode.protocol.Sha256;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.function.Function;
+
+/** What several operator commands do with a job: follow it live, print it, fetch and check its file. */
+final class Jobs {
+
+  static final String PATH = "/api/v1/downloads/";
+
+  private Jobs() {
+  }
+
+  /** Follows the job's events, drawing progress on stderr, and returns the job as it ended. */
+  static JsonObject follow(ApiClient api, String requestId, PrintWriter err) {
+    boolean terminal = System.console() != null;
+    JsonObject[] last = new JsonObject[1];
+    api.follow(PATH + requestId + "/events", event -> {
+      last[0] = event.job();
+      if (terminal) {
+        err.print("\r\033[K" + Output.progress(event.job()));
+      } else if (!"progress".equals(event.name())) {
+        err.println(Output.progress(event.job()));
+      }
+      err.flush();
+      return "final".equals(event.name());
+    });
+    if (terminal) {
+      err.println();
+    }
+    if (last[0] == null) {
+      throw new CliException(ExitCode.FAILED, "the event stream of " + requestId + " ended without a final event");
+    }
+    return last[0];
+  }
+
+  /** Prints the job (table or JSON) and returns 0 when it completed, 1 when it failed or was cancelled. */
+  static int report(Global global, PrintWriter out, JsonObject job) {
+    if (global.json) {
+      Output.json(out, job);
+    } else {
+      JsonObject file = job.getJsonObject("file");
+      JsonObject error = job.getJsonObject("error");
+      Output.table(out, List.of("FIELD", "VALUE"), List.of(
+          row("requestId", job.getString("requestId")), row("client", job.getString("clientId")),
+          row("status", job.getString("status")), row("file", file == null ? null : file.getString("path")),
+          row("size", Output.bytes(job.getLong("size"))), row("sha256", file == null ? null : file.getString("sha256")),
+          row("time", seconds(job)), row("retries", job.getInteger("retries")),
+          row("error", error == null ? null : error.getString("code") + ": " + error.getString("message"))),
+        List.<Function<JsonObject, Object>>of(r -> r.getString("k"), r -> r.getValue("v")));
+    }
+    String status = job.getString("status");
+    return "completed".equals(status) || "queued".equals(status) || "in_progress".equals(status) ? ExitCode.OK : ExitCode.FAILED;
+  }
+
+  /** Downloads the content to {@code target} and checks its SHA-256 here against the server's. */
+  static String fetch(ApiClient api, JsonObject job, Path target, PrintWriter err) {
+    String requestId = job.getString("requestId");
+    if (target == null) {
+      target = Path.of(job.getString("fileName") == null ? requestId : job.getString("fileName"));
+    }
+    String etag = api.download(PATH + requestId + "/content", target);
+    String expected = job.getJsonObject("file") == null ? etag.replace("\"", "") : job.getJsonObject("file").getString("sha256");
+    String actual = sha256(target);
+    if (!actual.equals(expected)) {
+      throw new CliException(ExitCode.FAILED, target + " has SHA-256 " + actual + " but the server verified " + expected);
+    }
+    err.println("Saved " + target + " (SHA-256 " + actual + ", checked)");
+    err.flush();
+    return actual;
+  }
+
+  private static String sha256(Path file) {
+    MessageDigest digest = Sha256.digest();
+    byte[] block = new byte[1 << 20];
+    try (InputStream in = Files.newInputStream(file)) {
+      for (int n = in.read(block); n > 0; n = in.read(block)) {
+        digest.update(block, 0, n);
+      }
+    } catch (IOException e) {
+      throw new CliException(ExitCode.FAILED, "could not read " + file + ": " + e.getMessage());
+    }
+    return Sha256.hex(digest.digest());
+  }
+
+  private static JsonObject row(String key, Object value) {
+    return new JsonObject().put("k", key).put("v", value);
+  }
+
+  private static String seconds(JsonObject job) {
+    String start = job.getString("startedAt");
+    String end = job.getString("finishedAt");
+    if (start == null || end == null) {
+      return null;
+    }
+    long ms = java.time.Duration.between(java.time.Instant.parse(start), java.time.Instant.parse(end)).toMillis();
+    return String.format(java.util.Locale.ROOT, "%.2f s", ms / 1000.0);
+  }
+}

@@ -1,0 +1,143 @@
+package io.silentmode;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The operator commands, run through the real command model against a real server and agents. */
+@ExtendWith(VertxExtension.class)
+class CliTest {
+
+  @TempDir
+  Path dir;
+  Fixture fx;
+  String server;
+
+  record Run(int code, String out, String err) {
+  }
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    fx = new Fixture(vertx, dir).start();
+    server = "http://127.0.0.1:" + fx.server.apiPort();
+  }
+
+  private Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = io.silentmode.Main.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int code = cli.execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void clients_list_prints_a_table_or_json_and_takes_global_options_anywhere() throws Exception {
+    fx.agent("shop-1", fx.randomFile("f", 10));
+    Run table = run("clients", "list", "--server", server);
+    assertEquals(0, table.code, table.err);
+    assertTrue(table.out.startsWith("CLIENT"), table.out);
+    assertTrue(table.out.contains("shop-1") && table.out.contains("yes"), table.out);
+
+    Run json = run("clients", "--server", server, "--json", "list");
+    assertEquals(0, json.code, json.err);
+    assertEquals("shop-1", new JsonArray(json.out).getJsonObject(0).getString("clientId"));
+
+    Run show = run("clients", "show", "shop-1", "--json", "--server", server);
+    assertEquals(true, new JsonObject(show.out).getBoolean("connected"));
+  }
+
+  @Test
+  void download_follows_the_pull_then_fetches_and_checks_the_file() throws Exception {
+    Path file = fx.randomFile("file_to_download.txt", 5L * Fixture.CHUNK + 3);
+    fx.agent("shop-1", file);
+    Path saved = dir.resolve("copy.txt");
+
+    Run r = run("download", "shop-1", "--output", saved.toString(), "--server", server);
+    assertEquals(0, r.code, r.err);
+    assertTrue(r.out.contains(Fixture.sha256(file)), r.out);
+    assertTrue(r.out.contains("completed"), r.out);
+    assertTrue(r.err.contains("completed 100.0%"), "progress goes to stderr: " + r.err);
+    assertTrue(r.err.contains("checked"), r.err);
+    assertArrayEquals(Files.readAllBytes(file), Files.readAllBytes(saved));
+
+    Run json = run("download", "shop-1", "--json", "--server", server);
+    assertEquals(0, json.code, json.err);
+    JsonObject job = new JsonObject(json.out);
+    assertEquals("completed", job.getString("status"), "stdout is clean JSON for pipes");
+
+    Run fetched = run("downloads", "fetch", job.getString("requestId"), "-o", dir.resolve("again").toString(), "--server", server);
+    assertEquals(0, fetched.code, fetched.err);
+    assertEquals(Fixture.sha256(file), fetched.out.trim());
+
+    Run link = run("downloads", "link", job.getString("requestId"), "--server", server);
+    assertTrue(link.out.trim().startsWith(server + "/api/v1/downloads/" + job.getString("requestId") + "/content?expires="), link.out);
+
+    Run list = run("downloads", "list", "--client", "shop-1", "--status", "completed", "--json", "--server", server);
+    assertEquals(2, new JsonArray(list.out).size(), list.out);
+  }
+
+  @Test
+  void cancel_and_retry_make_a_new_job_that_a_follow_sees_complete() throws Exception {
+    fx.agent("slow-1", fx.randomFile("big.bin", 150L * Fixture.CHUNK), c -> new LifecycleTest.SlowAgent(c, new AtomicInteger()));
+    Run started = run("download", "slow-1", "--no-wait", "--json", "--server", server);
+    assertEquals(0, started.code, started.err);
+    String id = new JsonObject(started.out).getString("requestId");
+
+    Run cancelled = run("downloads", "cancel", id, "--json", "--server", server);
+    assertEquals(0, cancelled.code, cancelled.err);
+    assertEquals("cancelled", new JsonObject(cancelled.out).getString("status"));
+    Run status = run("downloads", "status", id, "--server", server);
+    assertEquals(1, status.code, "a cancelled pull exits 1");
+
+    Run retried = run("downloads", "retry", id, "--json", "--server", server);
+    assertEquals(0, retried.code, retried.err);
+    String retry = new JsonObject(retried.out).getString("requestId");
+    assertNotEquals(id, retry);
+    Run followed = run("downloads", "status", retry, "--follow", "--json", "--server", server);
+    assertEquals(0, followed.code, followed.err);
+    assertEquals("completed", new JsonObject(followed.out).getString("status"));
+
+    Run again = run("downloads", "cancel", retry, "--server", server);
+    assertEquals(5, again.code);
+    assertTrue(again.err.contains("DOWNLOAD_NOT_ACTIVE"), again.err);
+  }
+
+  @Test
+  void errors_are_one_line_with_documented_exit_codes() {
+    Run unknown = run("clients", "show", "nobody", "--server", server);
+    assertEquals(4, unknown.code);
+    assertTrue(unknown.err.startsWith("error: CLIENT_NOT_FOUND"), unknown.err);
+    assertEquals(4, run("download", "nobody", "--server", server).code);
+
+    Run unreachable = run("clients", "list", "--server", "http://127.0.0.1:1");
+    assertEquals(3, unreachable.code);
+    assertTrue(unreachable.err.contains("cannot reach the server at http://127.0.0.1:1"), unreachable.err);
+    assertTrue(!unreachable.err.contains("Exception"), "no stack trace: " + unreachable.err);
+
+    assertEquals(2, run("downloads", "status").code, "usage error");
+    Run help = run("download", "--help");
+    assertTrue(help.out.contains("Examples:") && help.out.contains("Exit codes:"), help.out);
+    Run completion = run("generate-completion");
+    assertEquals(0, completion.code);
+    assertTrue(completion.out.contains("silentmode") && completion.out.contains("downloads"), "completion from the command model");
+  }
+}
