@@ -3,6 +3,7 @@ package io.silentmode.cli;
 import io.silentmode.agent.AgentConfig;
 import io.silentmode.agent.AgentVerticle;
 import io.silentmode.server.Addresses;
+import io.silentmode.cli.operator.ProgressLine;
 import io.silentmode.server.Server;
 import io.silentmode.server.metrics.Metrics;
 import io.silentmode.server.ServerConfig;
@@ -18,6 +19,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryType;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -77,12 +79,11 @@ public class DemoCommand implements Callable<Integer> {
       connected.future().await();
 
       Promise<JsonObject> done = Promise.promise();
+      ProgressLine progress = new ProgressLine(new PrintWriter(System.err, true));
       MessageConsumer<JsonObject> events = vertx.eventBus().consumer(Addresses.DOWNLOADS_EVENTS, m -> {
         JsonObject event = m.body();
-        if ("progress".equals(event.getString("event"))) {
-          System.err.printf("\r  %5.1f%%  %,d / %,d bytes  %.0f MB/s", 100.0 * event.getLong("bytesDone") / Math.max(1, event.getLong("size")),
-            event.getLong("bytesDone"), event.getLong("size"), event.getLong("bytesPerSecond") / 1e6);
-        } else if ("final".equals(event.getString("event"))) {
+        progress.update(event.getString("event"), event);
+        if ("final".equals(event.getString("event"))) {
           done.tryComplete(event);
         }
       });
@@ -91,7 +92,6 @@ public class DemoCommand implements Callable<Integer> {
       JsonObject result = done.future().await();
       double seconds = (System.nanoTime() - started) / 1e9;
       events.unregister();
-      System.err.println();
       return report(result, clientId, seconds);
     } finally {
       vertx.close().await();

@@ -22,21 +22,14 @@ final class Jobs {
 
   /** Follows the job's events, drawing progress on stderr, and returns the job as it ended. */
   static JsonObject follow(ApiClient api, String requestId, PrintWriter err) {
-    boolean terminal = System.console() != null;
+    ProgressLine progress = new ProgressLine(err);
+    Interrupt.askOnCtrlC(api, requestId, err, progress);
     JsonObject[] last = new JsonObject[1];
     api.follow(PATH + requestId + "/events", event -> {
       last[0] = event.job();
-      if (terminal) {
-        err.print("\r\033[K" + Output.progress(event.job()));
-      } else if (!"progress".equals(event.name())) {
-        err.println(Output.progress(event.job()));
-      }
-      err.flush();
+      progress.update(event.name(), event.job());
       return "final".equals(event.name());
     });
-    if (terminal) {
-      err.println();
-    }
     if (last[0] == null) {
       throw new CliException(ExitCode.FAILED, "the event stream of " + requestId + " ended without a final event");
     }
@@ -52,7 +45,7 @@ final class Jobs {
       JsonObject error = job.getJsonObject("error");
       Output.table(out, List.of("FIELD", "VALUE"), List.of(
           row("requestId", job.getString("requestId")), row("client", job.getString("clientId")),
-          row("status", job.getString("status")), row("file", file == null ? null : file.getString("path")),
+          row("status", Output.colourStatus(job.getString("status"))), row("file", file == null ? null : file.getString("path")),
           row("size", Output.bytes(job.getLong("size"))), row("sha256", file == null ? null : file.getString("sha256")),
           row("time", seconds(job)), row("retries", job.getInteger("retries")),
           row("error", error == null ? null : error.getString("code") + ": " + error.getString("message"))),

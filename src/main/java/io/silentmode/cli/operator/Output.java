@@ -62,6 +62,19 @@ final class Output {
     out.flush();
   }
 
+  /** Green, red or yellow on a terminal, unless NO_COLOR is set (no-color.org); plain otherwise. */
+  static String colourStatus(String status) {
+    if (System.console() == null || System.getenv("NO_COLOR") != null || status == null) {
+      return status;
+    }
+    String colour = switch (status) {
+      case "completed" -> "32";
+      case "failed", "cancelled" -> "31";
+      default -> "33";
+    };
+    return "\033[" + colour + "m" + status + "\033[0m";
+  }
+
   static String bytes(Long n) {
     if (n == null) {
       return null;
