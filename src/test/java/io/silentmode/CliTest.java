@@ -122,6 +122,18 @@ class CliTest {
   }
 
   @Test
+  void a_server_with_API_TOKEN_needs_the_token() {
+    fx.server.stop().await();
+    fx.with(c -> c.setApiToken("t0ken")).start();
+    server = "http://127.0.0.1:" + fx.server.apiPort();
+    Run refused = run("clients", "list", "--server", server);
+    assertEquals(6, refused.code);
+    assertTrue(refused.err.contains("UNAUTHORIZED"), refused.err);
+    Run allowed = run("clients", "list", "--token", "t0ken", "--server", server);
+    assertEquals(0, allowed.code, allowed.err);
+  }
+
+  @Test
   void errors_are_one_line_with_documented_exit_codes() {
     Run unknown = run("clients", "show", "nobody", "--server", server);
     assertEquals(4, unknown.code);
