@@ -132,6 +132,34 @@ class LifecycleTest {
     assertTrue(result.getJsonObject("error").getString("message").contains("QUEUE_TIMEOUT"));
   }
 
+  @Test
+  void a_cancel_while_the_agent_still_hashes_leaves_no_file_open_on_the_agent() throws Exception {
+    Path file = fx.randomFile("large.bin", 200L * 1024 * 1024);
+    fx.agent("hasher", file);
+    JsonObject job = fx.startPull("hasher", null);
+    fx.request(Addresses.DOWNLOADS_CANCEL, new JsonObject().put("requestId", job.getString("requestId")));
+    Thread.sleep(1500); // the agent's whole-file hash of 200 MiB ends well within this
+    long deadline = System.currentTimeMillis() + 5_000;
+    while (openDescriptors(file) > 0) {
+      assertTrue(System.currentTimeMillis() < deadline, "the agent still holds " + file + " open");
+      Thread.sleep(50);
+    }
+  }
+
+  /** How many of this JVM's file descriptors point at {@code file} (Linux /proc). */
+  private static long openDescriptors(Path file) throws Exception {
+    Path target = file.toRealPath();
+    try (var fds = java.nio.file.Files.list(Path.of("/proc/self/fd"))) {
+      return fds.filter(fd -> {
+        try {
+          return java.nio.file.Files.readSymbolicLink(fd).equals(target);
+        } catch (Exception e) {
+          return false;
+        }
+      }).count();
+    }
+  }
+
   private void leave(AgentVerticle agent) {
     Promise<Void> gone = Promise.promise();
     fx.vertx.eventBus().<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> {

@@ -18,7 +18,9 @@ import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -36,6 +38,8 @@ public class AgentVerticle extends VerticleBase {
   private final AgentConfig config;
   private final Promise<Void> gaveUp = Promise.promise();
   private final Map<String, ServedFile> serving = new HashMap<>();
+  /** Requests whose file is still being opened and hashed; a cancel meanwhile removes the id. */
+  private final Set<String> opening = new HashSet<>();
   private WebSocketClient client;
   private WebSocket ws;
   private int failedAttempts;
@@ -174,6 +178,7 @@ public class AgentVerticle extends VerticleBase {
   private void downloadRequested(JsonObject request) {
     String requestId = request.getString("requestId");
     int chunkSize = request.getInteger("chunkSize", 0);
+    opening.add(requestId);
     vertx.executeBlocking(() -> {
         if (chunkSize <= 0 || chunkSize > Protocol.MAX_CHUNK_SIZE) {
           throw new PullException(ErrorCode.PROTOCOL_ERROR, "chunkSize " + chunkSize + " is outside 1.." + Protocol.MAX_CHUNK_SIZE);
@@ -189,6 +194,10 @@ public class AgentVerticle extends VerticleBase {
       })
       .onSuccess(opened -> {
         ServedFile file = (ServedFile) opened[0];
+        if (!opening.remove(requestId)) {
+          close(file); // cancelled, or the connection went, while the file was hashed
+          return;
+        }
         release(requestId);
         serving.put(requestId, file);
         send(Protocol.message(MessageType.DOWNLOAD_ACK)
@@ -199,7 +208,11 @@ public class AgentVerticle extends VerticleBase {
           .put("totalChunks", file.totalChunks)
           .put("fileChecksum", opened[1]));
       })
-      .onFailure(e -> sendError(requestId, e));
+      .onFailure(e -> {
+        if (opening.remove(requestId)) {
+          sendError(requestId, e);
+        }
+      });
   }
 
   private void chunksRequested(JsonObject request) {
@@ -238,17 +251,23 @@ public class AgentVerticle extends VerticleBase {
   }
 
   private void release(String requestId) {
+    opening.remove(requestId);
     ServedFile file = serving.remove(requestId);
     if (file != null) {
-      file.release();
-      vertx.executeBlocking(() -> {
-        file.close();
-        return null;
-      });
+      close(file);
     }
   }
 
+  private void close(ServedFile file) {
+    file.release();
+    vertx.executeBlocking(() -> {
+      file.close();
+      return null;
+    });
+  }
+
   private void closeAll() {
+    opening.clear();
     serving.keySet().stream().toList().forEach(this::release);
   }
 
