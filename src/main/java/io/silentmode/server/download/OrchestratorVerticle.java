@@ -401,8 +401,10 @@ public class OrchestratorVerticle extends VerticleBase {
       return;
     }
     pull.chunks[index] = Chunk.WRITING;
+    // The one disk writer may be busy with another pull's fsync of several GB, longer than the bus's default
+    // 30 s: a write waits for it (DOWNLOAD_TIMEOUT still bounds the pull) rather than failing the pull.
     DeliveryOptions options = new DeliveryOptions().setLocalOnly(true).setCodecName(ChunkCodec.NAME)
-      .addHeader("requestId", pull.requestId.toString());
+      .setSendTimeout(config.downloadTimeout()).addHeader("requestId", pull.requestId.toString());
     vertx.eventBus().request(Addresses.STORAGE_WRITE, frame, options)
       .onSuccess(r -> chunkWritten(pull, index))
       .onFailure(e -> {
