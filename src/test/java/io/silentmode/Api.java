@@ -98,6 +98,16 @@ final class Api {
     return problem;
   }
 
+  /** Starts a pull of the agent's own file through the API and returns its requestId. */
+  String startPull(String clientId) {
+    return post("createDownload", "/api/v1/downloads", new JsonObject().put("clientId", clientId), 202).getString("requestId");
+  }
+
+  /** Starts a pull and polls it to its end. */
+  JsonObject pull(String clientId) throws InterruptedException {
+    return awaitDone(startPull(clientId));
+  }
+
   /** Polls the job until it is no longer queued or running. */
   JsonObject awaitDone(String requestId) throws InterruptedException {
     long deadline = System.currentTimeMillis() + 30_000;

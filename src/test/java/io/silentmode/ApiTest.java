@@ -20,9 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.silentmode.Api.problem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every operation of the REST API against a real server and real agents; answers are checked against openapi.yaml. */
@@ -223,8 +221,6 @@ class ApiTest {
       assertTrue(System.currentTimeMillis() < deadline, clientId + " still connected");
       Thread.sleep(20);
     }
-    assertFalse(api.get("getClient", "/api/v1/clients/" + clientId, 200).getBoolean("connected"));
-    assertNull(null);
   }
 
   private static Set<String> ids(JsonArray checks) {

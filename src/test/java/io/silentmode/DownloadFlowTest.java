@@ -93,8 +93,7 @@ class DownloadFlowTest {
   void content_comes_with_etag_digest_name_and_honours_ranges() throws Exception {
     Path file = fx.randomFile("menu export.csv", 3L * Fixture.CHUNK + 11);
     fx.agent("shop-1", file);
-    String id = api.post("createDownload", "/api/v1/downloads", new JsonObject().put("clientId", "shop-1"), 202).getString("requestId");
-    api.awaitDone(id);
+    String id = api.pull("shop-1").getString("requestId");
     String content = "/api/v1/downloads/" + id + "/content";
     byte[] original = Files.readAllBytes(file);
     String sha = Fixture.sha256(file);
@@ -130,8 +129,7 @@ class DownloadFlowTest {
   void a_signed_link_opens_the_file_without_the_token_and_refuses_tampering_and_expiry() throws Exception {
     Path file = fx.randomFile("f.bin", 2L * Fixture.CHUNK + 1);
     fx.agent("shop-1", file);
-    String id = api.post("createDownload", "/api/v1/downloads", new JsonObject().put("clientId", "shop-1"), 202).getString("requestId");
-    api.awaitDone(id);
+    String id = api.pull("shop-1").getString("requestId");
     JsonObject link = api.post("createDownloadLink", "/api/v1/downloads/" + id + "/link", null, 200);
     assertTrue(Instant.parse(link.getString("expiresAt")).isAfter(Instant.now().plusSeconds(3500)), "about an hour");
     String url = link.getString("url");

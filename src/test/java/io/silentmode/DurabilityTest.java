@@ -92,9 +92,7 @@ class DurabilityTest {
   @Test
   void finished_jobs_their_files_known_agents_and_idempotency_keys_survive_a_restart() throws Exception {
     Path file = fx.randomFile("f.bin", 3L * Fixture.CHUNK + 1);
-    fx.vertx.deployVerticle(new io.silentmode.agent.AgentVerticle(
-      new io.silentmode.agent.AgentConfig("shop-1", fx.wsUrl(), file.toString(), 50, 0))).await();
-    fx.awaitConnected("shop-1");
+    fx.agent("shop-1", file);
     JsonObject body = new JsonObject().put("clientId", "shop-1");
     String id = Api.expect(api.call("createDownload", HttpMethod.POST, "/api/v1/downloads", body,
       r -> r.putHeader("Idempotency-Key", "k-1")), 202).getString("requestId");
@@ -117,7 +115,7 @@ class DurabilityTest {
     Path file = fx.randomFile("big.bin", 150L * Fixture.CHUNK);
     AtomicInteger frames = new AtomicInteger();
     fx.agent("slow-1", file, c -> new LifecycleTest.SlowAgent(c, frames));
-    String id = api.post("createDownload", "/api/v1/downloads", new JsonObject().put("clientId", "slow-1"), 202).getString("requestId");
+    String id = api.startPull("slow-1");
     while (frames.get() < 10) {
       Thread.sleep(10);
     }
@@ -212,12 +210,11 @@ class DurabilityTest {
   void metrics_count_pulls_and_agents_but_not_the_scrapes() throws Exception {
     Vertx metered = Metrics.vertxBuilder().build();
     try {
-      Fixture m = new Fixture(metered, dir.resolve("metered")).start();
       Files.createDirectories(dir.resolve("metered"));
+      Fixture m = new Fixture(metered, dir.resolve("metered")).start();
       Api mapi = m.api();
       m.agent("shop-1", m.randomFile("f.bin", 2L * Fixture.CHUNK));
-      String id = mapi.post("createDownload", "/api/v1/downloads", new JsonObject().put("clientId", "shop-1"), 202).getString("requestId");
-      mapi.awaitDone(id);
+      mapi.pull("shop-1");
 
       String first = scrape(mapi);
       String second = scrape(mapi);

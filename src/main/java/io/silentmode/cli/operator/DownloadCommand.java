@@ -3,25 +3,20 @@ package io.silentmode.cli.operator;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 
 @Command(name = "download", mixinStandardHelpOptions = true,
   description = "Pull a file from an agent and follow it live (progress on stderr, the result on stdout).",
   footer = {"", "Examples:", "  silentmode download restaurant-001",
     "  silentmode download restaurant-001 --output today.txt   # also fetch it and check its SHA-256 here",
     "  silentmode download restaurant-001 --no-wait --json     # print the job and return at once", "", ExitCode.HELP})
-public class DownloadCommand implements Callable<Integer> {
+public class DownloadCommand extends Subcommand {
 
   @Mixin
   Global global;
-  @Spec
-  CommandSpec spec;
 
   @Parameters(paramLabel = "CLIENT_ID", description = "The agent to pull from.")
   String clientId;
@@ -36,23 +31,26 @@ public class DownloadCommand implements Callable<Integer> {
   boolean noWait;
 
   @Override
-  public Integer call() {
-    return Output.run(spec.commandLine().getErr(), () -> {
-      ApiClient api = global.client();
-      JsonObject request = new JsonObject().put("clientId", clientId);
-      if (path != null) {
-        request.put("path", path);
-      }
-      JsonObject job = api.post("/api/v1/downloads", request);
-      if (noWait) {
-        return Jobs.report(global, spec.commandLine().getOut(), job);
-      }
-      JsonObject done = Jobs.follow(api, job.getString("requestId"), spec.commandLine().getErr());
-      int code = Jobs.report(global, spec.commandLine().getOut(), done);
-      if (code == ExitCode.OK && output != null) {
-        Jobs.fetch(api, done, output, spec.commandLine().getErr());
-      }
-      return code;
-    });
+  Global global() {
+    return global;
+  }
+
+  @Override
+  int run() {
+    ApiClient api = global.client();
+    JsonObject request = new JsonObject().put("clientId", clientId);
+    if (path != null) {
+      request.put("path", path);
+    }
+    JsonObject job = api.post("/api/v1/downloads", request);
+    if (noWait) {
+      return Jobs.report(global, out(), job);
+    }
+    JsonObject done = Jobs.follow(api, job.getString("requestId"), err());
+    int code = Jobs.report(global, out(), done);
+    if (code == ExitCode.OK && output != null) {
+      Jobs.fetch(api, done, output, err());
+    }
+    return code;
   }
 }

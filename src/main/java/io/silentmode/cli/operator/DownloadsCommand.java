@@ -3,18 +3,14 @@ package io.silentmode.cli.operator;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.function.Function;
 
 @Command(name = "downloads", mixinStandardHelpOptions = true, description = "Pulls as jobs: list, follow, cancel, retry, fetch, share.",
@@ -28,31 +24,14 @@ public class DownloadsCommand {
   @Mixin
   Global global;
 
-  /** Shared plumbing of the subcommands. */
-  abstract static class Sub implements Callable<Integer> {
+  abstract static class Sub extends Subcommand {
     @ParentCommand
     DownloadsCommand parent;
-    @Spec
-    CommandSpec spec;
 
-    PrintWriter out() {
-      return spec.commandLine().getOut();
-    }
-
-    PrintWriter err() {
-      return spec.commandLine().getErr();
-    }
-
+    @Override
     Global global() {
       return parent.global;
     }
-
-    @Override
-    public Integer call() {
-      return Output.run(err(), this::run);
-    }
-
-    abstract int run();
   }
 
   abstract static class OneJob extends Sub {

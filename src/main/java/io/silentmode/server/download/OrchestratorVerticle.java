@@ -162,7 +162,8 @@ public class OrchestratorVerticle extends VerticleBase {
 
   /**
    * Records a new job: started at once when its agent is connected and idle, queued when the agent is known but
-   * offline. The future completes once the record is on disk, so an accepted job survives a crash.
+   * offline. The future completes once the record is on disk (the first state event stores it), so an accepted
+   * job survives a crash.
    */
   private Future<Pull> create(Pull pull) {
     return vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", pull.clientId))
@@ -175,26 +176,22 @@ public class OrchestratorVerticle extends VerticleBase {
             + "' is already serving pull " + busy.requestId + "; wait for it or cancel it");
         }
         jobs.put(pull.requestId, pull);
+        Future<Void> recorded;
         if (connected) {
           reserve(pull, agent.getString("connectionId"));
+          recorded = launch(pull);
         } else {
           pull.queuedUntil = pull.createdAt.plusMillis(config.queueTimeout());
           armQueueTimer(pull);
+          recorded = publish(pull, "state");
         }
-        return save(pull).recover(e -> {
+        return recorded.recover(e -> {
           finish(pull, Status.FAILED, ErrorCode.STORAGE_ERROR, e.getMessage());
           jobs.remove(pull.requestId);
           return Future.failedFuture(new PullException(ErrorCode.STORAGE_ERROR, "could not record the job: " + e.getMessage()));
         });
       })
-      .map(saved -> {
-        if (pull.status == Status.IN_PROGRESS) {
-          launch(pull);
-        } else if (pull.status == Status.QUEUED) {
-          publish(pull, "state");
-        }
-        return pull;
-      });
+      .map(recorded -> pull);
   }
 
   /** Marks the agent busy with this pull, before anything asynchronous, so a second request sees it. */
@@ -207,7 +204,8 @@ public class OrchestratorVerticle extends VerticleBase {
     activeByClient.put(pull.clientId, pull);
   }
 
-  private void launch(Pull pull) {
+  /** Asks the agent for the file; the future is that of storing the job's new state. */
+  private Future<Void> launch(Pull pull) {
     toAgent(pull, Protocol.message(MessageType.DOWNLOAD_REQUEST)
       .put("requestId", pull.requestId.toString())
       .put("filePath", pull.path)
@@ -216,7 +214,7 @@ public class OrchestratorVerticle extends VerticleBase {
     // on a slow disk. A dead agent is caught sooner by the heartbeat.
     pull.timers.put(PULL_TIMER, vertx.setTimer(config.downloadTimeout(), t -> finish(pull, Status.FAILED, ErrorCode.DOWNLOAD_TIMEOUT,
       "the pull did not finish within DOWNLOAD_TIMEOUT (" + config.downloadTimeout() + " ms)")));
-    publish(pull, "state");
+    return publish(pull, "state");
   }
 
   private void armQueueTimer(Pull pull) {
@@ -235,7 +233,6 @@ public class OrchestratorVerticle extends VerticleBase {
       .min(Comparator.comparing((Pull p) -> p.createdAt))
       .ifPresent(pull -> {
         reserve(pull, connectionId);
-        save(pull);
         launch(pull);
       });
   }
@@ -617,13 +614,15 @@ public class OrchestratorVerticle extends VerticleBase {
     }
   }
 
-  /** Events carry the job and a per-job sequence, the SSE event id; state changes are also stored. */
-  private void publish(Pull pull, String event) {
+  /**
+   * Events carry the job and a per-job sequence, the SSE event id. State changes are also stored: the future is
+   * that of the store's write (already complete for progress, which is not stored).
+   */
+  private Future<Void> publish(Pull pull, String event) {
     pull.seq++;
-    if (!"progress".equals(event)) {
-      save(pull);
-    }
+    Future<Void> stored = "progress".equals(event) ? Future.succeededFuture() : save(pull);
     vertx.eventBus().publish(Addresses.DOWNLOADS_EVENTS, pull.toJson().put("event", event).put("seq", pull.seq));
+    return stored;
   }
 
   private Future<Void> save(Pull pull) {

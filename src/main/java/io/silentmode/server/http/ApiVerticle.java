@@ -25,7 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.Map;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * The REST API, routed and validated from {@code openapi.yaml}: each operation is bound by its operationId and
@@ -78,26 +78,26 @@ public class ApiVerticle extends VerticleBase {
     rb.getRoute("getReadiness").addHandler(Readiness.readiness(vertx, config));
     rb.getRoute("getContract").addHandler(rc -> rc.response().putHeader("Content-Type", "application/yaml").end(contractText));
     rb.getRoute("listClients").addHandler(rc -> ask(rc, Addresses.REGISTRY_LIST, new JsonObject(),
-      (reply, r) -> json(rc, 200, new JsonObject().put("items", (JsonArray) reply.body()))));
+      reply -> json(rc, 200, new JsonObject().put("items", (JsonArray) reply.body()))));
     rb.getRoute("getClient").addHandler(rc -> ask(rc, Addresses.REGISTRY_GET, new JsonObject().put("clientId", path(rc, "clientId")),
-      (reply, r) -> json(rc, 200, (JsonObject) reply.body())));
+      reply -> json(rc, 200, (JsonObject) reply.body())));
     rb.getRoute("createDownload").addHandler(this::createDownload);
     rb.getRoute("listDownloads").addHandler(this::listDownloads);
     rb.getRoute("getDownload").addHandler(rc -> ask(rc, Addresses.DOWNLOADS_GET, requestId(rc),
-      (reply, r) -> json(rc, 200, job(reply))));
+      reply -> json(rc, 200, job(reply))));
     rb.getRoute("cancelDownload").addHandler(rc -> ask(rc, Addresses.DOWNLOADS_CANCEL, requestId(rc),
-      (reply, r) -> json(rc, 200, job(reply))));
+      reply -> json(rc, 200, job(reply))));
     rb.getRoute("retryDownload").addHandler(rc -> ask(rc, Addresses.DOWNLOADS_RETRY, requestId(rc),
-      (reply, r) -> accepted(rc, job(reply))));
+      reply -> accepted(rc, job(reply))));
     rb.getRoute("streamDownloadEvents").addHandler(rc -> events.handle(rc, path(rc, "requestId")));
     rb.getRoute("getDownloadContent").addHandler(rc -> {
       if (linkRefused(rc)) {
         return;
       }
-      ask(rc, Addresses.DOWNLOADS_GET, requestId(rc), (reply, r) -> content.send(rc, job(reply)));
+      ask(rc, Addresses.DOWNLOADS_GET, requestId(rc), reply -> content.send(rc, job(reply)));
     });
     rb.getRoute("createDownloadLink").addHandler(rc -> ask(rc, Addresses.DOWNLOADS_GET, requestId(rc),
-      (reply, r) -> link(rc, job(reply))));
+      reply -> link(rc, job(reply))));
     Router api = rb.createRouter();
     onFailures(api);
     return api;
@@ -110,7 +110,7 @@ public class ApiVerticle extends VerticleBase {
       .put("path", body.getString("path"))
       .put("callbackUrl", body.getString("callbackUrl"))
       .put("idempotencyKey", rc.request().getHeader("Idempotency-Key"));
-    ask(rc, Addresses.DOWNLOADS_START, start, (reply, r) -> {
+    ask(rc, Addresses.DOWNLOADS_START, start, reply -> {
       if ("true".equals(reply.headers().get("replayed"))) {
         rc.response().putHeader("Idempotent-Replayed", "true");
       }
@@ -125,7 +125,7 @@ public class ApiVerticle extends VerticleBase {
       .put("status", string(query.get("status")))
       .put("cursor", string(query.get("cursor")))
       .put("limit", query.get("limit") == null ? 50 : query.get("limit").getInteger(50));
-    ask(rc, Addresses.DOWNLOADS_LIST, q, (reply, r) -> json(rc, 200, (JsonObject) reply.body()));
+    ask(rc, Addresses.DOWNLOADS_LIST, q, reply -> json(rc, 200, (JsonObject) reply.body()));
   }
 
   private void link(RoutingContext rc, JsonObject job) {
@@ -197,8 +197,9 @@ public class ApiVerticle extends VerticleBase {
 
   // ---- helpers ------------------------------------------------------------------------------------------
 
-  private <T> void ask(RoutingContext rc, String address, JsonObject body, BiConsumer<Message<T>, RoutingContext> onReply) {
-    vertx.eventBus().<T>request(address, body).onSuccess(reply -> onReply.accept(reply, rc)).onFailure(e -> Problems.send(rc, e));
+  /** Asks a verticle; its failure becomes the problem+json answer. */
+  private <T> void ask(RoutingContext rc, String address, JsonObject body, Consumer<Message<T>> onReply) {
+    vertx.eventBus().<T>request(address, body).onSuccess(onReply::accept).onFailure(e -> Problems.send(rc, e));
   }
 
   private static void onFailures(Router router) {

@@ -1,6 +1,7 @@
 package io.silentmode.server.http;
 
 import io.silentmode.server.Addresses;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpServerResponse;
@@ -50,14 +51,12 @@ final class EventStream {
           .putHeader("Cache-Control", "no-cache")
           .putHeader("X-Accel-Buffering", "no");
         long heartbeat = vertx.setPeriodic(heartbeatMillis, t -> response.write(": keep-alive\n\n"));
-        response.closeHandler(v -> {
+        Handler<Void> cleanUp = v -> {
           vertx.cancelTimer(heartbeat);
           consumer.unregister();
-        });
-        response.endHandler(v -> {
-          vertx.cancelTimer(heartbeat);
-          consumer.unregister();
-        });
+        };
+        response.closeHandler(cleanUp);
+        response.endHandler(cleanUp);
         stream.started = true;
         stream.write(job.put("event", terminal(job) ? "final" : "state"));
         early.forEach(stream::write);
