@@ -1,5 +1,6 @@
 package io.silentmode.agent;
 
+import io.netty.buffer.Unpooled;
 import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.protocol.MessageType;
@@ -8,12 +9,12 @@ import io.silentmode.protocol.PullException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BiFunction;
 
 /**
  * The agent: dials the server, registers, answers heartbeats and serves the chunks the server asks for.
@@ -34,10 +36,17 @@ public class AgentVerticle extends VerticleBase {
   public static final String VERSION = "0.1.0";
   private static final System.Logger log = System.getLogger(AgentVerticle.class.getName());
   private static final long MAX_RECONNECT_DELAY_MS = 60_000;
+  /**
+   * Chunk messages go out in WebSocket frames of this size. Whole-chunk frames of 1 MiB made Netty on both ends
+   * allocate, zero and grow buffers beyond its pools for every chunk; 64 KiB frames stay inside them.
+   */
+  static final int WIRE_FRAME_SIZE = 64 * 1024;
 
   private final AgentConfig config;
   private final Promise<Void> gaveUp = Promise.promise();
-  private final Map<String, ServedFile> serving = new HashMap<>();
+  private final Map<String, Serving> serving = new HashMap<>();
+  /** The digests of the served file's last version hashed; a pull of the same version reuses them. */
+  private FileDigests digests;
   /** Requests whose file is still being opened and hashed; a cancel meanwhile removes the id. */
   private final Set<String> opening = new HashSet<>();
   private WebSocketClient client;
@@ -58,10 +67,9 @@ public class AgentVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    int maxMessage = Protocol.MAX_CHUNK_SIZE + ChunkFrame.HEADER_SIZE;
     client = vertx.createWebSocketClient(new WebSocketClientOptions()
-      .setMaxFrameSize(maxMessage)
-      .setMaxMessageSize(maxMessage));
+      .setMaxFrameSize(WIRE_FRAME_SIZE)
+      .setMaxMessageSize(Protocol.MAX_CHUNK_SIZE + ChunkFrame.HEADER_SIZE));
     connect();
     return Future.succeededFuture();
   }
@@ -137,7 +145,8 @@ public class AgentVerticle extends VerticleBase {
         send(Protocol.message(MessageType.PONG).put("timestamp", message.getString("timestamp")));
       }
       case DOWNLOAD_REQUEST -> downloadRequested(message);
-      case REQUEST_CHUNKS, RETRY_CHUNK -> chunksRequested(message);
+      case REQUEST_CHUNKS -> chunksRequested(message, false);
+      case RETRY_CHUNK -> chunksRequested(message, true);
       case DOWNLOAD_COMPLETE, CANCEL_DOWNLOAD -> release(message.getString("requestId"));
       case ERROR -> serverError(message);
       default -> log.log(System.Logger.Level.DEBUG, "Ignoring " + type);
@@ -183,31 +192,25 @@ public class AgentVerticle extends VerticleBase {
         if (chunkSize <= 0 || chunkSize > Protocol.MAX_CHUNK_SIZE) {
           throw new PullException(ErrorCode.PROTOCOL_ERROR, "chunkSize " + chunkSize + " is outside 1.." + Protocol.MAX_CHUNK_SIZE);
         }
-        ServedFile file = ServedFile.open(UUID.fromString(requestId), Path.of(config.filePath()),
-          request.getString("filePath"), chunkSize);
-        try {
-          return new Object[] {file, file.sha256()};
-        } catch (RuntimeException e) {
-          file.close();
-          throw e;
-        }
+        return ServedFile.open(UUID.fromString(requestId), Path.of(config.filePath()), request.getString("filePath"), chunkSize);
       })
-      .onSuccess(opened -> {
-        ServedFile file = (ServedFile) opened[0];
+      .onSuccess(file -> digestsOf(file).onComplete(hashed -> {
         if (!opening.remove(requestId)) {
           close(file); // cancelled, or the connection went, while the file was hashed
-          return;
+        } else if (hashed.failed()) {
+          close(file);
+          sendError(requestId, hashed.cause());
+        } else {
+          serving.put(requestId, new Serving(file, hashed.result(), new FramePool(file.frameSize())));
+          send(Protocol.message(MessageType.DOWNLOAD_ACK)
+            .put("requestId", requestId)
+            .put("success", true)
+            .put("fileName", file.fileName)
+            .put("fileSize", file.size)
+            .put("totalChunks", file.totalChunks)
+            .put("fileChecksum", hashed.result().fileSha256()));
         }
-        release(requestId);
-        serving.put(requestId, file);
-        send(Protocol.message(MessageType.DOWNLOAD_ACK)
-          .put("requestId", requestId)
-          .put("success", true)
-          .put("fileName", file.fileName)
-          .put("fileSize", file.size)
-          .put("totalChunks", file.totalChunks)
-          .put("fileChecksum", opened[1]));
-      })
+      }))
       .onFailure(e -> {
         if (opening.remove(requestId)) {
           sendError(requestId, e);
@@ -215,23 +218,50 @@ public class AgentVerticle extends VerticleBase {
       });
   }
 
-  private void chunksRequested(JsonObject request) {
+  /**
+   * The file's digests: those of an earlier pull when the file is still the same version, else computed anew, the
+   * whole-file hash and the chunk hashes on two threads at once.
+   */
+  private Future<FileDigests> digestsOf(ServedFile file) {
+    FileDigests known = digests;
+    if (known != null && known.holdFor(file.version(), file.chunkSize)) {
+      return Future.succeededFuture(known);
+    }
+    Future<String> whole = vertx.executeBlocking(file::sha256, false);
+    Future<byte[]> chunks = vertx.executeBlocking(file::chunkSha256s, false);
+    return Future.all(whole, chunks).map(v ->
+      digests = new FileDigests(file.version(), file.chunkSize, whole.result(), chunks.result()));
+  }
+
+  /**
+   * Reads and sends the chunks asked for, in order. A chunk asked for again is rehashed first: if the file changed
+   * since its digests were computed, the pull fails at once instead of after every retry.
+   */
+  private void chunksRequested(JsonObject request, boolean again) {
     String requestId = request.getString("requestId");
-    ServedFile file = serving.get(requestId);
-    if (file == null) {
+    Serving pull = serving.get(requestId);
+    if (pull == null) {
       return; // cancelled meanwhile
     }
     int from = request.getInteger("index", -1);
     int count = request.getInteger("count", 1);
     for (int index = from; index < from + count; index++) {
       int i = index;
-      vertx.executeBlocking(() -> file.released() ? null : prepare(i, file.frame(i)))
+      vertx.executeBlocking(() -> pull.file.released() ? null : pull.read(i, again, this::prepare))
         .onSuccess(frame -> {
-          if (frame != null && ws != null && !file.released()) {
-            ws.writeBinaryMessage(Buffer.buffer(frame));
+          if (frame == null || ws == null || pull.file.released()) {
+            return;
           }
+          // The array is reused once written; wrapping it, unlike Buffer.buffer(byte[]), copies nothing.
+          ws.writeBinaryMessage(BufferInternal.buffer(Unpooled.wrappedBuffer(frame)))
+            .onComplete(written -> pull.frames.give(frame));
         })
-        .onFailure(e -> sendError(requestId, e));
+        .onFailure(e -> {
+          if (e instanceof PullException p && p.code() == ErrorCode.FILE_CHECKSUM_FAILED) {
+            digests = null;
+          }
+          sendError(requestId, e);
+        });
     }
   }
 
@@ -252,9 +282,9 @@ public class AgentVerticle extends VerticleBase {
 
   private void release(String requestId) {
     opening.remove(requestId);
-    ServedFile file = serving.remove(requestId);
-    if (file != null) {
-      close(file);
+    Serving pull = serving.remove(requestId);
+    if (pull != null) {
+      close(pull.file);
     }
   }
 
@@ -269,6 +299,21 @@ public class AgentVerticle extends VerticleBase {
   private void closeAll() {
     opening.clear();
     serving.keySet().stream().toList().forEach(this::release);
+  }
+
+  /** A pull being served: its open file, the digests announced for it, and its frame arrays. */
+  private record Serving(ServedFile file, FileDigests digests, FramePool frames) {
+
+    /** Runs on a worker thread. */
+    byte[] read(int index, boolean recheck, BiFunction<Integer, byte[], byte[]> prepare) {
+      byte[] frame = frames.take(file.frameLength(index));
+      file.readFrame(index, frame, digests.chunk(index), recheck);
+      byte[] prepared = prepare.apply(index, frame);
+      if (prepared != frame) {
+        frames.give(frame);
+      }
+      return prepared;
+    }
   }
 
   private void send(JsonObject message) {

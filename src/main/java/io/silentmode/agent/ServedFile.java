@@ -13,8 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.util.UUID;
+import java.util.function.BiConsumer;
 
 /**
  * The file an agent serves for one pull, open for positional reads. Every method blocks: call it off the event loop.
@@ -22,6 +24,7 @@ import java.util.UUID;
 final class ServedFile implements AutoCloseable {
 
   private static final int HASH_BUFFER = 1024 * 1024;
+  static final int SHA_SIZE = 32;
 
   final UUID requestId;
   final String fileName;
@@ -29,14 +32,16 @@ final class ServedFile implements AutoCloseable {
   final int chunkSize;
   final int totalChunks;
   private final FileChannel channel;
+  private final FileVersion version;
   /** Set on the event loop when the pull ends, read by queued reads so they skip instead of reading on. */
   private volatile boolean released;
 
-  private ServedFile(UUID requestId, Path path, FileChannel channel, long size, int chunkSize) {
+  private ServedFile(UUID requestId, Path path, FileChannel channel, FileVersion version, int chunkSize) {
     this.requestId = requestId;
     this.fileName = path.getFileName().toString();
     this.channel = channel;
-    this.size = size;
+    this.version = version;
+    this.size = version.size();
     this.chunkSize = chunkSize;
     this.totalChunks = (int) ((size + chunkSize - 1) / chunkSize);
   }
@@ -57,7 +62,12 @@ final class ServedFile implements AutoCloseable {
     }
     try {
       FileChannel channel = FileChannel.open(served, StandardOpenOption.READ);
-      return new ServedFile(requestId, served, channel, channel.size(), chunkSize);
+      try {
+        return new ServedFile(requestId, served, channel, FileVersion.of(served, channel.size()), chunkSize);
+      } catch (IOException e) {
+        channel.close();
+        throw e;
+      }
     } catch (AccessDeniedException e) {
       throw new PullException(ErrorCode.PERMISSION_DENIED, "the agent may not read " + served);
     } catch (NoSuchFileException e) {
@@ -76,48 +86,90 @@ final class ServedFile implements AutoCloseable {
     }
   }
 
+  /** What identifies this version of the file: digests computed for an equal version still hold. */
+  FileVersion version() {
+    return version;
+  }
+
   /** The plain SHA-256 of the whole file, as {@code sha256sum} prints it. */
   String sha256() {
     MessageDigest digest = Sha256.digest();
-    ByteBuffer buffer = ByteBuffer.allocate(HASH_BUFFER);
+    forEachBlock(HASH_BUFFER, (position, block) -> digest.update(block));
+    return Sha256.hex(digest.digest());
+  }
+
+  /** The SHA-256 of every chunk, 32 bytes each, in index order. */
+  byte[] chunkSha256s() {
+    byte[] hashes = new byte[totalChunks * SHA_SIZE];
+    MessageDigest digest = Sha256.digest();
+    forEachBlock(chunkSize, (position, chunk) -> {
+      digest.update(chunk);
+      try {
+        digest.digest(hashes, (int) (position / chunkSize) * SHA_SIZE, SHA_SIZE);
+      } catch (DigestException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    return hashes;
+  }
+
+  /** Reads the file front to back in blocks of {@code blockSize}, the last one shorter. */
+  private void forEachBlock(int blockSize, BiConsumer<Long, ByteBuffer> action) {
+    ByteBuffer buffer = ByteBuffer.allocate(blockSize);
     try {
       for (long position = 0; position < size; ) {
-        buffer.clear().limit((int) Math.min(HASH_BUFFER, size - position)); // the file may be growing
-        int n = channel.read(buffer, position);
-        if (n < 0) {
-          throw new PullException(ErrorCode.FILE_READ_ERROR, "file shrank while being hashed");
-        }
-        position += n;
-        digest.update(buffer.flip());
+        buffer.clear().limit((int) Math.min(blockSize, size - position)); // the file may be growing
+        readFully(buffer, position);
+        action.accept(position, buffer.flip());
+        position += buffer.limit();
       }
     } catch (IOException e) {
       throw new PullException(ErrorCode.FILE_READ_ERROR, "cannot read " + fileName + ": " + e.getMessage());
     }
-    return Sha256.hex(digest.digest());
   }
 
-  /** Reads chunk {@code index} straight into a frame's payload and fills in its header. */
-  byte[] frame(int index) {
+  /** The size of chunk {@code index}'s frame: header and payload. */
+  int frameLength(int index) {
     if (index < 0 || index >= totalChunks) {
       throw new PullException(ErrorCode.PROTOCOL_ERROR, "chunk " + index + " is outside 0.." + (totalChunks - 1));
     }
-    long position = (long) index * chunkSize;
-    int length = (int) Math.min(chunkSize, size - position);
-    byte[] frame = new byte[ChunkFrame.HEADER_SIZE + length];
-    ByteBuffer payload = ByteBuffer.wrap(frame, ChunkFrame.HEADER_SIZE, length);
+    return ChunkFrame.HEADER_SIZE + (int) Math.min(chunkSize, size - (long) index * chunkSize);
+  }
+
+  /**
+   * Reads chunk {@code index} into {@code frame}, an array of exactly {@link #frameLength} bytes, and fills in its
+   * header with {@code sha256}. With {@code recheck} the bytes are hashed first, and a mismatch means the file
+   * changed after {@code sha256} was computed.
+   */
+  void readFrame(int index, byte[] frame, byte[] sha256, boolean recheck) {
+    int length = frame.length - ChunkFrame.HEADER_SIZE;
     try {
-      while (payload.hasRemaining()) {
-        if (channel.read(payload, position + payload.position() - ChunkFrame.HEADER_SIZE) < 0) {
-          throw new PullException(ErrorCode.FILE_READ_ERROR, "file shrank while being served");
-        }
-      }
+      readFully(ByteBuffer.wrap(frame, ChunkFrame.HEADER_SIZE, length), (long) index * chunkSize);
     } catch (IOException e) {
       throw new PullException(ErrorCode.FILE_READ_ERROR, "cannot read chunk " + index + ": " + e.getMessage());
     }
-    MessageDigest digest = Sha256.digest();
-    digest.update(frame, ChunkFrame.HEADER_SIZE, length);
-    ChunkFrame.writeHeader(frame, requestId, index, length, digest.digest());
-    return frame;
+    if (recheck) {
+      MessageDigest digest = Sha256.digest();
+      digest.update(frame, ChunkFrame.HEADER_SIZE, length);
+      if (!MessageDigest.isEqual(digest.digest(), sha256)) {
+        throw new PullException(ErrorCode.FILE_CHECKSUM_FAILED, "file " + fileName
+          + " changed while being served (chunk " + index + " no longer matches); pull it again");
+      }
+    }
+    ChunkFrame.writeHeader(frame, requestId, index, length, sha256);
+  }
+
+  int frameSize() {
+    return ChunkFrame.HEADER_SIZE + chunkSize;
+  }
+
+  private void readFully(ByteBuffer into, long position) throws IOException {
+    long start = position - into.position();
+    while (into.hasRemaining()) {
+      if (channel.read(into, start + into.position()) < 0) {
+        throw new PullException(ErrorCode.FILE_READ_ERROR, "file " + fileName + " shrank while being served");
+      }
+    }
   }
 
   void release() {

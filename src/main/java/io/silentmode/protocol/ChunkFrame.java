@@ -27,6 +27,7 @@ public final class ChunkFrame {
   public static final byte FRAME_VERSION = 1;
   public static final byte KIND_CHUNK = 1;
   public static final int HEADER_SIZE = 58;
+  private static final int LENGTH_OFFSET = 22;
   private static final int SHA_OFFSET = 26;
   private static final int SHA_SIZE = 32;
 
@@ -49,11 +50,23 @@ public final class ChunkFrame {
     if (frame.getByte(0) != FRAME_VERSION || frame.getByte(1) != KIND_CHUNK) {
       return "unknown chunk frame version " + frame.getByte(0) + " or kind " + frame.getByte(1);
     }
-    if (Integer.toUnsignedLong(frame.getInt(22)) != frame.length() - HEADER_SIZE) {
-      return "chunk frame length field " + Integer.toUnsignedLong(frame.getInt(22))
+    if (Integer.toUnsignedLong(frame.getInt(LENGTH_OFFSET)) != frame.length() - HEADER_SIZE) {
+      return "chunk frame length field " + Integer.toUnsignedLong(frame.getInt(LENGTH_OFFSET))
         + " does not match its payload of " + (frame.length() - HEADER_SIZE) + " bytes";
     }
     return null;
+  }
+
+  /**
+   * The whole frame's size as announced by the start of its header, or -1 when {@code start} is too short or not a
+   * chunk frame. Lets a receiver size the buffer for a fragmented message once.
+   */
+  public static int declaredSize(Buffer start) {
+    if (start.length() < LENGTH_OFFSET + 4 || start.getByte(0) != FRAME_VERSION || start.getByte(1) != KIND_CHUNK) {
+      return -1;
+    }
+    long size = HEADER_SIZE + Integer.toUnsignedLong(start.getInt(LENGTH_OFFSET));
+    return size > Integer.MAX_VALUE ? -1 : (int) size;
   }
 
   public static UUID requestId(Buffer frame) {

@@ -39,15 +39,18 @@ public class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    // Control messages are small but must fit too, whatever CHUNK_SIZE is.
-    int maxMessage = Math.max(64 * 1024, config.chunkSize() + ChunkFrame.HEADER_SIZE);
     server = vertx.createHttpServer(new HttpServerOptions()
       .setHost(config.host())
       .setPort(config.wsPort())
-      .setMaxWebSocketFrameSize(maxMessage)
-      .setMaxWebSocketMessageSize(maxMessage))
+      .setMaxWebSocketFrameSize(maxMessageSize())
+      .setMaxWebSocketMessageSize(maxMessageSize()))
       .webSocketHandler(this::accept);
     return server.listen();
+  }
+
+  /** Control messages are small but must fit too, whatever CHUNK_SIZE is. */
+  private int maxMessageSize() {
+    return Math.max(64 * 1024, config.chunkSize() + ChunkFrame.HEADER_SIZE);
   }
 
   /** The bound port (useful when configured with port 0). */
@@ -73,13 +76,9 @@ public class GatewayVerticle extends VerticleBase {
     }
 
     void start() {
-      ws.textMessageHandler(this::onText);
-      ws.binaryMessageHandler(this::onChunk);
-      ws.exceptionHandler(e -> {
-        // A message over the size limit only raises this; the socket stays open unless we close it.
-        log.log(System.Logger.Level.WARNING, "Agent " + describe() + ": " + e.getMessage());
-        ws.close((short) 1009, "message too large, or a broken frame");
-      });
+      ws.frameHandler(new MessageAssembler(maxMessageSize(), this::onText, this::onChunk, this::broken));
+      // A frame over the size limit only raises this; the socket stays open unless we close it.
+      ws.exceptionHandler(e -> broken(e.getMessage()));
       ws.closeHandler(v -> onClose());
       outbound = vertx.eventBus().localConsumer(Addresses.gatewayConnection(connectionId), m -> send(m.body()));
       vertx.setTimer(REGISTER_DEADLINE_MS, t -> {
@@ -166,6 +165,11 @@ public class GatewayVerticle extends VerticleBase {
       }
       vertx.eventBus().send(Addresses.DOWNLOADS_CHUNK, frame,
         new DeliveryOptions(chunkDelivery).addHeader("clientId", clientId));
+    }
+
+    private void broken(String reason) {
+      log.log(System.Logger.Level.WARNING, "Agent " + describe() + ": " + reason);
+      ws.close((short) 1009, "message too large, or a broken frame");
     }
 
     private void reject(ErrorCode code, String text) {

@@ -34,7 +34,9 @@ import java.util.stream.Stream;
  * <p>
  * Deployed as a worker: file I/O and hashing block, and a worker instance handles one message at a time,
  * so per-pull state needs no locking. Each payload byte is hashed twice, once for its chunk and once for
- * the file, and never again: chunks that arrive ahead of the file hash wait in memory, at most the
+ * the file, and never again. The two run on different threads: a chunk is verified by a task on the worker
+ * pool, in parallel with other chunks, while writing and the file hash run here (parallel writes to one file
+ * only contend for its inode lock). Chunks that arrive ahead of the file hash wait in memory, at most the
  * orchestrator's window of them.
  */
 public class DiskWriterVerticle extends VerticleBase {
@@ -43,7 +45,6 @@ public class DiskWriterVerticle extends VerticleBase {
 
   private final ServerConfig config;
   private final Map<String, PartFile> open = new HashMap<>();
-  private final MessageDigest chunkDigest = Sha256.digest();
 
   public DiskWriterVerticle(ServerConfig config) {
     this.config = config;
@@ -55,7 +56,7 @@ public class DiskWriterVerticle extends VerticleBase {
     EventBus bus = vertx.eventBus();
     return Future.all(
       bus.<JsonObject>consumer(Addresses.STORAGE_OPEN, m -> handle(m, () -> open(m.body()))).completion(),
-      bus.<Buffer>localConsumer(Addresses.STORAGE_WRITE, m -> handle(m, () -> write(m))).completion(),
+      bus.<Buffer>localConsumer(Addresses.STORAGE_WRITE, this::write).completion(),
       bus.<JsonObject>consumer(Addresses.STORAGE_COMMIT, m -> handle(m, () -> commit(m.body()))).completion(),
       bus.<JsonObject>consumer(Addresses.STORAGE_ABORT, m -> handle(m, () -> abort(m.body().getString("requestId")))).completion());
   }
@@ -83,9 +84,15 @@ public class DiskWriterVerticle extends VerticleBase {
   private <T> void handle(Message<?> m, Supplier<T> action) {
     try {
       m.reply(action.get());
-    } catch (PullException e) {
-      m.fail(e.code().busCode(), e.getMessage());
     } catch (RuntimeException e) {
+      fail(m, e);
+    }
+  }
+
+  private static void fail(Message<?> m, Throwable e) {
+    if (e instanceof PullException p) {
+      m.fail(p.code().busCode(), p.getMessage());
+    } else {
       log.log(System.Logger.Level.ERROR, "Disk writer failed", e);
       m.fail(ErrorCode.STORAGE_ERROR.busCode(), e.getMessage());
     }
@@ -108,26 +115,38 @@ public class DiskWriterVerticle extends VerticleBase {
     }
   }
 
-  private Void write(Message<Buffer> m) {
-    PartFile part = part(m.headers().get("requestId"));
+  private void write(Message<Buffer> m) {
+    String requestId = m.headers().get("requestId");
+    PartFile part = open.get(requestId);
+    if (part == null) {
+      fail(m, noOpenFile(requestId));
+      return;
+    }
     Buffer frame = m.body();
     int index = ChunkFrame.index(frame);
     ByteBuffer payload = ChunkFrame.payload(frame);
-    chunkDigest.update(payload.duplicate());
-    byte[] actual = chunkDigest.digest();
-    if (!Arrays.equals(actual, ChunkFrame.sha256(frame))) {
+    vertx.executeBlocking(() -> verify(index, frame, payload.duplicate()), false)
+      .onSuccess(v -> {
+        if (open.get(requestId) != part) {
+          m.reply(null); // aborted meanwhile: the bytes no longer matter
+          return;
+        }
+        handle(m, () -> {
+          part.write(index, payload.duplicate());
+          part.hashInOrder(index, payload);
+          return null;
+        });
+      })
+      .onFailure(e -> fail(m, e));
+  }
+
+  /** Runs on a worker-pool thread, alongside other chunks: touches nothing but the frame. */
+  private static Void verify(int index, Buffer frame, ByteBuffer payload) {
+    MessageDigest digest = Sha256.digest();
+    digest.update(payload);
+    if (!Arrays.equals(digest.digest(), ChunkFrame.sha256(frame))) {
       throw new PullException(ErrorCode.CHUNK_CHECKSUM_FAILED, "chunk " + index + " does not match its SHA-256");
     }
-    try {
-      long position = (long) index * part.chunkSize;
-      ByteBuffer data = payload.duplicate();
-      while (data.hasRemaining()) {
-        position += part.channel.write(data, position);
-      }
-    } catch (IOException e) {
-      throw storageError("cannot write chunk " + index + " to " + part.temp + ": " + e);
-    }
-    part.hashInOrder(index, payload);
     return null;
   }
 
@@ -182,9 +201,13 @@ public class DiskWriterVerticle extends VerticleBase {
   private PartFile part(String requestId) {
     PartFile part = open.get(requestId);
     if (part == null) {
-      throw storageError("no open file for pull " + requestId);
+      throw noOpenFile(requestId);
     }
     return part;
+  }
+
+  private static PullException noOpenFile(String requestId) {
+    return storageError("no open file for pull " + requestId);
   }
 
   private static PullException storageError(String text) {
@@ -210,6 +233,17 @@ public class DiskWriterVerticle extends VerticleBase {
       this.size = size;
       this.chunkSize = chunkSize;
       this.totalChunks = totalChunks;
+    }
+
+    void write(int index, ByteBuffer payload) {
+      try {
+        long position = (long) index * chunkSize;
+        while (payload.hasRemaining()) {
+          position += channel.write(payload, position);
+        }
+      } catch (IOException e) {
+        throw storageError("cannot write chunk " + index + " to " + temp + ": " + e);
+      }
     }
 
     void hashInOrder(int index, ByteBuffer payload) {
