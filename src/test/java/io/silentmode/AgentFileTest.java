@@ -1,5 +1,6 @@
 package io.silentmode;
 
+import io.silentmode.agent.AgentVerticle;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -8,15 +9,23 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-/** The agent serves only its configured file, and says clearly why it cannot. */
+/** The agent serves only its configured file, says clearly why it cannot, and notices when it changes. */
 @ExtendWith(VertxExtension.class)
 class AgentFileTest {
 
@@ -68,6 +77,56 @@ class AgentFileTest {
 
     assertEquals("completed", result.getString("status"), result::encode);
     assertEquals(Fixture.sha256(served), result.getJsonObject("file").getString("sha256"));
+  }
+
+  @Test
+  void a_file_rewritten_between_pulls_is_hashed_again() throws Exception {
+    Path served = fx.randomFile("daily.txt", 3L * Fixture.CHUNK);
+    fx.agent("shop-5", served);
+    String first = fx.pull("shop-5").getJsonObject("file").getString("sha256");
+    assertEquals(Fixture.sha256(served), first);
+
+    // Same name, same size, new bytes: the digests the agent kept from the first pull no longer hold.
+    FileTime before = Files.getLastModifiedTime(served);
+    byte[] bytes = Files.readAllBytes(served);
+    for (int i = 0; i < bytes.length; i++) {
+      bytes[i] = (byte) ~bytes[i];
+    }
+    Files.write(served, bytes);
+    Files.setLastModifiedTime(served, FileTime.fromMillis(before.toMillis() + 1000));
+    JsonObject second = fx.pull("shop-5");
+
+    assertEquals("completed", second.getString("status"), second::encode);
+    assertEquals(0, second.getInteger("retries"));
+    assertNotEquals(first, second.getJsonObject("file").getString("sha256"));
+    assertEquals(Fixture.sha256(served), second.getJsonObject("file").getString("sha256"));
+    assertArrayEquals(Files.readAllBytes(served), Files.readAllBytes(Path.of(second.getJsonObject("file").getString("path"))));
+  }
+
+  @Test
+  void a_file_that_changes_on_disk_during_a_pull_fails_FILE_CHECKSUM_FAILED_at_the_first_retry() throws Exception {
+    Path served = fx.randomFile("live.txt", 6L * Fixture.CHUNK);
+    fx.agent("shop-6", served, c -> new AgentVerticle(c) {
+      @Override
+      protected byte[] prepare(int index, byte[] frame) {
+        if (index == 0) { // chunk 3 is read after this: it no longer matches the digest announced
+          try (FileChannel file = FileChannel.open(served, StandardOpenOption.WRITE)) {
+            file.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 3L * Fixture.CHUNK + 10);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+        return frame;
+      }
+    });
+
+    JsonObject result = fx.pull("shop-6");
+
+    assertEquals("failed", result.getString("status"));
+    assertEquals("FILE_CHECKSUM_FAILED", result.getJsonObject("error").getString("code"), result::encode);
+    assertTrue(result.getJsonObject("error").getString("message").contains("changed while being served"), result::encode);
+    assertEquals(1, result.getInteger("retries"), "the agent noticed at the first retry");
+    fx.awaitEmptyDownloadDir();
   }
 
   private void assertFailed(String code, JsonObject result) throws Exception {

@@ -2,14 +2,19 @@ package io.silentmode;
 
 import io.silentmode.agent.AgentConfig;
 import io.silentmode.agent.AgentVerticle;
+import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
+import io.silentmode.protocol.Sha256;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.Server;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeEach;
@@ -17,14 +22,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.UUID;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Agents come and go: heartbeats, duplicate ids, server restarts, protocol versions. */
+/** Agents come and go: heartbeats, duplicate ids, server restarts, protocol versions, framing. */
 @ExtendWith(VertxExtension.class)
 class ConnectionTest {
 
@@ -136,6 +145,73 @@ class ConnectionTest {
     JsonObject e = error.future().await();
     assertEquals("PROTOCOL_ERROR", e.getString("code"));
     assertTrue(e.getString("message").contains("must be REGISTER"), e::encode);
+  }
+
+  @Test
+  void an_agent_that_frames_messages_differently_is_understood(Vertx vertx) throws Exception {
+    fx.start();
+    Path source = fx.randomFile("other.bin", 3L * Fixture.CHUNK + 100);
+    byte[] bytes = Files.readAllBytes(source);
+    String sha = Fixture.sha256(source);
+    // Another implementation: each chunk in one big frame, control messages split into fragments.
+    WebSocket ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(4 * Fixture.CHUNK))
+      .connect(fx.server.wsPort(), "127.0.0.1", "/").await();
+    ws.textMessageHandler(text -> {
+      JsonObject m = new JsonObject(text);
+      String requestId = m.getString("requestId");
+      switch (Protocol.typeOf(m)) {
+        case DOWNLOAD_REQUEST -> writeFragmented(ws, Protocol.message(MessageType.DOWNLOAD_ACK).put("requestId", requestId)
+          .put("success", true).put("fileName", "other.bin").put("fileSize", bytes.length).put("totalChunks", 4)
+          .put("fileChecksum", sha).encode());
+        case REQUEST_CHUNKS -> {
+          for (int i = m.getInteger("index"); i < m.getInteger("index") + m.getInteger("count"); i++) {
+            ws.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(chunkFrame(requestId, i, bytes)), true));
+          }
+        }
+        default -> { }
+      }
+    });
+    writeFragmented(ws, Protocol.message(MessageType.REGISTER).put("clientId", "other-make")
+      .put("protocolVersion", Protocol.VERSION).encode());
+    fx.awaitConnected("other-make");
+
+    JsonObject result = fx.pull("other-make");
+
+    assertEquals("completed", result.getString("status"), result::encode);
+    assertArrayEquals(bytes, Files.readAllBytes(Path.of(result.getJsonObject("file").getString("path"))));
+  }
+
+  @Test
+  void a_fragmented_message_over_the_size_limit_closes_the_connection_with_1009() {
+    fx.start();
+    WebSocket ws = register("bloated", Protocol.VERSION);
+    fx.awaitConnected("bloated");
+    Promise<Short> closed = Promise.promise();
+    ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
+
+    // Each fragment is small; together they are one byte over max(CHUNK_SIZE + 58, 64 KiB).
+    int limit = Math.max(64 * 1024, Fixture.CHUNK + ChunkFrame.HEADER_SIZE);
+    ws.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(new byte[limit / 2]), false));
+    ws.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer(new byte[limit / 2 + 1]), true));
+
+    assertEquals((short) 1009, closed.future().await());
+  }
+
+  private static void writeFragmented(WebSocket ws, String text) {
+    int half = text.length() / 2;
+    ws.writeFrame(WebSocketFrame.textFrame(text.substring(0, half), false));
+    ws.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer(text.substring(half)), true));
+  }
+
+  private static byte[] chunkFrame(String requestId, int index, byte[] file) {
+    int from = index * Fixture.CHUNK;
+    int length = Math.min(Fixture.CHUNK, file.length - from);
+    byte[] frame = new byte[ChunkFrame.HEADER_SIZE + length];
+    System.arraycopy(file, from, frame, ChunkFrame.HEADER_SIZE, length);
+    MessageDigest digest = Sha256.digest();
+    digest.update(file, from, length);
+    ChunkFrame.writeHeader(frame, UUID.fromString(requestId), index, length, digest.digest());
+    return frame;
   }
 
   /** A bare WebSocket that registers and then never answers anything: the agent a test controls fully. */

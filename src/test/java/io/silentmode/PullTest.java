@@ -62,6 +62,19 @@ class PullTest {
   }
 
   @Test
+  void a_chunk_size_that_is_no_multiple_of_the_disk_block_is_written_through_the_page_cache() throws Exception {
+    // 1000-byte chunks rule out O_DIRECT: the other pulls here take that path, this one the buffered one.
+    fx.with(c -> c.setChunkSize(1000)).start();
+    Path source = fx.randomFile("odd.bin", 20_500);
+    fx.agent("odd", source);
+
+    JsonObject result = fx.pull("odd");
+
+    assertCompletedCopyOf(source, result);
+    assertEquals(21, result.getInteger("totalChunks"));
+  }
+
+  @Test
   void a_chunk_corrupted_on_its_first_send_is_retried_and_the_file_is_right() throws Exception {
     fx.start();
     Path source = fx.randomFile("file.bin", 10L * Fixture.CHUNK + 123);

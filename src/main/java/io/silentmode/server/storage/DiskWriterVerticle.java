@@ -106,8 +106,8 @@ public class DiskWriterVerticle extends VerticleBase {
     Path temp = dir.resolve("." + finalName + ".part");
     try {
       Files.createDirectories(dir);
-      FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-      open.put(requestId, new PartFile(channel, temp, target, req.getLong("size"), req.getInteger("chunkSize"),
+      int chunkSize = req.getInteger("chunkSize");
+      open.put(requestId, new PartFile(TempFile.create(temp, chunkSize), temp, target, req.getLong("size"), chunkSize,
         req.getInteger("totalChunks")));
       return new JsonObject().put("tempPath", temp.toString());
     } catch (IOException e) {
@@ -161,8 +161,8 @@ public class DiskWriterVerticle extends VerticleBase {
         + " differs from the agent's " + expected + "; nothing was kept");
     }
     try {
-      part.channel.force(true);
-      part.channel.close();
+      part.file.finish(part.size);
+      part.file.close();
       Files.move(part.temp, part.target, StandardCopyOption.ATOMIC_MOVE);
       try (FileChannel dir = FileChannel.open(part.target.getParent(), StandardOpenOption.READ)) {
         dir.force(true);
@@ -181,7 +181,7 @@ public class DiskWriterVerticle extends VerticleBase {
     PartFile part = open.remove(requestId);
     if (part != null) {
       try {
-        part.channel.close();
+        part.file.close();
       } catch (IOException e) {
         log.log(System.Logger.Level.WARNING, "Could not close " + part.temp + ": " + e);
       }
@@ -216,7 +216,7 @@ public class DiskWriterVerticle extends VerticleBase {
 
   /** The temp file of one pull and the running whole-file hash over its chunks in index order. */
   private static final class PartFile {
-    final FileChannel channel;
+    final TempFile file;
     final Path temp;
     final Path target;
     final long size;
@@ -226,8 +226,8 @@ public class DiskWriterVerticle extends VerticleBase {
     final TreeMap<Integer, ByteBuffer> ahead = new TreeMap<>();
     int nextToHash;
 
-    PartFile(FileChannel channel, Path temp, Path target, long size, int chunkSize, int totalChunks) {
-      this.channel = channel;
+    PartFile(TempFile file, Path temp, Path target, long size, int chunkSize, int totalChunks) {
+      this.file = file;
       this.temp = temp;
       this.target = target;
       this.size = size;
@@ -237,10 +237,7 @@ public class DiskWriterVerticle extends VerticleBase {
 
     void write(int index, ByteBuffer payload) {
       try {
-        long position = (long) index * chunkSize;
-        while (payload.hasRemaining()) {
-          position += channel.write(payload, position);
-        }
+        file.write(index, payload);
       } catch (IOException e) {
         throw storageError("cannot write chunk " + index + " to " + temp + ": " + e);
       }
