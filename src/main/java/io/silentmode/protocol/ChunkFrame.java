@@ -57,18 +57,6 @@ public final class ChunkFrame {
     return null;
   }
 
-  /**
-   * The whole frame's size as announced by the start of its header, or -1 when {@code start} is too short or not a
-   * chunk frame. Lets a receiver size the buffer for a fragmented message once.
-   */
-  public static int declaredSize(Buffer start) {
-    if (start.length() < LENGTH_OFFSET + 4 || start.getByte(0) != FRAME_VERSION || start.getByte(1) != KIND_CHUNK) {
-      return -1;
-    }
-    long size = HEADER_SIZE + Integer.toUnsignedLong(start.getInt(LENGTH_OFFSET));
-    return size > Integer.MAX_VALUE ? -1 : (int) size;
-  }
-
   public static UUID requestId(Buffer frame) {
     return new UUID(frame.getLong(2), frame.getLong(10));
   }
@@ -85,8 +73,11 @@ public final class ChunkFrame {
     return frame.getBytes(SHA_OFFSET, SHA_OFFSET + SHA_SIZE);
   }
 
-  /** A view of the payload that shares the frame's memory: hashing and writing need no copy. */
-  public static ByteBuffer payload(Buffer frame) {
-    return ((BufferInternal) frame).getByteBuf().nioBuffer(HEADER_SIZE, payloadLength(frame));
+  /**
+   * Views of the payload that share the frame's memory, so hashing and writing need no copy: one for a frame that
+   * arrived in one piece, several for one reassembled from WebSocket fragments.
+   */
+  public static ByteBuffer[] payload(Buffer frame) {
+    return ((BufferInternal) frame).getByteBuf().nioBuffers(HEADER_SIZE, payloadLength(frame));
   }
 }

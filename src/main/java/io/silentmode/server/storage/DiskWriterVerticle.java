@@ -124,16 +124,15 @@ public class DiskWriterVerticle extends VerticleBase {
     }
     Buffer frame = m.body();
     int index = ChunkFrame.index(frame);
-    ByteBuffer payload = ChunkFrame.payload(frame);
-    vertx.executeBlocking(() -> verify(index, frame, payload.duplicate()), false)
+    vertx.executeBlocking(() -> verify(index, frame), false)
       .onSuccess(v -> {
         if (open.get(requestId) != part) {
           m.reply(null); // aborted meanwhile: the bytes no longer matter
           return;
         }
         handle(m, () -> {
-          part.write(index, payload.duplicate());
-          part.hashInOrder(index, payload);
+          part.write(index, ChunkFrame.payload(frame));
+          part.hashInOrder(index, ChunkFrame.payload(frame));
           return null;
         });
       })
@@ -141,9 +140,11 @@ public class DiskWriterVerticle extends VerticleBase {
   }
 
   /** Runs on a worker-pool thread, alongside other chunks: touches nothing but the frame. */
-  private static Void verify(int index, Buffer frame, ByteBuffer payload) {
+  private static Void verify(int index, Buffer frame) {
     MessageDigest digest = Sha256.digest();
-    digest.update(payload);
+    for (ByteBuffer part : ChunkFrame.payload(frame)) {
+      digest.update(part);
+    }
     if (!Arrays.equals(digest.digest(), ChunkFrame.sha256(frame))) {
       throw new PullException(ErrorCode.CHUNK_CHECKSUM_FAILED, "chunk " + index + " does not match its SHA-256");
     }
@@ -223,7 +224,7 @@ public class DiskWriterVerticle extends VerticleBase {
     final int chunkSize;
     final int totalChunks;
     final MessageDigest fileDigest = Sha256.digest();
-    final TreeMap<Integer, ByteBuffer> ahead = new TreeMap<>();
+    final TreeMap<Integer, ByteBuffer[]> ahead = new TreeMap<>();
     int nextToHash;
 
     PartFile(TempFile file, Path temp, Path target, long size, int chunkSize, int totalChunks) {
@@ -235,7 +236,7 @@ public class DiskWriterVerticle extends VerticleBase {
       this.totalChunks = totalChunks;
     }
 
-    void write(int index, ByteBuffer payload) {
+    void write(int index, ByteBuffer[] payload) {
       try {
         file.write(index, payload);
       } catch (IOException e) {
@@ -243,15 +244,15 @@ public class DiskWriterVerticle extends VerticleBase {
       }
     }
 
-    void hashInOrder(int index, ByteBuffer payload) {
+    void hashInOrder(int index, ByteBuffer[] payload) {
       if (index != nextToHash) {
         ahead.put(index, payload);
         return;
       }
-      fileDigest.update(payload);
-      nextToHash++;
-      for (ByteBuffer next = ahead.remove(nextToHash); next != null; next = ahead.remove(nextToHash)) {
-        fileDigest.update(next);
+      for (ByteBuffer[] next = payload; next != null; next = ahead.remove(nextToHash)) {
+        for (ByteBuffer part : next) {
+          fileDigest.update(part);
+        }
         nextToHash++;
       }
     }

@@ -57,21 +57,34 @@ final class TempFile implements AutoCloseable {
     return block > 0;
   }
 
-  /** Writes chunk {@code index}; the last chunk of a direct file is padded to a whole block, cut off by {@link #finish}. */
-  void write(int index, ByteBuffer payload) throws IOException {
-    ByteBuffer source = payload;
-    if (direct()) {
-      if (aligned == null) {
-        aligned = ByteBuffer.allocateDirect(chunkSize + block).alignedSlice(block);
-      }
-      aligned.clear().put(payload);
-      int padded = (aligned.position() + block - 1) / block * block;
-      source = aligned.flip().limit(padded);
-    }
+  /**
+   * Writes chunk {@code index}, given as consecutive pieces; the last chunk of a direct file is padded to a whole
+   * block, cut off by {@link #finish}.
+   */
+  void write(int index, ByteBuffer[] payload) throws IOException {
     long position = (long) index * chunkSize;
+    if (!direct()) {
+      for (ByteBuffer piece : payload) {
+        position = writeFully(piece, position);
+      }
+      return;
+    }
+    if (aligned == null) {
+      aligned = ByteBuffer.allocateDirect(chunkSize + block).alignedSlice(block);
+    }
+    aligned.clear();
+    for (ByteBuffer piece : payload) {
+      aligned.put(piece);
+    }
+    int padded = (aligned.position() + block - 1) / block * block;
+    writeFully(aligned.flip().limit(padded), position);
+  }
+
+  private long writeFully(ByteBuffer source, long position) throws IOException {
     while (source.hasRemaining()) {
       position += channel.write(source, position);
     }
+    return position;
   }
 
   /** Gives the file its exact size and forces it, data and metadata, to disk. */
