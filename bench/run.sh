@@ -1,25 +1,80 @@
 #!/usr/bin/env bash
-# Throughput and memory benchmark: the server (in `demo --external-agent`) pulls a generated 100 MiB and 1 GiB
-# file from an agent running in its own JVM on loopback, and prints seconds, MB/s, and the server JVM's peak
-# heap and peak RSS. Memory must not grow with the file size.
+# Throughput and memory benchmark of the real binary on loopback: a server and an agent in their own JVMs, pulls
+# started and followed through the operator CLI. The agent serves one file, first a generated 100 MiB one, then a
+# generated 1 GiB one put in its place.
+#
+#   warm-up     WARMUP pulls of the 100 MiB file first: the first is that of freshly started JVMs, the rest let
+#               the JIT settle, as in a server and agents that have been up for a while.
+#   new file    the first pull of a new version of the file: the agent hashes it (whole file and chunks) first.
+#   same file   the same version again: the agent reuses the digests it kept.
+#
+# Time is the server's, from asking the agent to the verified file under its final name. Memory is the server
+# JVM's, sampled every 100 ms during each pull: peak RSS and peak heap in use. Each copy is checked with sha256sum.
 # Usage: bench/run.sh [extra server flags, e.g. --chunk-window 16]
+# Environment: SERVER_HEAP (default 256m), WARMUP (default 3), BENCH_PORT (default 18080, and the next one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f target/silentmode.jar ] || mvn -B -q package -DskipTests
 PORT="${BENCH_PORT:-18080}"
+API="http://127.0.0.1:$((PORT + 1))"
 WORK="$(mktemp -d)"
-AGENT_PID=""
-trap '[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
-LOGGING="-Djava.util.logging.config.file=bench/logging.properties"
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+JAVA_OPTS=(-Djava.util.logging.config.file=bench/logging.properties)
+silentmode() { java "${JAVA_OPTS[@]}" -jar target/silentmode.jar "$@"; }
 
-for size in 100 1024; do
-  echo "== ${size} MiB"
-  head -c "$((size * 1024 * 1024))" /dev/urandom > "$WORK/file_to_download.txt"
-  java -Xmx256m "$LOGGING" -jar target/silentmode.jar agent --id bench-agent \
-    --server "ws://127.0.0.1:$PORT" --file "$WORK/file_to_download.txt" --reconnect-interval 100 2>/dev/null &
-  AGENT_PID=$!
-  java -Xmx${SERVER_HEAP:-64m} "$LOGGING" -jar target/silentmode.jar demo --external-agent bench-agent --ws-port "$PORT" \
-    --host 127.0.0.1 --cleanup "$@" 2>/dev/null
-  echo "Source   $(sha256sum "$WORK/file_to_download.txt" | cut -c1-64) (sha256sum of the agent's file)"
-  kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true; AGENT_PID=""
+echo "Generating 100 MiB and 1 GiB of random data in $WORK"
+SERVED="$WORK/file_to_download.txt"
+head -c $((100 * 1024 * 1024)) /dev/urandom > "$SERVED"
+head -c $((1024 * 1024 * 1024)) /dev/urandom > "$WORK/1024.bin"
+
+java -Xmx"${SERVER_HEAP:-256m}" "${JAVA_OPTS[@]}" -jar target/silentmode.jar server --host 127.0.0.1 \
+  --ws-port "$PORT" --port "$((PORT + 1))" --data-dir "$WORK/data" --download-dir "$WORK/downloads" "$@" \
+  > "$WORK/server.log" 2>&1 &
+SERVER=$!
+PIDS+=("$SERVER")
+java "${JAVA_OPTS[@]}" -jar target/silentmode.jar agent --id bench-agent --server "ws://127.0.0.1:$PORT" \
+  --file "$SERVED" --reconnect-interval 100 > "$WORK/agent.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 60); do
+  silentmode clients list --server "$API" 2>/dev/null | grep -q '^bench-agent *yes' && break
+  sleep 0.5
 done
+
+# Server memory, sampled in the background: resident set from /proc, heap in use from jstat (KiB).
+touch "$WORK/rss.log" "$WORK/heap.log"
+(while kill -0 "$SERVER" 2>/dev/null; do awk '/^VmRSS/ {print $2}' "/proc/$SERVER/status"; sleep 0.1; done) \
+  > "$WORK/rss.log" 2>/dev/null &
+PIDS+=($!)
+jstat -gc "$SERVER" 100 > "$WORK/heap.log" 2>/dev/null &
+PIDS+=($!)
+
+# max of column-derived values over lines from+1..end of a sample file
+peak() { awk -v from="$2" -v kind="$3" 'NR > from && $1 ~ /^[0-9.]+$/ {
+  v = kind == "heap" ? $3 + $4 + $6 + $8 : $1; if (v > m) m = v } END { printf "%.0f", m / 1024 }' "$1"; }
+
+printf '\n%-10s %-10s %8s %10s %14s %13s\n' file pull time throughput "peak RSS MiB" "peak heap MiB"
+pull() { # label, size in MiB
+  local rss0 heap0 out secs stored
+  rss0=$(wc -l < "$WORK/rss.log"); heap0=$(wc -l < "$WORK/heap.log")
+  out=$(silentmode download bench-agent --server "$API" 2>/dev/null) || { echo "$out"; exit 1; }
+  sleep 0.2 # one more sample each
+  secs=$(awk '$1 == "time" {print $2}' <<< "$out")
+  stored=$(awk '$1 == "file" {print $2}' <<< "$out")
+  [ "$(sha256sum < "$stored" | cut -c1-64)" = "$(sha256sum < "$SERVED" | cut -c1-64)" ] \
+    || { echo "the copy $stored differs from $SERVED"; exit 1; }
+  rm -f "$stored"
+  printf '%-10s %-10s %7ss %8.0f MB/s %14s %13s\n' "$2 MiB" "$1" "$secs" \
+    "$(awk -v s="$2" -v t="$secs" 'BEGIN {print s * 1048576 / 1e6 / t}')" \
+    "$(peak "$WORK/rss.log" "$rss0" rss)" "$(peak "$WORK/heap.log" "$heap0" heap)"
+}
+
+for i in $(seq "${WARMUP:-3}"); do pull "warm-up $i" 100; done
+touch "$SERVED" # a new version: the agent hashes it again
+pull "new file" 100
+pull "same file" 100
+mv "$WORK/1024.bin" "$SERVED"
+pull "new file" 1024
+pull "same file" 1024
+echo
+echo "Server: -Xmx${SERVER_HEAP:-256m}, peak RSS over the run $(awk '/^VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$SERVER/status")"

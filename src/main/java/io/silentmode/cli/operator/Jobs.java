@@ -9,7 +9,10 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Function;
 
 /** What several operator commands do with a job: follow it live, print it, fetch and check its file. */
@@ -47,7 +50,7 @@ final class Jobs {
           row("requestId", job.getString("requestId")), row("client", job.getString("clientId")),
           row("status", Output.colourStatus(job.getString("status"))), row("file", file == null ? null : file.getString("path")),
           row("size", Output.bytes(job.getLong("size"))), row("sha256", file == null ? null : file.getString("sha256")),
-          row("time", seconds(job)), row("retries", job.getInteger("retries")),
+          row("time", seconds(job)), row("speed", speed(job)), row("retries", job.getInteger("retries")),
           row("error", error == null ? null : error.getString("code") + ": " + error.getString("message"))),
         List.<Function<JsonObject, Object>>of(r -> r.getString("k"), r -> r.getValue("v")));
     }
@@ -90,12 +93,24 @@ final class Jobs {
   }
 
   private static String seconds(JsonObject job) {
-    String start = job.getString("startedAt");
-    String end = job.getString("finishedAt");
-    if (start == null || end == null) {
+    long ms = millis(job);
+    return ms < 0 ? null : String.format(Locale.ROOT, "%.2f s", ms / 1000.0);
+  }
+
+  /** The average over the whole pull, asking the agent included, in decimal MB/s like the benchmark. */
+  private static String speed(JsonObject job) {
+    long ms = millis(job);
+    Long size = job.getLong("size");
+    if (ms <= 0 || size == null || !"completed".equals(job.getString("status"))) {
       return null;
     }
-    long ms = java.time.Duration.between(java.time.Instant.parse(start), java.time.Instant.parse(end)).toMillis();
-    return String.format(java.util.Locale.ROOT, "%.2f s", ms / 1000.0);
+    return String.format(Locale.ROOT, "%.1f MB/s", size / 1000.0 / ms);
+  }
+
+  /** From asking the agent to the end, or -1 while either is unknown. */
+  private static long millis(JsonObject job) {
+    String start = job.getString("startedAt");
+    String end = job.getString("finishedAt");
+    return start == null || end == null ? -1 : Duration.between(Instant.parse(start), Instant.parse(end)).toMillis();
   }
 }
