@@ -29,7 +29,8 @@ import java.util.function.BiFunction;
 /**
  * The agent: dials the server, registers, answers heartbeats and serves the chunks the server asks for.
  * It reconnects with exponential backoff and jitter whenever the connection is lost or the server goes silent.
- * File reads and hashing run off the event loop, in request order.
+ * File work runs off the event loop: the file and its chunks are hashed once per version of the file, before the
+ * DOWNLOAD_ACK, and chunks are then read in request order into reused arrays.
  */
 public class AgentVerticle extends VerticleBase {
 
