@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -195,6 +196,37 @@ class ConnectionTest {
     ws.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer(new byte[limit / 2 + 1]), true));
 
     assertEquals((short) 1009, closed.future().await());
+  }
+
+  @Test
+  void a_message_in_too_many_fragments_closes_the_connection_with_1009() {
+    fx.start();
+    WebSocket ws = register("confetti", Protocol.VERSION);
+    fx.awaitConnected("confetti");
+    Promise<Short> closed = Promise.promise();
+    ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
+
+    // Empty fragments weigh nothing on the wire but each would cost the server memory.
+    ws.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(new byte[10]), false));
+    for (int i = 0; i < Protocol.MAX_FRAGMENTS; i++) {
+      ws.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer(), false));
+    }
+
+    assertEquals((short) 1009, closed.future().timeout(10, TimeUnit.SECONDS).await());
+  }
+
+  @Test
+  void a_new_message_before_the_last_fragment_of_the_previous_one_ends_the_connection() {
+    fx.start();
+    WebSocket ws = register("interleaver", Protocol.VERSION);
+    fx.awaitConnected("interleaver");
+    Promise<Void> closed = Promise.promise();
+    ws.closeHandler(closed::complete);
+
+    ws.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(new byte[10]), false));
+    ws.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(new byte[10]), true));
+
+    closed.future().timeout(10, TimeUnit.SECONDS).await(); // Netty's decoder refuses the frame and closes
   }
 
   private static void writeFragmented(WebSocket ws, String text) {

@@ -148,7 +148,8 @@ public class AgentVerticle extends VerticleBase {
       case DOWNLOAD_REQUEST -> downloadRequested(message);
       case REQUEST_CHUNKS -> chunksRequested(message, false);
       case RETRY_CHUNK -> chunksRequested(message, true);
-      case DOWNLOAD_COMPLETE, CANCEL_DOWNLOAD -> release(message.getString("requestId"));
+      case DOWNLOAD_COMPLETE -> release(message.getString("requestId"));
+      case CANCEL_DOWNLOAD -> cancelled(message);
       case ERROR -> serverError(message);
       default -> log.log(System.Logger.Level.DEBUG, "Ignoring " + type);
     }
@@ -221,7 +222,8 @@ public class AgentVerticle extends VerticleBase {
 
   /**
    * The file's digests: those of an earlier pull when the file is still the same version, else computed anew, the
-   * whole-file hash and the chunk hashes on two threads at once.
+   * whole-file hash and the chunk hashes on two threads at once. New ones are kept only if the file did not change
+   * while it was hashed: then they might match neither version.
    */
   private Future<FileDigests> digestsOf(ServedFile file) {
     FileDigests known = digests;
@@ -229,9 +231,15 @@ public class AgentVerticle extends VerticleBase {
       return Future.succeededFuture(known);
     }
     Future<String> whole = vertx.executeBlocking(file::sha256, false);
-    Future<byte[]> chunks = vertx.executeBlocking(file::chunkSha256s, false);
-    return Future.all(whole, chunks).map(v ->
-      digests = new FileDigests(file.version(), file.chunkSize, whole.result(), chunks.result()));
+    Future<byte[]> chunks = file.keepsChunkDigests()
+      ? vertx.executeBlocking(file::chunkSha256s, false) : Future.succeededFuture();
+    return Future.all(whole, chunks)
+      .compose(v -> vertx.executeBlocking(file::currentVersion))
+      .map(now -> {
+        FileDigests computed = new FileDigests(file.version(), file.chunkSize, whole.result(), chunks.result());
+        digests = file.version().equals(now) ? computed : null;
+        return computed;
+      });
   }
 
   /**
@@ -272,6 +280,14 @@ public class AgentVerticle extends VerticleBase {
    */
   protected byte[] prepare(int index, byte[] frame) {
     return frame;
+  }
+
+  /** The server found the file it received differs from the digest announced: that digest must not be reused. */
+  private void cancelled(JsonObject cancel) {
+    if (ErrorCode.FILE_CHECKSUM_FAILED.name().equals(cancel.getString("reason"))) {
+      digests = null;
+    }
+    release(cancel.getString("requestId"));
   }
 
   private void sendError(String requestId, Throwable e) {

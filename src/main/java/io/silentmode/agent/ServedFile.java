@@ -24,9 +24,11 @@ import java.util.function.BiConsumer;
 final class ServedFile implements AutoCloseable {
 
   private static final int HASH_BUFFER = 1024 * 1024;
-  static final int SHA_SIZE = 32;
+  /** Chunk digests are kept for files of at most this many chunks (8 MiB of them); larger ones hash as they send. */
+  static final int MAX_KEPT_CHUNKS = 1 << 18;
 
   final UUID requestId;
+  final Path path;
   final String fileName;
   final long size;
   final int chunkSize;
@@ -38,6 +40,7 @@ final class ServedFile implements AutoCloseable {
 
   private ServedFile(UUID requestId, Path path, FileChannel channel, FileVersion version, int chunkSize) {
     this.requestId = requestId;
+    this.path = path;
     this.fileName = path.getFileName().toString();
     this.channel = channel;
     this.version = version;
@@ -86,9 +89,22 @@ final class ServedFile implements AutoCloseable {
     }
   }
 
-  /** What identifies this version of the file: digests computed for an equal version still hold. */
+  /** What identified the file's version when it was opened: digests computed for an equal version still hold. */
   FileVersion version() {
     return version;
+  }
+
+  /** The version the path names now, or null if it names nothing. */
+  FileVersion currentVersion() {
+    try {
+      return FileVersion.of(path, Files.size(path));
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  boolean keepsChunkDigests() {
+    return totalChunks <= MAX_KEPT_CHUNKS;
   }
 
   /** The plain SHA-256 of the whole file, as {@code sha256sum} prints it. */
@@ -98,14 +114,14 @@ final class ServedFile implements AutoCloseable {
     return Sha256.hex(digest.digest());
   }
 
-  /** The SHA-256 of every chunk, 32 bytes each, in index order. */
+  /** The SHA-256 of every chunk, 32 bytes each, in index order; for {@link #keepsChunkDigests} files only. */
   byte[] chunkSha256s() {
-    byte[] hashes = new byte[totalChunks * SHA_SIZE];
+    byte[] hashes = new byte[totalChunks * ChunkFrame.SHA_SIZE];
     MessageDigest digest = Sha256.digest();
     forEachBlock(chunkSize, (position, chunk) -> {
       digest.update(chunk);
       try {
-        digest.digest(hashes, (int) (position / chunkSize) * SHA_SIZE, SHA_SIZE);
+        digest.digest(hashes, (int) (position / chunkSize) * ChunkFrame.SHA_SIZE, ChunkFrame.SHA_SIZE);
       } catch (DigestException e) {
         throw new IllegalStateException(e);
       }
@@ -138,20 +154,23 @@ final class ServedFile implements AutoCloseable {
 
   /**
    * Reads chunk {@code index} into {@code frame}, an array of exactly {@link #frameLength} bytes, and fills in its
-   * header with {@code sha256}. With {@code recheck} the bytes are hashed first, and a mismatch means the file
-   * changed after {@code sha256} was computed.
+   * header with {@code kept}, the chunk's digest from before the DOWNLOAD_ACK, or with the hash of the bytes read
+   * when none was kept. With {@code recheck} the bytes are hashed anyway, and a mismatch means the file changed
+   * after {@code kept} was computed.
    */
-  void readFrame(int index, byte[] frame, byte[] sha256, boolean recheck) {
+  void readFrame(int index, byte[] frame, byte[] kept, boolean recheck) {
     int length = frame.length - ChunkFrame.HEADER_SIZE;
     try {
       readFully(ByteBuffer.wrap(frame, ChunkFrame.HEADER_SIZE, length), (long) index * chunkSize);
     } catch (IOException e) {
       throw new PullException(ErrorCode.FILE_READ_ERROR, "cannot read chunk " + index + ": " + e.getMessage());
     }
-    if (recheck) {
+    byte[] sha256 = kept;
+    if (kept == null || recheck) {
       MessageDigest digest = Sha256.digest();
       digest.update(frame, ChunkFrame.HEADER_SIZE, length);
-      if (!MessageDigest.isEqual(digest.digest(), sha256)) {
+      sha256 = digest.digest();
+      if (kept != null && !MessageDigest.isEqual(sha256, kept)) {
         throw new PullException(ErrorCode.FILE_CHECKSUM_FAILED, "file " + fileName
           + " changed while being served (chunk " + index + " no longer matches); pull it again");
       }
@@ -167,7 +186,7 @@ final class ServedFile implements AutoCloseable {
     long start = position - into.position();
     while (into.hasRemaining()) {
       if (channel.read(into, start + into.position()) < 0) {
-        throw new PullException(ErrorCode.FILE_READ_ERROR, "file " + fileName + " shrank while being served");
+        throw new PullException(ErrorCode.FILE_READ_ERROR, "file " + fileName + " shrank while being read");
       }
     }
   }

@@ -29,7 +29,7 @@ public final class ChunkFrame {
   public static final int HEADER_SIZE = 58;
   private static final int LENGTH_OFFSET = 22;
   private static final int SHA_OFFSET = 26;
-  private static final int SHA_SIZE = 32;
+  public static final int SHA_SIZE = 32;
 
   private ChunkFrame() {
   }

@@ -11,6 +11,9 @@ public final class Protocol {
   /** Upper bound on CHUNK_SIZE, so WebSocket message limits can be derived from it. */
   public static final int MAX_CHUNK_SIZE = 16 * 1024 * 1024;
 
+  /** Most WebSocket frames one message may come in; the server closes with 1009 beyond. */
+  public static final int MAX_FRAGMENTS = 4096;
+
   /** WebSocket close code sent when the server drops or replaces an agent connection. */
   public static final short CLOSE_POLICY = 1008;
 

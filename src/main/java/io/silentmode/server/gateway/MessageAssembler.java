@@ -2,6 +2,7 @@ package io.silentmode.server.gateway;
 
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.silentmode.protocol.Protocol;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketFrame;
@@ -15,6 +16,10 @@ import java.nio.charset.StandardCharsets;
  * on the chunk path cost more CPU than everything else the gateway does, and left a 1 MiB array per chunk for
  * the garbage collector. Here a message in one frame is passed on as it is, and a fragmented one as a composite
  * of its fragments. Ping, pong and close frames are left to Vert.x.
+ * <p>
+ * A message may have at most {@link Protocol#MAX_FRAGMENTS} fragments, empty ones included: every fragment costs memory
+ * beyond its bytes, and a peer that need not even have registered could otherwise fill the heap with empty frames.
+ * After the first violation everything is dropped; the caller closes the connection.
  */
 final class MessageAssembler implements Handler<WebSocketFrame> {
 
@@ -24,8 +29,9 @@ final class MessageAssembler implements Handler<WebSocketFrame> {
   private final Handler<String> onViolation;
   private CompositeByteBuf partial;
   private boolean partialIsText;
+  private boolean broken;
 
-  /** {@code onViolation} gets the reason when a message exceeds {@code maxMessageSize} or fragments are out of order. */
+  /** {@code onViolation} gets the reason when a message exceeds {@code maxMessageSize} or {@link Protocol#MAX_FRAGMENTS}. */
   MessageAssembler(int maxMessageSize, Handler<String> onText, Handler<Buffer> onBinary, Handler<String> onViolation) {
     this.maxMessageSize = maxMessageSize;
     this.onText = onText;
@@ -35,21 +41,20 @@ final class MessageAssembler implements Handler<WebSocketFrame> {
 
   @Override
   public void handle(WebSocketFrame frame) {
-    if (frame.isText() || frame.isBinary()) {
-      if (partial != null) {
-        fail("a new message started before the previous one's last fragment");
-      } else if (frame.isFinal()) {
+    if (broken) {
+      return;
+    }
+    // Netty's decoder has already closed the connection on fragments out of order: a continuation always follows
+    // a non-final text or binary frame, and a new message never starts before the last fragment of the previous one.
+    if (frame.isContinuation()) {
+      append(frame.binaryData(), frame.isFinal());
+    } else if (frame.isText() || frame.isBinary()) {
+      if (frame.isFinal()) {
         deliver(frame.isText(), frame.binaryData());
       } else {
         partial = Unpooled.compositeBuffer(Integer.MAX_VALUE); // never consolidated: that would copy
         partialIsText = frame.isText();
         append(frame.binaryData(), false);
-      }
-    } else if (frame.isContinuation()) {
-      if (partial == null) {
-        fail("a continuation frame without a message to continue");
-      } else {
-        append(frame.binaryData(), frame.isFinal());
       }
     }
   }
@@ -57,6 +62,10 @@ final class MessageAssembler implements Handler<WebSocketFrame> {
   private void append(Buffer fragment, boolean last) {
     if (partial.readableBytes() + fragment.length() > maxMessageSize) {
       fail("message larger than " + maxMessageSize + " bytes");
+      return;
+    }
+    if (partial.numComponents() == Protocol.MAX_FRAGMENTS) {
+      fail("message in more than " + Protocol.MAX_FRAGMENTS + " fragments");
       return;
     }
     partial.addComponent(true, ((BufferInternal) fragment).getByteBuf());
@@ -77,6 +86,7 @@ final class MessageAssembler implements Handler<WebSocketFrame> {
 
   private void fail(String reason) {
     partial = null;
+    broken = true;
     onViolation.handle(reason);
   }
 }

@@ -8,6 +8,7 @@ import io.silentmode.server.Addresses;
 import io.silentmode.server.ServerConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
@@ -34,9 +35,9 @@ import java.util.stream.Stream;
  * <p>
  * Deployed as a worker: file I/O and hashing block, and a worker instance handles one message at a time,
  * so per-pull state needs no locking. Each payload byte is hashed twice, once for its chunk and once for
- * the file, and never again. The two run on different threads: a chunk is verified by a task on the worker
- * pool, in parallel with other chunks, while writing and the file hash run here (parallel writes to one file
- * only contend for its inode lock). Chunks that arrive ahead of the file hash wait in memory, at most the
+ * the file, and never again. The two run on different threads: a chunk is verified on a small pool of its own,
+ * several chunks at once, while writing and the file hash run here, one chunk at a time (concurrent writes to one
+ * file would only queue for its inode lock). Chunks that arrive ahead of the file hash wait in memory, at most the
  * orchestrator's window of them.
  */
 public class DiskWriterVerticle extends VerticleBase {
@@ -45,6 +46,9 @@ public class DiskWriterVerticle extends VerticleBase {
 
   private final ServerConfig config;
   private final Map<String, PartFile> open = new HashMap<>();
+  private final TempFile.Scratch scratch = new TempFile.Scratch();
+  /** Chunk checks run here, not on the worker pool this verticle and the job store queue on. */
+  private WorkerExecutor checks;
 
   public DiskWriterVerticle(ServerConfig config) {
     this.config = config;
@@ -53,6 +57,7 @@ public class DiskWriterVerticle extends VerticleBase {
   @Override
   public Future<?> start() throws IOException {
     removeLeftovers();
+    checks = vertx.createSharedWorkerExecutor("silentmode-chunk-checks", Runtime.getRuntime().availableProcessors());
     EventBus bus = vertx.eventBus();
     return Future.all(
       bus.<JsonObject>consumer(Addresses.STORAGE_OPEN, m -> handle(m, () -> open(m.body()))).completion(),
@@ -78,7 +83,7 @@ public class DiskWriterVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     open.keySet().stream().toList().forEach(this::abort);
-    return Future.succeededFuture();
+    return checks.close();
   }
 
   private <T> void handle(Message<?> m, Supplier<T> action) {
@@ -106,9 +111,8 @@ public class DiskWriterVerticle extends VerticleBase {
     Path temp = dir.resolve("." + finalName + ".part");
     try {
       Files.createDirectories(dir);
-      int chunkSize = req.getInteger("chunkSize");
-      open.put(requestId, new PartFile(TempFile.create(temp, chunkSize), temp, target, req.getLong("size"), chunkSize,
-        req.getInteger("totalChunks")));
+      open.put(requestId, new PartFile(TempFile.create(temp, req.getInteger("chunkSize")), temp, target,
+        req.getLong("size"), req.getInteger("totalChunks")));
       return new JsonObject().put("tempPath", temp.toString());
     } catch (IOException e) {
       throw storageError("cannot create " + temp + ": " + e);
@@ -124,14 +128,14 @@ public class DiskWriterVerticle extends VerticleBase {
     }
     Buffer frame = m.body();
     int index = ChunkFrame.index(frame);
-    vertx.executeBlocking(() -> verify(index, frame), false)
+    checks.executeBlocking(() -> verify(index, frame), false)
       .onSuccess(v -> {
         if (open.get(requestId) != part) {
           m.reply(null); // aborted meanwhile: the bytes no longer matter
           return;
         }
         handle(m, () -> {
-          part.write(index, ChunkFrame.payload(frame));
+          part.write(index, ChunkFrame.payload(frame), scratch);
           part.hashInOrder(index, ChunkFrame.payload(frame));
           return null;
         });
@@ -221,24 +225,22 @@ public class DiskWriterVerticle extends VerticleBase {
     final Path temp;
     final Path target;
     final long size;
-    final int chunkSize;
     final int totalChunks;
     final MessageDigest fileDigest = Sha256.digest();
     final TreeMap<Integer, ByteBuffer[]> ahead = new TreeMap<>();
     int nextToHash;
 
-    PartFile(TempFile file, Path temp, Path target, long size, int chunkSize, int totalChunks) {
+    PartFile(TempFile file, Path temp, Path target, long size, int totalChunks) {
       this.file = file;
       this.temp = temp;
       this.target = target;
       this.size = size;
-      this.chunkSize = chunkSize;
       this.totalChunks = totalChunks;
     }
 
-    void write(int index, ByteBuffer[] payload) {
+    void write(int index, ByteBuffer[] payload, TempFile.Scratch scratch) {
       try {
-        file.write(index, payload);
+        file.write(index, payload, scratch);
       } catch (IOException e) {
         throw storageError("cannot write chunk " + index + " to " + temp + ": " + e);
       }

@@ -13,44 +13,46 @@ import java.nio.file.StandardOpenOption;
 /**
  * The temp file a pull's chunks are written into, at their offsets.
  * <p>
- * It is opened with O_DIRECT where the file system allows it and CHUNK_SIZE is a multiple of its block size. Every
- * byte has to be on disk before the rename anyway; going straight there saves the copy into the page cache (after
- * hashing, the costliest step of the chunk path) and leaves the final fsync almost nothing to flush. Elsewhere
- * (tmpfs, odd chunk sizes) it writes through the page cache. Not thread-safe: the disk writer uses it from its own
- * thread only.
+ * It is opened with O_DIRECT where the file system allows it and CHUNK_SIZE is a multiple of its block size (at
+ * least 4 KiB, the page size some file systems align to whatever block size they report). Every byte has to be on
+ * disk before the rename anyway; going straight there saves the copy into the page cache (after hashing, the
+ * costliest step of the chunk path) and leaves the final fsync almost nothing to flush. Elsewhere (a file system
+ * that refuses O_DIRECT, at open or at the first write, or an odd chunk size) it writes through the page cache.
+ * Not thread-safe: the disk writer uses it from its own thread only.
  */
 final class TempFile implements AutoCloseable {
 
   private static final System.Logger log = System.getLogger(TempFile.class.getName());
+  private static final int MIN_ALIGNMENT = 4096;
 
-  private final FileChannel channel;
+  private final Path path;
   private final int chunkSize;
-  /** The file system's block size when the file is open with O_DIRECT, else 0. */
-  private final int block;
-  /** O_DIRECT writes need a block-aligned native buffer; one is enough, writes happen one at a time. */
-  private ByteBuffer aligned;
+  private FileChannel channel;
+  /** The alignment O_DIRECT writes need while the file is open with it, else 0. */
+  private int block;
 
-  private TempFile(FileChannel channel, int chunkSize, int block) {
+  private TempFile(Path path, FileChannel channel, int chunkSize, int block) {
+    this.path = path;
     this.channel = channel;
     this.chunkSize = chunkSize;
     this.block = block;
   }
 
   static TempFile create(Path temp, int chunkSize) throws IOException {
-    long block = Files.getFileStore(temp.getParent()).getBlockSize();
-    if (block > 0 && block <= chunkSize && chunkSize % block == 0) {
+    long block = Math.max(MIN_ALIGNMENT, Files.getFileStore(temp.getParent()).getBlockSize());
+    if (chunkSize % block == 0) {
       try {
-        return new TempFile(FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+        return new TempFile(temp, FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
           ExtendedOpenOption.DIRECT), chunkSize, (int) block);
       } catch (FileAlreadyExistsException e) {
         throw e;
       } catch (IOException | UnsupportedOperationException e) {
-        // Created, then refused O_DIRECT (tmpfs says EINVAL): fall back to the page cache.
+        // Created, then refused O_DIRECT (older tmpfs says EINVAL): fall back to the page cache.
         Files.deleteIfExists(temp);
         log.log(System.Logger.Level.DEBUG, "No O_DIRECT for " + temp + ": " + e);
       }
     }
-    return new TempFile(FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), chunkSize, 0);
+    return new TempFile(temp, FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), chunkSize, 0);
   }
 
   boolean direct() {
@@ -58,10 +60,10 @@ final class TempFile implements AutoCloseable {
   }
 
   /**
-   * Writes chunk {@code index}, given as consecutive pieces; the last chunk of a direct file is padded to a whole
-   * block, cut off by {@link #finish}.
+   * Writes chunk {@code index}, given as consecutive pieces. With O_DIRECT the bytes go through {@code scratch};
+   * the last chunk is padded to a whole block, cut off by {@link #finish}.
    */
-  void write(int index, ByteBuffer[] payload) throws IOException {
+  void write(int index, ByteBuffer[] payload, Scratch scratch) throws IOException {
     long position = (long) index * chunkSize;
     if (!direct()) {
       for (ByteBuffer piece : payload) {
@@ -69,15 +71,21 @@ final class TempFile implements AutoCloseable {
       }
       return;
     }
-    if (aligned == null) {
-      aligned = ByteBuffer.allocateDirect(chunkSize + block).alignedSlice(block);
-    }
-    aligned.clear();
+    ByteBuffer aligned = scratch.get(chunkSize, block);
     for (ByteBuffer piece : payload) {
       aligned.put(piece);
     }
-    int padded = (aligned.position() + block - 1) / block * block;
-    writeFully(aligned.flip().limit(padded), position);
+    int length = aligned.position();
+    try {
+      writeFully(aligned.flip().limit((length + block - 1) / block * block), position);
+    } catch (IOException e) {
+      // Accepted at open, refused at write: some file systems align O_DIRECT to more than they report.
+      log.log(System.Logger.Level.WARNING, "O_DIRECT write to " + path + " failed (" + e + "); using the page cache");
+      channel.close();
+      channel = FileChannel.open(path, StandardOpenOption.WRITE);
+      block = 0;
+      writeFully(aligned.position(0).limit(length), position);
+    }
   }
 
   private long writeFully(ByteBuffer source, long position) throws IOException {
@@ -87,18 +95,29 @@ final class TempFile implements AutoCloseable {
     return position;
   }
 
-  /** Gives the file its exact size and forces it, data and metadata, to disk. */
+  /** Gives the file its exact size (an O_DIRECT file may end in padding) and forces it, data and metadata, to disk. */
   void finish(long size) throws IOException {
-    if (direct()) {
-      channel.truncate(size);
-    }
+    channel.truncate(size);
     channel.force(true);
-    aligned = null;
   }
 
   @Override
   public void close() throws IOException {
-    aligned = null;
     channel.close();
+  }
+
+  /**
+   * The one block-aligned native buffer O_DIRECT writes go through, shared by all of a disk writer's files: it
+   * writes one chunk at a time.
+   */
+  static final class Scratch {
+    private ByteBuffer buffer;
+
+    ByteBuffer get(int capacity, int alignment) {
+      if (buffer == null || buffer.capacity() < capacity || buffer.alignmentOffset(0, alignment) != 0) {
+        buffer = ByteBuffer.allocateDirect(capacity + alignment).alignedSlice(alignment);
+      }
+      return buffer.clear();
+    }
   }
 }
