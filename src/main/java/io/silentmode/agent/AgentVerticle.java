@@ -13,8 +13,8 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
@@ -203,6 +203,7 @@ public class AgentVerticle extends VerticleBase {
           close(file);
           sendError(requestId, hashed.cause());
         } else {
+          release(requestId); // a repeated request for the same pull replaces the first
           serving.put(requestId, new Serving(file, hashed.result(), new FramePool(file.frameSize())));
           send(Protocol.message(MessageType.DOWNLOAD_ACK)
             .put("requestId", requestId)
