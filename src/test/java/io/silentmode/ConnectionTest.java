@@ -17,6 +17,7 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -47,6 +48,15 @@ class ConnectionTest {
   void setUp(Vertx vertx) {
     fx = new Fixture(vertx, dir);
     client = vertx.createWebSocketClient();
+  }
+
+  /**
+   * While the server still answers: closing Vert.x with a socket open makes the server wait for the close handshake,
+   * and a client nobody holds any more may be closed by the garbage collector at any moment.
+   */
+  @AfterEach
+  void closeClient() {
+    client.close().await();
   }
 
   @Test
@@ -155,8 +165,9 @@ class ConnectionTest {
     byte[] bytes = Files.readAllBytes(source);
     String sha = Fixture.sha256(source);
     // Another implementation: each chunk in one big frame, control messages split into fragments.
-    WebSocket ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(4 * Fixture.CHUNK))
-      .connect(fx.server.wsPort(), "127.0.0.1", "/").await();
+    client.close();
+    client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(4 * Fixture.CHUNK));
+    WebSocket ws = client.connect(fx.server.wsPort(), "127.0.0.1", "/").await();
     ws.textMessageHandler(text -> {
       JsonObject m = new JsonObject(text);
       String requestId = m.getString("requestId");
