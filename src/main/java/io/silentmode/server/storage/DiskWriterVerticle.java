@@ -143,7 +143,7 @@ public class DiskWriterVerticle extends VerticleBase {
       .onFailure(e -> fail(m, e));
   }
 
-  /** Runs on a worker-pool thread, alongside other chunks: touches nothing but the frame. */
+  /** Runs on the chunk-check pool, alongside other chunks: touches nothing but the frame. */
   private static Void verify(int index, Buffer frame) {
     MessageDigest digest = Sha256.digest();
     for (ByteBuffer part : ChunkFrame.payload(frame)) {
