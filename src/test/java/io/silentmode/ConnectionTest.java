@@ -195,27 +195,21 @@ class ConnectionTest {
 
   @Test
   void a_fragmented_message_over_the_size_limit_closes_the_connection_with_1009() {
-    fx.start();
-    WebSocket ws = register("bloated", Protocol.VERSION);
-    fx.awaitConnected("bloated");
     Promise<Short> closed = Promise.promise();
-    ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
+    WebSocket ws = registeredOnStartedServer("bloated", closed);
 
     // Each fragment is small; together they are one byte over max(CHUNK_SIZE + 58, 64 KiB).
     int limit = Math.max(64 * 1024, Fixture.CHUNK + ChunkFrame.HEADER_SIZE);
     ws.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(new byte[limit / 2]), false));
     ws.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer(new byte[limit / 2 + 1]), true));
 
-    assertEquals((short) 1009, closed.future().await());
+    assertEquals((short) 1009, closed.future().timeout(10, TimeUnit.SECONDS).await());
   }
 
   @Test
   void a_message_in_too_many_fragments_closes_the_connection_with_1009() {
-    fx.start();
-    WebSocket ws = register("confetti", Protocol.VERSION);
-    fx.awaitConnected("confetti");
     Promise<Short> closed = Promise.promise();
-    ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
+    WebSocket ws = registeredOnStartedServer("confetti", closed);
 
     // Empty fragments weigh nothing on the wire but each would cost the server memory.
     ws.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(new byte[10]), false));
@@ -228,16 +222,22 @@ class ConnectionTest {
 
   @Test
   void a_new_message_before_the_last_fragment_of_the_previous_one_ends_the_connection() {
-    fx.start();
-    WebSocket ws = register("interleaver", Protocol.VERSION);
-    fx.awaitConnected("interleaver");
-    Promise<Void> closed = Promise.promise();
-    ws.closeHandler(closed::complete);
+    Promise<Short> closed = Promise.promise();
+    WebSocket ws = registeredOnStartedServer("interleaver", closed);
 
     ws.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(new byte[10]), false));
     ws.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(new byte[10]), true));
 
     closed.future().timeout(10, TimeUnit.SECONDS).await(); // Netty's decoder refuses the frame and closes
+  }
+
+  /** Starts the server and registers a bare agent; {@code closed} completes with the close code the agent gets. */
+  private WebSocket registeredOnStartedServer(String clientId, Promise<Short> closed) {
+    fx.start();
+    WebSocket ws = register(clientId, Protocol.VERSION);
+    fx.awaitConnected(clientId);
+    ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
+    return ws;
   }
 
   private static void writeFragmented(WebSocket ws, String text) {
