@@ -108,7 +108,7 @@ class AgentFileTest {
     Path served = fx.randomFile("live.txt", 6L * Fixture.CHUNK);
     fx.agent("shop-6", served, c -> new AgentVerticle(c) {
       @Override
-      protected byte[] prepare(int index, byte[] frame) {
+      protected ByteBuffer prepare(int index, ByteBuffer frame) {
         if (index == 0) { // chunk 3 is read after this: it no longer matches the digest announced
           try (FileChannel file = FileChannel.open(served, StandardOpenOption.WRITE)) {
             file.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 3L * Fixture.CHUNK + 10);

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -253,7 +254,7 @@ class ConnectionTest {
     System.arraycopy(file, from, frame, ChunkFrame.HEADER_SIZE, length);
     MessageDigest digest = Sha256.digest();
     digest.update(file, from, length);
-    ChunkFrame.writeHeader(frame, UUID.fromString(requestId), index, length, digest.digest());
+    ChunkFrame.writeHeader(ByteBuffer.wrap(frame), UUID.fromString(requestId), index, length, digest.digest());
     return frame;
   }
 

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -194,7 +195,7 @@ class LifecycleTest {
     }
 
     @Override
-    protected byte[] prepare(int index, byte[] frame) {
+    protected ByteBuffer prepare(int index, ByteBuffer frame) {
       frames.incrementAndGet();
       try {
         Thread.sleep(10);

@@ -1,6 +1,7 @@
 package io.silentmode.agent;
 
 import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.websocketx.WebSocket08FrameEncoder;
 import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.protocol.MessageType;
@@ -14,9 +15,11 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -48,6 +51,7 @@ public class AgentVerticle extends VerticleBase {
   private final Map<String, Serving> serving = new HashMap<>();
   /** The digests of the served file's last version hashed; a pull of the same version reuses them. */
   private FileDigests digests;
+  private FramePool frames;
   /** Requests whose file is still being opened and hashed; a cancel meanwhile removes the id. */
   private final Set<String> opening = new HashSet<>();
   private WebSocketClient client;
@@ -94,6 +98,8 @@ public class AgentVerticle extends VerticleBase {
 
   private void opened(WebSocket socket) {
     ws = socket;
+    ((WebSocketInternal) socket).channelHandlerContext().pipeline()
+      .replace(WebSocket08FrameEncoder.class, "silentmode-frame-encoder", new MaskingFrameEncoder());
     socket.textMessageHandler(this::onText);
     socket.closeHandler(v -> {
       log.log(System.Logger.Level.WARNING, "Connection to " + config.serverUrl() + " closed"
@@ -204,7 +210,7 @@ public class AgentVerticle extends VerticleBase {
           sendError(requestId, hashed.cause());
         } else {
           release(requestId); // a repeated request for the same pull replaces the first
-          serving.put(requestId, new Serving(file, hashed.result(), new FramePool(file.frameSize())));
+          serving.put(requestId, new Serving(file, hashed.result(), framesOf(file)));
           send(Protocol.message(MessageType.DOWNLOAD_ACK)
             .put("requestId", requestId)
             .put("success", true)
@@ -243,6 +249,14 @@ public class AgentVerticle extends VerticleBase {
       });
   }
 
+  /** The frame buffers of earlier pulls are reused while the chunk size stays the same. */
+  private FramePool framesOf(ServedFile file) {
+    if (frames == null || frames.frameSize() != file.frameSize()) {
+      frames = new FramePool(file.frameSize());
+    }
+    return frames;
+  }
+
   /**
    * Reads and sends the chunks asked for, in order. A chunk asked for again is rehashed first: if the file changed
    * since its digests were computed, the pull fails at once instead of after every retry.
@@ -262,7 +276,8 @@ public class AgentVerticle extends VerticleBase {
           if (frame == null || ws == null || pull.file.released()) {
             return;
           }
-          // The array is reused once written; wrapping it, unlike Buffer.buffer(byte[]), copies nothing.
+          // The buffer is reused once written; wrapping it copies nothing, and neither does Vert.x, as it is not
+          // pooled memory of Netty's.
           ws.writeBinaryMessage(BufferInternal.buffer(Unpooled.wrappedBuffer(frame)))
             .onComplete(written -> pull.frames.give(frame));
         })
@@ -279,7 +294,7 @@ public class AgentVerticle extends VerticleBase {
    * A chunk frame about to be sent, or null to send nothing; runs on a worker thread.
    * Tests override it to simulate a faulty link or a file that changes under the agent.
    */
-  protected byte[] prepare(int index, byte[] frame) {
+  protected ByteBuffer prepare(int index, ByteBuffer frame) {
     return frame;
   }
 
@@ -319,14 +334,14 @@ public class AgentVerticle extends VerticleBase {
     serving.keySet().stream().toList().forEach(this::release);
   }
 
-  /** A pull being served: its open file, the digests announced for it, and its frame arrays. */
+  /** A pull being served: its open file, the digests announced for it, and its frame buffers. */
   private record Serving(ServedFile file, FileDigests digests, FramePool frames) {
 
     /** Runs on a worker thread. */
-    byte[] read(int index, boolean recheck, BiFunction<Integer, byte[], byte[]> prepare) {
-      byte[] frame = frames.take(file.frameLength(index));
+    ByteBuffer read(int index, boolean recheck, BiFunction<Integer, ByteBuffer, ByteBuffer> prepare) {
+      ByteBuffer frame = frames.take(file.frameLength(index));
       file.readFrame(index, frame, digests.chunk(index), recheck);
-      byte[] prepared = prepare.apply(index, frame);
+      ByteBuffer prepared = prepare.apply(index, frame);
       if (prepared != frame) {
         frames.give(frame);
       }

@@ -153,22 +153,22 @@ final class ServedFile implements AutoCloseable {
   }
 
   /**
-   * Reads chunk {@code index} into {@code frame}, an array of exactly {@link #frameLength} bytes, and fills in its
+   * Reads chunk {@code index} into {@code frame}, a buffer of exactly {@link #frameLength} bytes, and fills in its
    * header with {@code kept}, the chunk's digest from before the DOWNLOAD_ACK, or with the hash of the bytes read
    * when none was kept. With {@code recheck} the bytes are hashed anyway, and a mismatch means the file changed
-   * after {@code kept} was computed.
+   * after {@code kept} was computed. Leaves the frame's position and limit as they were.
    */
-  void readFrame(int index, byte[] frame, byte[] kept, boolean recheck) {
-    int length = frame.length - ChunkFrame.HEADER_SIZE;
+  void readFrame(int index, ByteBuffer frame, byte[] kept, boolean recheck) {
+    int length = frame.capacity() - ChunkFrame.HEADER_SIZE;
     try {
-      readFully(ByteBuffer.wrap(frame, ChunkFrame.HEADER_SIZE, length), (long) index * chunkSize);
+      readFully(frame.duplicate().position(ChunkFrame.HEADER_SIZE), (long) index * chunkSize);
     } catch (IOException e) {
       throw new PullException(ErrorCode.FILE_READ_ERROR, "cannot read chunk " + index + ": " + e.getMessage());
     }
     byte[] sha256 = kept;
     if (kept == null || recheck) {
       MessageDigest digest = Sha256.digest();
-      digest.update(frame, ChunkFrame.HEADER_SIZE, length);
+      digest.update(frame.duplicate().position(ChunkFrame.HEADER_SIZE));
       sha256 = digest.digest();
       if (kept != null && !MessageDigest.isEqual(sha256, kept)) {
         throw new PullException(ErrorCode.FILE_CHECKSUM_FAILED, "file " + fileName

@@ -1,7 +1,6 @@
 package io.silentmode.protocol;
 
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.buffer.BufferInternal;
+import io.netty.buffer.ByteBuf;
 
 import java.nio.ByteBuffer;
 import java.util.UUID;
@@ -35,49 +34,50 @@ public final class ChunkFrame {
   }
 
   /** Writes the header into the first {@link #HEADER_SIZE} bytes of {@code frame}, whose payload is already in place. */
-  public static void writeHeader(byte[] frame, UUID requestId, int index, int length, byte[] sha256) {
-    ByteBuffer b = ByteBuffer.wrap(frame, 0, HEADER_SIZE);
-    b.put(FRAME_VERSION).put(KIND_CHUNK)
-      .putLong(requestId.getMostSignificantBits()).putLong(requestId.getLeastSignificantBits())
-      .putInt(index).putInt(length).put(sha256);
+  public static void writeHeader(ByteBuffer frame, UUID requestId, int index, int length, byte[] sha256) {
+    frame.put(0, FRAME_VERSION).put(1, KIND_CHUNK)
+      .putLong(2, requestId.getMostSignificantBits()).putLong(10, requestId.getLeastSignificantBits())
+      .putInt(18, index).putInt(LENGTH_OFFSET, length).put(SHA_OFFSET, sha256);
   }
 
   /** Checks the fixed part of a received frame; returns a reason when it is malformed, else null. */
-  public static String malformed(Buffer frame) {
-    if (frame.length() < HEADER_SIZE) {
+  public static String malformed(ByteBuf frame) {
+    if (frame.readableBytes() < HEADER_SIZE) {
       return "chunk frame shorter than its " + HEADER_SIZE + "-byte header";
     }
     if (frame.getByte(0) != FRAME_VERSION || frame.getByte(1) != KIND_CHUNK) {
       return "unknown chunk frame version " + frame.getByte(0) + " or kind " + frame.getByte(1);
     }
-    if (Integer.toUnsignedLong(frame.getInt(LENGTH_OFFSET)) != frame.length() - HEADER_SIZE) {
+    if (Integer.toUnsignedLong(frame.getInt(LENGTH_OFFSET)) != frame.readableBytes() - HEADER_SIZE) {
       return "chunk frame length field " + Integer.toUnsignedLong(frame.getInt(LENGTH_OFFSET))
-        + " does not match its payload of " + (frame.length() - HEADER_SIZE) + " bytes";
+        + " does not match its payload of " + (frame.readableBytes() - HEADER_SIZE) + " bytes";
     }
     return null;
   }
 
-  public static UUID requestId(Buffer frame) {
+  public static UUID requestId(ByteBuf frame) {
     return new UUID(frame.getLong(2), frame.getLong(10));
   }
 
-  public static int index(Buffer frame) {
+  public static int index(ByteBuf frame) {
     return frame.getInt(18);
   }
 
-  public static int payloadLength(Buffer frame) {
-    return frame.length() - HEADER_SIZE;
+  public static int payloadLength(ByteBuf frame) {
+    return frame.readableBytes() - HEADER_SIZE;
   }
 
-  public static byte[] sha256(Buffer frame) {
-    return frame.getBytes(SHA_OFFSET, SHA_OFFSET + SHA_SIZE);
+  public static byte[] sha256(ByteBuf frame) {
+    byte[] sha256 = new byte[SHA_SIZE];
+    frame.getBytes(SHA_OFFSET, sha256);
+    return sha256;
   }
 
   /**
    * Views of the payload that share the frame's memory, so hashing and writing need no copy: one for a frame that
    * arrived in one piece, several for one reassembled from WebSocket fragments.
    */
-  public static ByteBuffer[] payload(Buffer frame) {
-    return ((BufferInternal) frame).getByteBuf().nioBuffers(HEADER_SIZE, payloadLength(frame));
+  public static ByteBuffer[] payload(ByteBuf frame) {
+    return frame.nioBuffers(HEADER_SIZE, payloadLength(frame));
   }
 }

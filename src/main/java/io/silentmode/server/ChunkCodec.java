@@ -1,14 +1,18 @@
 package io.silentmode.server;
 
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageCodec;
 
 /**
- * Passes chunk frames between local verticles without the copy the default {@code Buffer} codec makes.
- * Safe because a frame has one owner at a time: the gateway hands it on and never touches it again.
+ * Passes received chunk frames between the verticles of one node as they are: Netty buffers, often pooled memory,
+ * never copied. A frame has one owner at a time, and the last one releases it: the gateway hands it to the
+ * orchestrator, which hands it to the disk writer or releases it; the disk writer releases it once the chunk is
+ * written and hashed, or dropped. Chunk frames never go to another node: a pull's chunks are written by the node
+ * its agent is connected to.
  */
-public final class ChunkCodec implements MessageCodec<Buffer, Buffer> {
+public final class ChunkCodec implements MessageCodec<ByteBuf, ByteBuf> {
 
   public static final String NAME = "silentmode.chunk";
 
@@ -18,18 +22,17 @@ public final class ChunkCodec implements MessageCodec<Buffer, Buffer> {
   }
 
   @Override
-  public void encodeToWire(Buffer wire, Buffer frame) {
-    wire.appendInt(frame.length()).appendBuffer(frame);
+  public void encodeToWire(Buffer wire, ByteBuf frame) {
+    throw new UnsupportedOperationException("chunk frames are delivered on their own node only");
   }
 
   @Override
-  public Buffer decodeFromWire(int pos, Buffer wire) {
-    int length = wire.getInt(pos);
-    return wire.getBuffer(pos + 4, pos + 4 + length);
+  public ByteBuf decodeFromWire(int pos, Buffer wire) {
+    throw new UnsupportedOperationException("chunk frames are delivered on their own node only");
   }
 
   @Override
-  public Buffer transform(Buffer frame) {
+  public ByteBuf transform(ByteBuf frame) {
     return frame;
   }
 

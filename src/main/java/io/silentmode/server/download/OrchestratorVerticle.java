@@ -1,5 +1,6 @@
 package io.silentmode.server.download;
 
+import io.netty.buffer.ByteBuf;
 import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.protocol.MessageType;
@@ -12,10 +13,11 @@ import io.silentmode.server.download.Pull.Chunk;
 import io.silentmode.server.download.Pull.Status;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -75,7 +77,7 @@ public class OrchestratorVerticle extends VerticleBase {
           bus.<JsonObject>consumer(Addresses.DOWNLOADS_LIST, this::list).completion(),
           bus.<JsonObject>consumer(Addresses.DOWNLOADS_CANCEL, this::cancel).completion(),
           bus.<JsonObject>consumer(Addresses.DOWNLOADS_AGENT_MESSAGE, m -> onAgentMessage(m.body())).completion(),
-          bus.<Buffer>localConsumer(Addresses.DOWNLOADS_CHUNK, this::onChunk).completion(),
+          bus.<ByteBuf>localConsumer(Addresses.DOWNLOADS_CHUNK, this::onChunk).completion(),
           bus.<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> onRegistryEvent(m.body())).completion(),
           bus.<JsonObject>consumer(Addresses.WEBHOOKS_EVENTS, m -> onWebhookEvent(m.body())).completion()));
       });
@@ -380,20 +382,18 @@ public class OrchestratorVerticle extends VerticleBase {
     }
   }
 
-  private void onChunk(Message<Buffer> m) {
-    Buffer frame = m.body();
-    String malformed = ChunkFrame.malformed(frame);
-    if (malformed != null) {
-      log.log(System.Logger.Level.WARNING, "Ignoring a frame from agent " + m.headers().get("clientId") + ": " + malformed);
+  /** Hands the frame on to the disk writer, or releases it: see {@link ChunkCodec}. */
+  private void onChunk(Message<ByteBuf> m) {
+    ByteBuf frame = m.body();
+    Pull pull = requestedPull(frame, m.headers().get("clientId"));
+    if (pull == null) {
+      frame.release();
       return;
     }
-    Pull pull = activePull(ChunkFrame.requestId(frame).toString(), m.headers().get("clientId"));
     int index = ChunkFrame.index(frame);
-    if (pull == null || pull.chunks == null || index < 0 || index >= pull.totalChunks || pull.chunks[index] != Chunk.REQUESTED) {
-      return; // late, duplicate or never asked for: the server only takes what it asked for
-    }
     armStallTimer(pull);
     if (ChunkFrame.payloadLength(frame) != pull.lengthOf(index)) {
+      frame.release();
       chunkFailed(pull, index, "LENGTH_MISMATCH");
       return;
     }
@@ -405,6 +405,9 @@ public class OrchestratorVerticle extends VerticleBase {
     vertx.eventBus().request(Addresses.STORAGE_WRITE, frame, options)
       .onSuccess(r -> chunkWritten(pull, index))
       .onFailure(e -> {
+        if (e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
+          frame.release(); // it never reached the disk writer, which releases every frame it gets
+        }
         PullException failure = PullException.of(e);
         if (pull.terminal()) {
           return;
@@ -415,6 +418,20 @@ public class OrchestratorVerticle extends VerticleBase {
           finish(pull, Status.FAILED, failure.code(), failure.getMessage());
         }
       });
+  }
+
+  /** The pull a received frame belongs to, or null when it is malformed, late, a duplicate or never asked for. */
+  private Pull requestedPull(ByteBuf frame, String clientId) {
+    String malformed = ChunkFrame.malformed(frame);
+    if (malformed != null) {
+      log.log(System.Logger.Level.WARNING, "Ignoring a frame from agent " + clientId + ": " + malformed);
+      return null;
+    }
+    Pull pull = activePull(ChunkFrame.requestId(frame).toString(), clientId);
+    int index = ChunkFrame.index(frame);
+    // the server only takes what it asked for
+    return pull == null || pull.chunks == null || index < 0 || index >= pull.totalChunks
+      || pull.chunks[index] != Chunk.REQUESTED ? null : pull;
   }
 
   private void onRegistryEvent(JsonObject event) {

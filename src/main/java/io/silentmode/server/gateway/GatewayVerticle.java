@@ -1,5 +1,7 @@
 package io.silentmode.server.gateway;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
 import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.protocol.MessageType;
@@ -9,12 +11,13 @@ import io.silentmode.server.ChunkCodec;
 import io.silentmode.server.ServerConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
@@ -76,7 +79,10 @@ public class GatewayVerticle extends VerticleBase {
     }
 
     void start() {
-      ws.frameHandler(new MessageAssembler(maxMessageSize(), this::onText, this::onChunk, this::broken));
+      // Text and binary messages are taken in front of Vert.x's own handler in the connection's Netty pipeline.
+      ChannelHandlerContext vertxHandler = ((WebSocketInternal) ws).channelHandlerContext();
+      vertxHandler.pipeline().addBefore(vertxHandler.name(), "silentmode-messages", new MessageAssembler(
+        (ContextInternal) context, maxMessageSize(), this::onText, this::onChunk, this::broken));
       // A frame over the size limit only raises this; the socket stays open unless we close it.
       ws.exceptionHandler(e -> broken(e.getMessage()));
       ws.closeHandler(v -> onClose());
@@ -158,8 +164,10 @@ public class GatewayVerticle extends VerticleBase {
         .onFailure(e -> reject(ErrorCode.INTERNAL_ERROR, "registration failed: " + e.getMessage()));
     }
 
-    private void onChunk(Buffer frame) {
+    /** Hands {@code frame} on to the orchestrator, or releases it. */
+    private void onChunk(ByteBuf frame) {
       if (clientId == null) {
+        frame.release();
         reject(ErrorCode.PROTOCOL_ERROR, "binary frame before REGISTER");
         return;
       }

@@ -1,38 +1,50 @@
 package io.silentmode.server.gateway;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.silentmode.protocol.Protocol;
 import io.vertx.core.Handler;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.WebSocketFrame;
-import io.vertx.core.internal.buffer.BufferInternal;
+import io.vertx.core.internal.ContextInternal;
 
 import java.nio.charset.StandardCharsets;
 
 /**
- * Turns the WebSocket frames of one connection into whole text and binary messages without copying a payload
- * byte. Vert.x's own message handlers grow a buffer frame by frame and then copy the whole message again, which
- * on the chunk path cost more CPU than everything else the gateway does, and left a 1 MiB array per chunk for
- * the garbage collector. Here a message in one frame is passed on as it is, and a fragmented one as a composite
- * of its fragments. Ping, pong and close frames are left to Vert.x.
+ * Takes the text and binary messages of one agent connection from Netty's WebSocket decoder, ahead of Vert.x, and
+ * passes them on whole without copying a payload byte. Vert.x would copy every frame out of Netty's pooled memory
+ * onto the heap, and its message handlers would grow a buffer frame by frame and copy the whole message again:
+ * on the chunk path that cost more CPU than everything else the gateway does, and fed the garbage collector a
+ * chunk's worth of arrays per chunk. Here a message in one frame is passed on as Netty decoded it, and a fragmented
+ * one as a composite of its fragments. Ping, pong and close frames go on to Vert.x, which answers them.
+ * <p>
+ * A binary message is handed over with its ownership: it may be pooled memory, and whoever holds it last releases
+ * it (see {@link io.silentmode.server.ChunkCodec}). Handlers run on the connection's Vert.x context.
  * <p>
  * A message may have at most {@link Protocol#MAX_FRAGMENTS} fragments, empty ones included: every fragment costs memory
- * beyond its bytes, and a peer that need not even have registered could otherwise fill the heap with empty frames.
- * After the first violation everything is dropped; the caller closes the connection.
+ * beyond its bytes, and a peer that need not even have registered could otherwise fill the memory with empty frames.
+ * After the first violation everything is dropped; the violation handler closes the connection.
  */
-final class MessageAssembler implements Handler<WebSocketFrame> {
+final class MessageAssembler extends ChannelInboundHandlerAdapter {
 
+  private final ContextInternal context;
   private final int maxMessageSize;
   private final Handler<String> onText;
-  private final Handler<Buffer> onBinary;
+  private final Handler<ByteBuf> onBinary;
   private final Handler<String> onViolation;
   private CompositeByteBuf partial;
   private boolean partialIsText;
   private boolean broken;
 
   /** {@code onViolation} gets the reason when a message exceeds {@code maxMessageSize} or {@link Protocol#MAX_FRAGMENTS}. */
-  MessageAssembler(int maxMessageSize, Handler<String> onText, Handler<Buffer> onBinary, Handler<String> onViolation) {
+  MessageAssembler(ContextInternal context, int maxMessageSize, Handler<String> onText, Handler<ByteBuf> onBinary,
+                   Handler<String> onViolation) {
+    this.context = context;
     this.maxMessageSize = maxMessageSize;
     this.onText = onText;
     this.onBinary = onBinary;
@@ -40,53 +52,75 @@ final class MessageAssembler implements Handler<WebSocketFrame> {
   }
 
   @Override
-  public void handle(WebSocketFrame frame) {
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame
+      || msg instanceof ContinuationWebSocketFrame)) {
+      ctx.fireChannelRead(msg);
+      return;
+    }
+    WebSocketFrame frame = (WebSocketFrame) msg;
     if (broken) {
+      frame.release();
       return;
     }
     // Netty's decoder has already closed the connection on fragments out of order: a continuation always follows
     // a non-final text or binary frame, and a new message never starts before the last fragment of the previous one.
-    if (frame.isContinuation()) {
-      append(frame.binaryData(), frame.isFinal());
-    } else if (frame.isText() || frame.isBinary()) {
-      if (frame.isFinal()) {
-        deliver(frame.isText(), frame.binaryData());
-      } else {
-        partial = Unpooled.compositeBuffer(Integer.MAX_VALUE); // never consolidated: that would copy
-        partialIsText = frame.isText();
-        append(frame.binaryData(), false);
-      }
+    if (frame instanceof ContinuationWebSocketFrame) {
+      append(frame.content(), frame.isFinalFragment());
+    } else if (frame.isFinalFragment()) {
+      deliver(frame instanceof TextWebSocketFrame, frame.content());
+    } else {
+      partial = Unpooled.compositeBuffer(Integer.MAX_VALUE); // never consolidated: that would copy
+      partialIsText = frame instanceof TextWebSocketFrame;
+      append(frame.content(), false);
     }
   }
 
-  private void append(Buffer fragment, boolean last) {
-    if (partial.readableBytes() + fragment.length() > maxMessageSize) {
+  /** Takes ownership of {@code fragment}. */
+  private void append(ByteBuf fragment, boolean last) {
+    if (partial.readableBytes() + fragment.readableBytes() > maxMessageSize) {
+      fragment.release();
       fail("message larger than " + maxMessageSize + " bytes");
       return;
     }
     if (partial.numComponents() == Protocol.MAX_FRAGMENTS) {
+      fragment.release();
       fail("message in more than " + Protocol.MAX_FRAGMENTS + " fragments");
       return;
     }
-    partial.addComponent(true, ((BufferInternal) fragment).getByteBuf());
+    partial.addComponent(true, fragment);
     if (last) {
-      Buffer message = BufferInternal.buffer(partial);
+      ByteBuf message = partial;
       partial = null;
       deliver(partialIsText, message);
     }
   }
 
-  private void deliver(boolean text, Buffer message) {
+  private void deliver(boolean text, ByteBuf message) {
     if (text) {
-      onText.handle(message.toString(StandardCharsets.UTF_8));
+      String decoded = message.toString(StandardCharsets.UTF_8);
+      message.release();
+      context.emit(decoded, onText);
     } else {
-      onBinary.handle(message);
+      context.emit(message, onBinary);
     }
   }
 
   private void fail(String reason) {
-    partial = null;
+    releasePartial();
     broken = true;
-    onViolation.handle(reason);
+    context.emit(reason, onViolation);
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    releasePartial(); // the connection ended mid-message
+  }
+
+  private void releasePartial() {
+    if (partial != null) {
+      partial.release();
+      partial = null;
+    }
   }
 }

@@ -1,5 +1,6 @@
 package io.silentmode.server.storage;
 
+import io.netty.buffer.ByteBuf;
 import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.protocol.PullException;
@@ -9,7 +10,6 @@ import io.silentmode.server.ServerConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
@@ -61,7 +61,7 @@ public class DiskWriterVerticle extends VerticleBase {
     EventBus bus = vertx.eventBus();
     return Future.all(
       bus.<JsonObject>consumer(Addresses.STORAGE_OPEN, m -> handle(m, () -> open(m.body()))).completion(),
-      bus.<Buffer>localConsumer(Addresses.STORAGE_WRITE, this::write).completion(),
+      bus.<ByteBuf>localConsumer(Addresses.STORAGE_WRITE, this::write).completion(),
       bus.<JsonObject>consumer(Addresses.STORAGE_COMMIT, m -> handle(m, () -> commit(m.body()))).completion(),
       bus.<JsonObject>consumer(Addresses.STORAGE_ABORT, m -> handle(m, () -> abort(m.body().getString("requestId")))).completion());
   }
@@ -119,32 +119,37 @@ public class DiskWriterVerticle extends VerticleBase {
     }
   }
 
-  private void write(Message<Buffer> m) {
+  /** Takes ownership of the frame: it is released once written and hashed, or dropped. */
+  private void write(Message<ByteBuf> m) {
+    ByteBuf frame = m.body();
     String requestId = m.headers().get("requestId");
     PartFile part = open.get(requestId);
     if (part == null) {
+      frame.release();
       fail(m, noOpenFile(requestId));
       return;
     }
-    Buffer frame = m.body();
     int index = ChunkFrame.index(frame);
     checks.executeBlocking(() -> verify(index, frame), false)
       .onSuccess(v -> {
         if (open.get(requestId) != part) {
+          frame.release();
           m.reply(null); // aborted meanwhile: the bytes no longer matter
           return;
         }
         handle(m, () -> {
-          part.write(index, ChunkFrame.payload(frame), scratch);
-          part.hashInOrder(index, ChunkFrame.payload(frame));
+          part.write(index, frame, scratch);
           return null;
         });
       })
-      .onFailure(e -> fail(m, e));
+      .onFailure(e -> {
+        frame.release();
+        fail(m, e);
+      });
   }
 
   /** Runs on the chunk-check pool, alongside other chunks: touches nothing but the frame. */
-  private static Void verify(int index, Buffer frame) {
+  private static Void verify(int index, ByteBuf frame) {
     MessageDigest digest = Sha256.digest();
     for (ByteBuffer part : ChunkFrame.payload(frame)) {
       digest.update(part);
@@ -185,6 +190,7 @@ public class DiskWriterVerticle extends VerticleBase {
   private Void abort(String requestId) {
     PartFile part = open.remove(requestId);
     if (part != null) {
+      part.releaseWaiting();
       try {
         part.file.close();
       } catch (IOException e) {
@@ -227,7 +233,8 @@ public class DiskWriterVerticle extends VerticleBase {
     final long size;
     final int totalChunks;
     final MessageDigest fileDigest = Sha256.digest();
-    final TreeMap<Integer, ByteBuffer[]> ahead = new TreeMap<>();
+    /** Written frames that arrived ahead of the next one to hash, by index. */
+    final TreeMap<Integer, ByteBuf> ahead = new TreeMap<>();
     int nextToHash;
 
     PartFile(TempFile file, Path temp, Path target, long size, int totalChunks) {
@@ -238,25 +245,30 @@ public class DiskWriterVerticle extends VerticleBase {
       this.totalChunks = totalChunks;
     }
 
-    void write(int index, ByteBuffer[] payload, TempFile.Scratch scratch) {
+    /** Writes the frame's payload at its place, then feeds the file hash in index order; takes ownership of the frame. */
+    void write(int index, ByteBuf frame, TempFile.Scratch scratch) {
       try {
-        file.write(index, payload, scratch);
+        file.write(index, ChunkFrame.payload(frame), scratch);
       } catch (IOException e) {
+        frame.release();
         throw storageError("cannot write chunk " + index + " to " + temp + ": " + e);
+      }
+      if (index != nextToHash) {
+        ahead.put(index, frame);
+        return;
+      }
+      for (ByteBuf next = frame; next != null; next = ahead.remove(nextToHash)) {
+        for (ByteBuffer part : ChunkFrame.payload(next)) {
+          fileDigest.update(part);
+        }
+        next.release();
+        nextToHash++;
       }
     }
 
-    void hashInOrder(int index, ByteBuffer[] payload) {
-      if (index != nextToHash) {
-        ahead.put(index, payload);
-        return;
-      }
-      for (ByteBuffer[] next = payload; next != null; next = ahead.remove(nextToHash)) {
-        for (ByteBuffer part : next) {
-          fileDigest.update(part);
-        }
-        nextToHash++;
-      }
+    void releaseWaiting() {
+      ahead.values().forEach(ByteBuf::release);
+      ahead.clear();
     }
 
     String fileHash() {
