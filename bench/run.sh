@@ -11,7 +11,7 @@
 #
 # Time is the server's, from asking the agent to the verified file under its final name. Memory is the server
 # JVM's, sampled every 100 ms during each pull: peak RSS and peak heap in use. Each copy is checked with sha256sum.
-# Usage: bench/run.sh [extra server flags, e.g. --chunk-window 16]
+# Usage: bench/run.sh [extra server flags, e.g. --chunk-window 32]
 # Environment: SERVER_HEAP (default 256m), WARMUP (default 3), BENCH_PORT (default 18080, and the next one).
 set -euo pipefail
 cd "$(dirname "$0")/.."

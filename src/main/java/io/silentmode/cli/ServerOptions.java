@@ -25,7 +25,7 @@ public class ServerOptions {
   @Option(names = "--chunk-size", defaultValue = "${env:CHUNK_SIZE:-1048576}", description = "Chunk size in bytes, at most 16 MiB (CHUNK_SIZE, default ${DEFAULT-VALUE}).")
   int chunkSize;
 
-  @Option(names = "--chunk-window", defaultValue = "${env:CHUNK_WINDOW:-8}", description = "Chunks in flight per pull (CHUNK_WINDOW, default ${DEFAULT-VALUE}).")
+  @Option(names = "--chunk-window", defaultValue = "${env:CHUNK_WINDOW:-16}", description = "Chunks in flight per pull (CHUNK_WINDOW, default ${DEFAULT-VALUE}).")
   int chunkWindow;
 
   @Option(names = "--max-chunk-retry-attempts", defaultValue = "${env:MAX_CHUNK_RETRY_ATTEMPTS:-3}", description = "Retries of one chunk before the pull fails (MAX_CHUNK_RETRY_ATTEMPTS, default ${DEFAULT-VALUE}).")

@@ -13,7 +13,7 @@ public final class ServerConfig {
   private String downloadDir = "./downloads";
   private String dataDir = "./data";
   private int chunkSize = 1024 * 1024;
-  private int chunkWindow = 8;
+  private int chunkWindow = 16;
   private int maxChunkRetryAttempts = 3;
   private long chunkRetryDelay = 1000;
   private long chunkTimeout = 30_000;
