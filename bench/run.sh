@@ -55,6 +55,10 @@ PIDS+=($!)
 peak() { awk -v from="$2" -v kind="$3" 'NR > from && $1 ~ /^[0-9.]+$/ {
   v = kind == "heap" ? $3 + $4 + $6 + $8 : $1; if (v > m) m = v } END { printf "%.0f", m / 1024 }' "$1"; }
 
+# This VM's speed drifts by a quarter over minutes: one core's SHA-256 rate, before and after, says how fast it was.
+sha_rate() { { openssl speed -seconds 1 -bytes 16384 -evp sha256 2>/dev/null || true; } | awk '/^sha256/ {printf "%.0f", $2 / 1000}'; }
+RATE_BEFORE=$(sha_rate)
+
 printf '\n%-10s %-10s %8s %10s %14s %13s\n' file pull time throughput "peak RSS MiB" "peak heap MiB"
 # A pull through the REST API with curl, polled every 100 ms: a CLI JVM starting beside the pull would take CPU
 # from it, and the measure is the transfer, not the client.
@@ -86,3 +90,4 @@ for size in 100 1024; do
 done
 echo
 echo "Server: -Xmx${SERVER_HEAP:-256m}, peak RSS over the run $(awk '/^VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$SERVER/status")"
+echo "SHA-256 on one core (OpenSSL): ${RATE_BEFORE:-n/a} MB/s before the pulls, $(sha_rate) MB/s after"
