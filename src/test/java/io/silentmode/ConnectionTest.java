@@ -44,9 +44,12 @@ class ConnectionTest {
   Path dir;
   Fixture fx;
   WebSocketClient client;
+  /** Broken, cut off and rejected messages must give their pooled memory back too. */
+  Leaks leaks;
 
   @BeforeEach
   void setUp(Vertx vertx) {
+    leaks = new Leaks();
     fx = new Fixture(vertx, dir);
     client = vertx.createWebSocketClient();
   }
@@ -56,8 +59,13 @@ class ConnectionTest {
    * and a client nobody holds any more may be closed by the garbage collector at any moment.
    */
   @AfterEach
-  void closeClient() {
+  void closeClient() throws InterruptedException {
     client.close().await();
+    try {
+      leaks.assertNone();
+    } finally {
+      leaks.close();
+    }
   }
 
   @Test

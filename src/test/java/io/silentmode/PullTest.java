@@ -1,9 +1,6 @@
 package io.silentmode;
 
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.util.ResourceLeakDetector;
 import io.silentmode.agent.AgentConfig;
 import io.silentmode.agent.AgentVerticle;
 import io.silentmode.protocol.ChunkFrame;
@@ -22,8 +19,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -112,15 +107,11 @@ class PullTest {
   /**
    * The server keeps received chunks in Netty's pooled memory, which only an explicit release gives back: a frame
    * written, a frame that failed its check, and frames still waiting for the file hash when a pull fails must all be
-   * released. Netty's leak detector, at its strictest, reports a buffer the garbage collector took unreleased.
+   * released.
    */
   @Test
   void every_received_chunk_is_released_whether_written_retried_or_dropped() throws Exception {
-    ResourceLeakDetector.Level level = ResourceLeakDetector.getLevel();
-    List<String> leaks = new CopyOnWriteArrayList<>();
-    ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
-    ByteBufUtil.setLeakListener((type, records) -> leaks.add(type + " " + records));
-    try {
+    try (Leaks leaks = new Leaks()) {
       fx.start();
       Path source = fx.randomFile("file.bin", 10L * Fixture.CHUNK + 123);
       fx.agent("fine", source);
@@ -131,16 +122,7 @@ class PullTest {
       assertEquals("completed", fx.pull("flaky").getString("status")); // chunks 4-9 waited for chunk 3 to be hashed
       assertEquals("failed", fx.pull("broken").getString("status")); // chunks 8-9 were waiting for chunk 7
 
-      // A leak is reported when the collector has taken an unreleased buffer and another one is allocated.
-      for (int i = 0; i < 5 && leaks.isEmpty(); i++) {
-        System.gc();
-        Thread.sleep(100);
-        PooledByteBufAllocator.DEFAULT.directBuffer(1).release();
-      }
-      assertEquals(List.of(), leaks);
-    } finally {
-      ByteBufUtil.setLeakListener(null);
-      ResourceLeakDetector.setLevel(level);
+      leaks.assertNone();
     }
   }
 
