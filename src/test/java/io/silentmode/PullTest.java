@@ -1,10 +1,12 @@
 package io.silentmode;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.silentmode.agent.AgentConfig;
 import io.silentmode.agent.AgentVerticle;
 import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.Sha256;
+import io.silentmode.server.Addresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -19,6 +21,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -124,6 +128,34 @@ class PullTest {
 
       leaks.assertNone();
     }
+  }
+
+  /** Frames on the bus, in the check pool and waiting for the file hash when the server stops are released too. */
+  @Test
+  void a_server_stopped_mid_pull_releases_every_frame_it_held() throws Exception {
+    fx.with(c -> c.setChunkWindow(64)).start();
+    fx.agent("busy", fx.randomFile("file.bin", 400L * Fixture.CHUNK));
+    List<ByteBuf> frames = new CopyOnWriteArrayList<>();
+    fx.vertx.eventBus().addOutboundInterceptor(delivery -> {
+      if (Addresses.DOWNLOADS_CHUNK.equals(delivery.message().address())) {
+        frames.add((ByteBuf) delivery.body());
+      }
+      delivery.next();
+    });
+    fx.startPull("busy", null);
+    for (int i = 0; i < 500 && frames.size() < 100; i++) {
+      Thread.sleep(10);
+    }
+
+    fx.server.stop().await();
+
+    long held = frames.stream().filter(f -> f.refCnt() > 0).count();
+    for (int i = 0; i < 50 && held > 0; i++) { // releases still on their way through the event loops
+      Thread.sleep(100);
+      held = frames.stream().filter(f -> f.refCnt() > 0).count();
+    }
+    assertTrue(frames.size() >= 100, "the pull was under way: " + frames.size() + " frames");
+    assertEquals(0, held, "frames not released, of " + frames.size());
   }
 
   @Test

@@ -33,7 +33,7 @@ import java.util.function.BiFunction;
  * The agent: dials the server, registers, answers heartbeats and serves the chunks the server asks for.
  * It reconnects with exponential backoff and jitter whenever the connection is lost or the server goes silent.
  * File work runs off the event loop: the file and its chunks are hashed once per version of the file, before the
- * DOWNLOAD_ACK, and chunks are then read in request order into reused arrays.
+ * DOWNLOAD_ACK, and chunks are then read in request order into reused direct buffers.
  */
 public class AgentVerticle extends VerticleBase {
 
@@ -98,8 +98,6 @@ public class AgentVerticle extends VerticleBase {
 
   private void opened(WebSocket socket) {
     ws = socket;
-    ((WebSocketInternal) socket).channelHandlerContext().pipeline()
-      .replace(WebSocket08FrameEncoder.class, "silentmode-frame-encoder", new MaskingFrameEncoder());
     socket.textMessageHandler(this::onText);
     socket.closeHandler(v -> {
       log.log(System.Logger.Level.WARNING, "Connection to " + config.serverUrl() + " closed"
@@ -109,6 +107,8 @@ public class AgentVerticle extends VerticleBase {
       closeAll();
       reconnectLater();
     });
+    ((WebSocketInternal) socket).channelHandlerContext().pipeline()
+      .replace(WebSocket08FrameEncoder.class, "silentmode-frame-encoder", new MaskingFrameEncoder());
     socket.writeTextMessage(Protocol.message(MessageType.REGISTER)
       .put("clientId", config.clientId())
       .put("protocolVersion", Protocol.VERSION)
@@ -273,7 +273,11 @@ public class AgentVerticle extends VerticleBase {
       int i = index;
       vertx.executeBlocking(() -> pull.file.released() ? null : pull.read(i, again, this::prepare))
         .onSuccess(frame -> {
-          if (frame == null || ws == null || pull.file.released()) {
+          if (frame == null) {
+            return;
+          }
+          if (ws == null || pull.file.released()) {
+            pull.frames.give(frame);
             return;
           }
           // The buffer is reused once written; wrapping it copies nothing, and neither does Vert.x, as it is not

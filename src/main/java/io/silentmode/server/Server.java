@@ -95,9 +95,18 @@ public final class Server {
     return api.actualPort();
   }
 
+  /**
+   * Undeploys one verticle at a time, the last deployed first: the gateway stops taking frames before the
+   * orchestrator goes, and the orchestrator before the disk writer, so no chunk frame is left addressed to a
+   * verticle that is gone, unreleased.
+   */
   public Future<Void> stop() {
     List<String> reversed = new ArrayList<>(deployments);
     Collections.reverse(reversed);
-    return Future.all(reversed.stream().map(vertx::undeploy).toList()).mapEmpty();
+    Future<Void> stopped = Future.succeededFuture();
+    for (String id : reversed) {
+      stopped = stopped.compose(v -> vertx.undeploy(id));
+    }
+    return stopped;
   }
 }

@@ -35,6 +35,8 @@ public class GatewayVerticle extends VerticleBase {
 
   private final ServerConfig config;
   private HttpServer server;
+  /** Set once undeploying: frames still arriving while the sockets close are released, not handed on. */
+  private boolean stopping;
 
   public GatewayVerticle(ServerConfig config) {
     this.config = config;
@@ -45,10 +47,15 @@ public class GatewayVerticle extends VerticleBase {
     server = vertx.createHttpServer(new HttpServerOptions()
       .setHost(config.host())
       .setPort(config.wsPort())
-      .setMaxWebSocketFrameSize(maxMessageSize())
-      .setMaxWebSocketMessageSize(maxMessageSize()))
+      .setMaxWebSocketFrameSize(maxMessageSize()))
       .webSocketHandler(this::accept);
     return server.listen();
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true; // the orchestrator goes next (Server.stop): a frame sent to it now might never be released
+    return server.close();
   }
 
   /** Control messages are small but must fit too, whatever CHUNK_SIZE is. */
@@ -79,13 +86,13 @@ public class GatewayVerticle extends VerticleBase {
     }
 
     void start() {
+      // A frame over the size limit only raises this; the socket stays open unless we close it.
+      ws.exceptionHandler(e -> broken(e.getMessage()));
+      ws.closeHandler(v -> onClose());
       // Text and binary messages are taken in front of Vert.x's own handler in the connection's Netty pipeline.
       ChannelHandlerContext vertxHandler = ((WebSocketInternal) ws).channelHandlerContext();
       vertxHandler.pipeline().addBefore(vertxHandler.name(), "silentmode-messages", new MessageAssembler(
         (ContextInternal) context, maxMessageSize(), this::onText, this::onChunk, this::broken));
-      // A frame over the size limit only raises this; the socket stays open unless we close it.
-      ws.exceptionHandler(e -> broken(e.getMessage()));
-      ws.closeHandler(v -> onClose());
       outbound = vertx.eventBus().localConsumer(Addresses.gatewayConnection(connectionId), m -> send(m.body()));
       vertx.setTimer(REGISTER_DEADLINE_MS, t -> {
         if (clientId == null && !closed) {
@@ -166,6 +173,10 @@ public class GatewayVerticle extends VerticleBase {
 
     /** Hands {@code frame} on to the orchestrator, or releases it. */
     private void onChunk(ByteBuf frame) {
+      if (stopping) {
+        frame.release();
+        return;
+      }
       if (clientId == null) {
         frame.release();
         reject(ErrorCode.PROTOCOL_ERROR, "binary frame before REGISTER");

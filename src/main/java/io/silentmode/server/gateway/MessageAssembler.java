@@ -24,7 +24,8 @@ import java.nio.charset.StandardCharsets;
  * one as a composite of its fragments. Ping, pong and close frames go on to Vert.x, which answers them.
  * <p>
  * A binary message is handed over with its ownership: it may be pooled memory, and whoever holds it last releases
- * it (see {@link io.silentmode.server.ChunkCodec}). Handlers run on the connection's Vert.x context.
+ * it (see {@link io.silentmode.server.ChunkCodec}). Handlers run on the gateway verticle's context, whose event
+ * loop is the connection's.
  * <p>
  * A message may have at most {@link Protocol#MAX_FRAGMENTS} fragments, empty ones included: every fragment costs memory
  * beyond its bytes, and a peer that need not even have registered could otherwise fill the memory with empty frames.

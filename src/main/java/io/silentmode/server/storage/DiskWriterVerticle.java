@@ -24,7 +24,10 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -49,6 +52,8 @@ public class DiskWriterVerticle extends VerticleBase {
   private final TempFile.Scratch scratch = new TempFile.Scratch();
   /** Chunk checks run here, not on the worker pool this verticle and the job store queue on. */
   private WorkerExecutor checks;
+  /** Checks queued or running: their callbacks release the frames, so the pool must not close before they end. */
+  private final Set<Future<Void>> checking = new HashSet<>();
 
   public DiskWriterVerticle(ServerConfig config) {
     this.config = config;
@@ -83,7 +88,7 @@ public class DiskWriterVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     open.keySet().stream().toList().forEach(this::abort);
-    return checks.close();
+    return Future.join(List.copyOf(checking)).eventually(checks::close);
   }
 
   private <T> void handle(Message<?> m, Supplier<T> action) {
@@ -130,22 +135,25 @@ public class DiskWriterVerticle extends VerticleBase {
       return;
     }
     int index = ChunkFrame.index(frame);
-    checks.executeBlocking(() -> verify(index, frame), false)
-      .onSuccess(v -> {
-        if (open.get(requestId) != part) {
-          frame.release();
-          m.reply(null); // aborted meanwhile: the bytes no longer matter
-          return;
-        }
-        handle(m, () -> {
-          part.write(index, frame, scratch);
-          return null;
-        });
-      })
-      .onFailure(e -> {
+    Future<Void> check = checks.executeBlocking(() -> verify(index, frame), false);
+    checking.add(check);
+    check.onComplete(checked -> {
+      checking.remove(check);
+      if (checked.failed()) {
         frame.release();
-        fail(m, e);
-      });
+        fail(m, checked.cause());
+      } else if (open.get(requestId) != part) {
+        frame.release();
+        m.reply(null); // aborted meanwhile: the bytes no longer matter
+      } else {
+        try {
+          part.write(index, frame, scratch);
+          m.reply(null);
+        } catch (Throwable e) { // an Error too, such as no direct memory left for the aligned buffer
+          fail(m, e);
+        }
+      }
+    });
   }
 
   /** Runs on the chunk-check pool, alongside other chunks: touches nothing but the frame. */
@@ -252,6 +260,9 @@ public class DiskWriterVerticle extends VerticleBase {
       } catch (IOException e) {
         frame.release();
         throw storageError("cannot write chunk " + index + " to " + temp + ": " + e);
+      } catch (Throwable e) {
+        frame.release();
+        throw e;
       }
       if (index != nextToHash) {
         ahead.put(index, frame);
