@@ -142,8 +142,8 @@ public class DemoCommand implements Callable<Integer> {
   private static String peakRss() {
     try {
       List<String> status = Files.readAllLines(Path.of("/proc/self/status"));
-      return status.stream().filter(l -> l.startsWith("VmHWM:")).findFirst()
-        .map(l -> l.substring(6).trim()).orElse("unknown");
+      return status.stream().filter(l -> l.startsWith("VmHWM:")).findFirst() // "VmHWM:   170684 kB"
+        .map(l -> String.format("%.1f MiB", Long.parseLong(l.replaceAll("\\D", "")) / 1024.0)).orElse("unknown");
     } catch (IOException e) {
       return "unknown";
     }
