@@ -91,10 +91,11 @@ public class DiskWriterVerticle extends VerticleBase {
     return Future.join(List.copyOf(checking)).eventually(checks::close);
   }
 
+  /** Every request gets an answer, even when an Error is thrown, such as no direct memory left for a buffer. */
   private <T> void handle(Message<?> m, Supplier<T> action) {
     try {
       m.reply(action.get());
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
       fail(m, e);
     }
   }
@@ -146,12 +147,10 @@ public class DiskWriterVerticle extends VerticleBase {
         frame.release();
         m.reply(null); // aborted meanwhile: the bytes no longer matter
       } else {
-        try {
+        handle(m, () -> {
           part.write(index, frame, scratch);
-          m.reply(null);
-        } catch (Throwable e) { // an Error too, such as no direct memory left for the aligned buffer
-          fail(m, e);
-        }
+          return null;
+        });
       }
     });
   }
