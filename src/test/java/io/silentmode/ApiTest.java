@@ -180,6 +180,32 @@ class ApiTest {
     assertEquals("completed", api.awaitDone(queued.getString("requestId")).getString("status"));
   }
 
+  /**
+   * The registry tells the orchestrator an agent is back before it answers the gateway: a queued pull's request can
+   * reach the gateway first. It must still go out after the REGISTER_ACK, or the agent's answer finds the connection
+   * unregistered. The registry's answer is held back here to make that order certain.
+   */
+  @Test
+  void a_queued_pull_waits_for_the_register_ack_when_the_registry_answers_late() throws Exception {
+    Path file = fx.randomFile("f.bin", Fixture.CHUNK + 1);
+    fx.vertx.undeploy(fx.agent("late-1", file).deploymentID()).await();
+    awaitDisconnected("late-1");
+    JsonObject queued = api.post("createDownload", "/api/v1/downloads", new JsonObject().put("clientId", "late-1"), 202);
+    assertEquals("queued", queued.getString("status"));
+    fx.vertx.eventBus().addInboundInterceptor(delivery -> {
+      if (delivery.message().address().startsWith("__vertx.reply") && delivery.body() instanceof JsonObject agent
+        && "late-1".equals(agent.getString("clientId")) && agent.containsKey("connectionId")) {
+        fx.vertx.setTimer(500, t -> delivery.next());
+      } else {
+        delivery.next();
+      }
+    });
+
+    fx.agent("late-1", file);
+
+    assertEquals("completed", api.awaitDone(queued.getString("requestId")).getString("status"));
+  }
+
   @Test
   void the_list_filters_and_pages_newest_first_without_gaps_or_repeats() throws Exception {
     fx.agent("a-1", fx.randomFile("a", 100));

@@ -21,6 +21,8 @@ import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -80,6 +82,12 @@ public class GatewayVerticle extends VerticleBase {
     private MessageConsumer<JsonObject> outbound;
     private String clientId;
     private boolean closed;
+    /**
+     * Commands for the agent that came while the registry was still answering its REGISTER: the registry tells the
+     * orchestrator first, which may send a queued pull at once. They go out after the REGISTER_ACK, as the protocol
+     * orders it; until then the agent's answers would find this connection unregistered.
+     */
+    private List<JsonObject> held = new ArrayList<>();
 
     Connection(ServerWebSocket ws) {
       this.ws = ws;
@@ -105,6 +113,8 @@ public class GatewayVerticle extends VerticleBase {
       String close = command.getString("close");
       if (close != null) {
         ws.close(Protocol.CLOSE_POLICY, close);
+      } else if (held != null) {
+        held.add(command);
       } else {
         ws.writeTextMessage(command.encode());
       }
@@ -167,6 +177,9 @@ public class GatewayVerticle extends VerticleBase {
             .put("protocolVersion", Protocol.VERSION)
             .put("heartbeatInterval", config.heartbeatInterval())
             .put("message", "Registration successful").encode());
+          List<JsonObject> commands = held;
+          held = null;
+          commands.forEach(this::send);
         })
         .onFailure(e -> reject(ErrorCode.INTERNAL_ERROR, "registration failed: " + e.getMessage()));
     }
