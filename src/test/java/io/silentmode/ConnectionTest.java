@@ -230,14 +230,27 @@ class ConnectionTest {
   }
 
   @Test
-  void a_new_message_before_the_last_fragment_of_the_previous_one_ends_the_connection() {
+  void a_single_frame_over_the_size_limit_closes_the_connection_with_1009(Vertx vertx) {
+    client.close();
+    client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(4 * Fixture.CHUNK));
+    Promise<Short> closed = Promise.promise();
+    WebSocket ws = registeredOnStartedServer("whale", closed);
+
+    int limit = Math.max(64 * 1024, Fixture.CHUNK + ChunkFrame.HEADER_SIZE);
+    ws.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(new byte[limit + 1]), true));
+
+    assertEquals((short) 1009, closed.future().timeout(10, TimeUnit.SECONDS).await());
+  }
+
+  @Test
+  void a_new_message_before_the_last_fragment_of_the_previous_one_closes_the_connection_with_1002() {
     Promise<Short> closed = Promise.promise();
     WebSocket ws = registeredOnStartedServer("interleaver", closed);
 
     ws.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(new byte[10]), false));
     ws.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(new byte[10]), true));
 
-    closed.future().timeout(10, TimeUnit.SECONDS).await(); // Netty's decoder refuses the frame and closes
+    assertEquals((short) 1002, closed.future().timeout(10, TimeUnit.SECONDS).await());
   }
 
   /** Starts the server and registers a bare agent; {@code closed} completes with the close code the agent gets. */

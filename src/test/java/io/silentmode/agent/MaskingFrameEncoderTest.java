@@ -14,7 +14,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import org.junit.jupiter.api.Test;
 
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Random;
@@ -89,21 +88,6 @@ class MaskingFrameEncoderTest {
   @Test
   void a_control_frame_over_125_bytes_is_refused() {
     assertThrows(Exception.class, () -> agent.writeOutbound(new PingWebSocketFrame(Unpooled.wrappedBuffer(new byte[126]))));
-  }
-
-  @Test
-  void the_masking_loop_matches_a_byte_by_byte_xor() {
-    Random random = new Random(11);
-    for (int length = 0; length < 40; length++) {
-      byte[] data = new byte[length];
-      random.nextBytes(data);
-      int mask = random.nextInt();
-      ByteBuffer to = ByteBuffer.allocate(length + 3).position(3);
-      MaskingFrameEncoder.mask(ByteBuffer.wrap(data), to, mask);
-      for (int i = 0; i < length; i++) {
-        assertEquals((byte) (data[i] ^ mask >>> 8 * (3 - i % 4)), (byte) to.get(3 + i), "byte " + i + " of " + length);
-      }
-    }
   }
 
   private WebSocketFrame roundTrip(WebSocketFrame frame) {

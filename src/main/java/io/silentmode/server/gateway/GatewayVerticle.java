@@ -2,6 +2,10 @@ package io.silentmode.server.gateway;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.protocol.MessageType;
@@ -49,7 +53,10 @@ public class GatewayVerticle extends VerticleBase {
     server = vertx.createHttpServer(new HttpServerOptions()
       .setHost(config.host())
       .setPort(config.wsPort())
-      .setMaxWebSocketFrameSize(maxMessageSize()))
+      .setMaxWebSocketFrameSize(maxMessageSize())
+      // No compression: chunks do not compress, and UnmaskingFrameDecoder reads frames without extensions.
+      .setPerMessageWebSocketCompressionSupported(false)
+      .setPerFrameWebSocketCompressionSupported(false))
       .webSocketHandler(this::accept);
     return server.listen();
   }
@@ -95,12 +102,16 @@ public class GatewayVerticle extends VerticleBase {
 
     void start() {
       // A frame over the size limit only raises this; the socket stays open unless we close it.
-      ws.exceptionHandler(e -> broken(e.getMessage()));
+      ws.exceptionHandler(e -> broken(e instanceof CorruptedWebSocketFrameException corrupt
+        ? corrupt.closeStatus() : WebSocketCloseStatus.INTERNAL_SERVER_ERROR, e.getMessage()));
       ws.closeHandler(v -> onClose());
-      // Text and binary messages are taken in front of Vert.x's own handler in the connection's Netty pipeline.
+      // Frames are decoded by our own decoder, and text and binary messages taken in front of Vert.x's own handler
+      // in the connection's Netty pipeline.
       ChannelHandlerContext vertxHandler = ((WebSocketInternal) ws).channelHandlerContext();
-      vertxHandler.pipeline().addBefore(vertxHandler.name(), "silentmode-messages", new MessageAssembler(
-        (ContextInternal) context, maxMessageSize(), this::onText, this::onChunk, this::broken));
+      ChannelPipeline pipeline = vertxHandler.pipeline();
+      pipeline.replace(WebSocketFrameDecoder.class, "silentmode-frame-decoder", new UnmaskingFrameDecoder(maxMessageSize()));
+      pipeline.addBefore(vertxHandler.name(), "silentmode-messages", new MessageAssembler((ContextInternal) context,
+        maxMessageSize(), this::onText, this::onChunk, reason -> broken(WebSocketCloseStatus.MESSAGE_TOO_BIG, reason)));
       outbound = vertx.eventBus().localConsumer(Addresses.gatewayConnection(connectionId), m -> send(m.body()));
       vertx.setTimer(REGISTER_DEADLINE_MS, t -> {
         if (clientId == null && !closed) {
@@ -199,9 +210,9 @@ public class GatewayVerticle extends VerticleBase {
         new DeliveryOptions(chunkDelivery).addHeader("clientId", clientId));
     }
 
-    private void broken(String reason) {
+    private void broken(WebSocketCloseStatus status, String reason) {
       log.log(System.Logger.Level.WARNING, "Agent " + describe() + ": " + reason);
-      ws.close((short) 1009, "message too large, or a broken frame");
+      ws.close((short) status.code(), status.reasonText());
     }
 
     private void reject(ErrorCode code, String text) {

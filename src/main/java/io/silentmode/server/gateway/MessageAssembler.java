@@ -16,11 +16,11 @@ import io.vertx.core.internal.ContextInternal;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Takes the text and binary messages of one agent connection from Netty's WebSocket decoder, ahead of Vert.x, and
+ * Takes the text and binary messages of one agent connection from {@link UnmaskingFrameDecoder}, ahead of Vert.x, and
  * passes them on whole without copying a payload byte. Vert.x would copy every frame out of Netty's pooled memory
  * onto the heap, and its message handlers would grow a buffer frame by frame and copy the whole message again:
  * on the chunk path that cost more CPU than everything else the gateway does, and fed the garbage collector a
- * chunk's worth of arrays per chunk. Here a message in one frame is passed on as Netty decoded it, and a fragmented
+ * chunk's worth of arrays per chunk. Here a message in one frame is passed on as it was decoded, and a fragmented
  * one as a composite of its fragments. Ping, pong and close frames go on to Vert.x, which answers them.
  * <p>
  * A binary message is handed over with its ownership: it may be pooled memory, and whoever holds it last releases
@@ -64,7 +64,7 @@ final class MessageAssembler extends ChannelInboundHandlerAdapter {
       frame.release();
       return;
     }
-    // Netty's decoder has already closed the connection on fragments out of order: a continuation always follows
+    // The decoder has already refused fragments out of order: a continuation always follows
     // a non-final text or binary frame, and a new message never starts before the last fragment of the previous one.
     if (frame instanceof ContinuationWebSocketFrame) {
       append(frame.content(), frame.isFinalFragment());
