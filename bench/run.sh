@@ -4,15 +4,16 @@
 # 100 MiB one put in its place, then the 1 GiB one again.
 #
 #   warm-up     WARMUP pulls of the 1 GiB file first: the first is that of freshly started JVMs (the agent hashes
-#               the file too), the rest let the JIT settle, as in a server and agents that have been up a while;
-#               on 2 cores that takes a few GiB.
+#               the file too), the rest let the JIT settle, as in a server and agents that have been up a while.
+#               A chunk is one call through the chunk path, a GiB only 1024 of them, so C2 is still compiling
+#               (and taking a core's time from the pull) through the fifth GiB or so, and quiet by the eighth.
 #   new file    the first pull of a new version of the file: the agent hashes it (whole file and chunks) first.
 #   same file   the same version again: the agent reuses the digests it kept.
 #
 # Time is the server's, from asking the agent to the verified file under its final name. Memory is the server
 # JVM's, sampled every 100 ms during each pull: peak RSS and peak heap in use. Each copy is checked with sha256sum.
 # Usage: bench/run.sh [extra server flags, e.g. --chunk-window 32]
-# Environment: SERVER_HEAP (default 256m), WARMUP (default 3), BENCH_PORT (default 18080, and the next one).
+# Environment: SERVER_HEAP (default 256m), WARMUP (default 8), BENCH_PORT (default 18080, and the next one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f target/silentmode.jar ] || mvn -B -q package -DskipTests
@@ -82,7 +83,7 @@ pull() { # label, size in MiB
     "$(peak "$WORK/rss.log" "$rss0" rss)" "$(peak "$WORK/heap.log" "$heap0" heap)"
 }
 
-for i in $(seq "${WARMUP:-3}"); do pull "warm-up $i" 1024; done
+for i in $(seq "${WARMUP:-8}"); do pull "warm-up $i" 1024; done
 for size in 100 1024; do
   cp "$WORK/$size.bin" "$SERVED.new" && mv "$SERVED.new" "$SERVED" # a new version: the agent hashes it again
   pull "new file" "$size"
