@@ -16,19 +16,22 @@ class FrameMaskTest {
   void matches_a_byte_by_byte_xor_at_every_length_offset_and_alignment() {
     for (int length = 0; length < 40; length++) {
       for (int offset = 0; offset < 5; offset++) {
-        for (boolean direct : new boolean[] {false, true}) {
+        for (int alignment = 0; alignment < 8; alignment++) {
+          boolean direct = alignment % 2 == 0;
+          int fromAt = alignment / 2;
+          int toAt = 7 - alignment;
           byte[] data = bytes(length);
           int key = random.nextInt();
-          ByteBuffer from = buffer(direct, length + 1).position(1).put(data).position(1);
-          ByteBuffer to = buffer(direct, length + 3).position(3);
+          ByteBuffer from = buffer(direct, length + fromAt).position(fromAt).put(data).position(fromAt);
+          ByteBuffer to = buffer(!direct, length + toAt).position(toAt);
 
           FrameMask.apply(from, to, key, offset);
 
-          assertEquals(1, from.position(), "from's position does not move");
-          assertEquals(3, to.position(), "to's position does not move");
+          assertEquals(fromAt, from.position(), "from's position does not move");
+          assertEquals(toAt, to.position(), "to's position does not move");
           for (int i = 0; i < length; i++) {
             byte expected = (byte) (data[i] ^ key >>> 8 * (3 - (offset + i) % 4));
-            assertEquals(expected, to.get(3 + i), "byte " + i + " of " + length + " at offset " + offset);
+            assertEquals(expected, to.get(toAt + i), "byte " + i + " of " + length + " at offset " + offset);
           }
         }
       }

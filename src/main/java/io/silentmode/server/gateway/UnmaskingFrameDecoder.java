@@ -23,8 +23,9 @@ import java.nio.charset.StandardCharsets;
  * The gateway's WebSocket frame decoder, in place of Netty's {@code WebSocket13FrameDecoder}: RFC 6455 frames from
  * a client, so masked, without extensions (the gateway offers none). Netty's decoder gathers a frame's bytes in a
  * buffer it grows by copying, copies the payload out of it, then unmasks that in another pass: four passes over
- * every byte of a chunk, 0.5 s of the event loop per GiB. Here a payload's buffer is allocated at its exact size
- * once its header is read, and each read's bytes are unmasked as they are copied into it: one pass.
+ * every byte of a chunk, 0.5 s of the event loop per GiB. Here each read's bytes are unmasked as they are copied
+ * into the payload's buffer: one pass. That buffer is allocated once for a frame of up to 64 KiB, the size agents
+ * send; a larger one grows as its bytes arrive, so that a header alone does not commit a megabyte.
  * <p>
  * The rules are Netty's: masked frames only, RSV bits clear, known opcodes, control frames final and at most 125
  * bytes, continuations only inside a fragmented message and nothing else there, lengths in their shortest encoding
@@ -32,8 +33,9 @@ import java.nio.charset.StandardCharsets;
  * {@link CorruptedWebSocketFrameException} down the pipeline to Vert.x, which hands it to the socket's exception
  * handler; like everything after a close frame, the bytes that follow are dropped.
  * <p>
- * It takes over from Netty's decoder right after the opening handshake, before the client may send a frame (RFC 6455
- * section 4.1: a client waits for the server's handshake response), so it always starts at a frame boundary.
+ * It takes over from Netty's decoder right after the opening handshake, in the same task on the event loop, before
+ * the client may send a frame (RFC 6455 section 4.1: a client waits for the server's handshake response). A client
+ * that sends frames earlier anyway may leave it starting mid-frame; it then reads garbage and closes.
  */
 final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implements WebSocketFrameDecoder {
 
@@ -45,6 +47,8 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
   private static final int OPCODE_PONG = 0xA;
   private static final int MAX_CONTROL_PAYLOAD = 125;
   private static final int MAX_HEADER = 2 + 8 + 4;
+  /** Allocated up front for a payload; a larger one grows as it arrives. */
+  private static final int INITIAL_PAYLOAD = 64 * 1024;
 
   private final int maxPayload;
   /** The header bytes of the next frame read so far. */
@@ -55,8 +59,10 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
   /** The payload of the frame being read, allocated at its length; null while reading a header. */
   private ByteBuf payload;
   private boolean insideFragmentedMessage;
-  /** After a close frame or a violation: whatever follows is dropped. */
+  /** After a close frame, a violation or an error: whatever follows is dropped. */
   private boolean done;
+  /** Whether bytes came in, and whether a frame went out, since the last read completed. */
+  private boolean read;
   private boolean produced;
 
   UnmaskingFrameDecoder(int maxPayload) {
@@ -69,6 +75,7 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
       ctx.fireChannelRead(msg);
       return;
     }
+    read = true;
     try {
       while (in.isReadable() && !done) {
         if (payload == null) {
@@ -77,7 +84,7 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
           readPayload(ctx, in);
         }
       }
-    } catch (CorruptedWebSocketFrameException e) {
+    } catch (Throwable e) { // a violation, or an allocation that failed: the frame boundaries are lost either way
       done = true;
       releasePayload();
       ctx.fireExceptionCaught(e);
@@ -109,7 +116,7 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
     if (length == 0) {
       emit(ctx, Unpooled.EMPTY_BUFFER);
     } else {
-      payload = ctx.alloc().buffer((int) length, (int) length);
+      payload = ctx.alloc().buffer((int) Math.min(length, INITIAL_PAYLOAD), (int) length);
     }
   }
 
@@ -174,11 +181,12 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
 
   private void readPayload(ChannelHandlerContext ctx, ByteBuf in) {
     int offset = payload.writerIndex();
-    int count = Math.min(in.readableBytes(), payload.writableBytes());
+    int count = Math.min(in.readableBytes(), payload.maxWritableBytes());
+    payload.ensureWritable(count);
     FrameMask.apply(in.nioBuffer(in.readerIndex(), count), payload.nioBuffer(offset, count), key, offset);
     in.skipBytes(count);
     payload.writerIndex(offset + count);
-    if (!payload.isWritable()) {
+    if (payload.maxWritableBytes() == 0) {
       ByteBuf complete = payload;
       payload = null;
       emit(ctx, complete);
@@ -222,10 +230,12 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    // As Netty's decoders do: a read that completed no frame asks for more when the socket does not read by itself.
-    if (!produced && !ctx.channel().config().isAutoRead()) {
+    // As Netty's decoders do: a read that brought bytes but completed no frame asks for more when the socket does
+    // not read by itself.
+    if (read && !produced && !ctx.channel().config().isAutoRead()) {
       ctx.read();
     }
+    read = false;
     produced = false;
     ctx.fireChannelReadComplete();
   }

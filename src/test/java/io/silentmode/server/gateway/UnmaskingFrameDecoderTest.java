@@ -144,7 +144,9 @@ class UnmaskingFrameDecoderTest {
       new Violation(1002, "invalid status 1005", wireClose(1005, new byte[0])),
       new Violation(1007, "not UTF-8", wireClose(1000, new byte[] {(byte) 0xC3, (byte) 0x28})));
     for (Violation violation : violations) {
-      EmbeddedChannel channel = new EmbeddedChannel(new UnmaskingFrameDecoder(MAX_PAYLOAD));
+      EmbeddedChannel channel = new EmbeddedChannel();
+      channel.config().setAllocator(allocator);
+      channel.pipeline().addLast(new UnmaskingFrameDecoder(MAX_PAYLOAD));
       ByteBuf in = Unpooled.wrappedBuffer(concat(violation.bytes(), wire(new TextWebSocketFrame("after"))));
       CorruptedWebSocketFrameException raised = assertThrows(CorruptedWebSocketFrameException.class,
         () -> channel.writeInbound(in), violation.message());
@@ -156,6 +158,55 @@ class UnmaskingFrameDecoderTest {
       assertNull(channel.readInbound(), "nothing is decoded after " + violation.message());
       channel.finishAndReleaseAll();
     }
+  }
+
+  @Test
+  void the_limits_themselves_are_accepted() {
+    EmbeddedChannel channel = new EmbeddedChannel(new UnmaskingFrameDecoder(1000));
+    byte[] largest = bytes(1000);
+    channel.writeInbound(Unpooled.wrappedBuffer(concat(
+      wire(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(largest))),
+      wire(new PingWebSocketFrame(Unpooled.wrappedBuffer(new byte[125]))),
+      wireClose(1000, new byte[0]))));
+
+    BinaryWebSocketFrame binary = assertInstanceOf(BinaryWebSocketFrame.class, channel.readInbound());
+    assertArrayEquals(largest, content(binary));
+    PingWebSocketFrame ping = assertInstanceOf(PingWebSocketFrame.class, channel.readInbound());
+    assertEquals(125, ping.content().readableBytes());
+    CloseWebSocketFrame close = assertInstanceOf(CloseWebSocketFrame.class, channel.readInbound());
+    assertEquals(1000, close.statusCode());
+    for (WebSocketFrame frame : List.of(binary, ping, close)) {
+      frame.release();
+    }
+    CorruptedWebSocketFrameException tooBig = assertThrows(CorruptedWebSocketFrameException.class,
+      () -> new EmbeddedChannel(new UnmaskingFrameDecoder(1000))
+        .writeInbound(Unpooled.wrappedBuffer(wire(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(bytes(1001)))))));
+    assertEquals(1009, tooBig.closeStatus().code());
+  }
+
+  @Test
+  void a_header_alone_commits_no_more_than_64_KiB_and_a_larger_payload_grows_as_it_arrives() {
+    byte[] payload = bytes(1 << 20);
+    byte[] frame = wire(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(payload)));
+    deliver(Arrays.copyOf(frame, 14));
+    assertEquals(1, allocator.allocated.size());
+    assertTrue(allocator.allocated.get(0).capacity() <= 64 * 1024, "capacity " + allocator.allocated.get(0).capacity());
+
+    deliver(Arrays.copyOfRange(frame, 14, frame.length), 100_000);
+    BinaryWebSocketFrame received = assertInstanceOf(BinaryWebSocketFrame.class, server.readInbound());
+    assertArrayEquals(payload, content(received));
+    received.release();
+  }
+
+  @Test
+  void a_payload_that_cannot_be_allocated_ends_decoding_and_loses_no_buffer() {
+    allocator.failing = true;
+    byte[] frame = wire(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(bytes(100))));
+    assertThrows(OutOfMemoryError.class, () -> deliver(frame));
+    allocator.failing = false;
+
+    deliver(wire(new PingWebSocketFrame(Unpooled.wrappedBuffer(new byte[] {1}))));
+    assertNull(server.readInbound(), "the frame boundaries are lost: nothing more is decoded");
   }
 
   @Test
@@ -198,6 +249,8 @@ class UnmaskingFrameDecoderTest {
     TextWebSocketFrame hello = assertInstanceOf(TextWebSocketFrame.class, server.readInbound());
     assertEquals("hello", hello.text());
     hello.release();
+    server.pipeline().fireChannelReadComplete();
+    assertEquals(1, reads[0], "no bytes came: nothing to read on for");
   }
 
   private record Violation(int status, String message, byte[] bytes) {
@@ -284,6 +337,7 @@ class UnmaskingFrameDecoderTest {
   /** Direct buffers, as a server's channel allocates them, each one kept to check that it was released. */
   private static final class RecordingAllocator extends AbstractByteBufAllocator {
     final List<ByteBuf> allocated = new ArrayList<>();
+    boolean failing;
 
     RecordingAllocator() {
       super(true);
@@ -296,6 +350,9 @@ class UnmaskingFrameDecoderTest {
 
     @Override
     protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+      if (failing) {
+        throw new OutOfMemoryError("no direct memory left (a test)");
+      }
       ByteBuf buf = Unpooled.directBuffer(initialCapacity, maxCapacity);
       allocated.add(buf);
       return buf;
