@@ -13,8 +13,7 @@
 # Time is the server's, from asking the agent to the verified file under its final name. Memory is the server
 # JVM's, sampled every 100 ms during each pull: peak RSS and peak heap in use. Each copy is checked with sha256sum.
 # Usage: bench/run.sh [extra server flags, e.g. --chunk-window 32]
-# Environment: SERVER_HEAP (default 256m), WARMUP (default 8), BENCH_PORT (default 18080, and the next one),
-#   PIN=1 to run the server on core 0 and the agent on core 1 (taskset), as when the agent is its own machine.
+# Environment: SERVER_HEAP (default 256m), WARMUP (default 8), BENCH_PORT (default 18080, and the next one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f target/silentmode.jar ] || mvn -B -q package -DskipTests
@@ -32,14 +31,12 @@ head -c $((1024 * 1024 * 1024)) /dev/urandom > "$WORK/1024.bin"
 head -c $((100 * 1024 * 1024)) /dev/urandom > "$WORK/100.bin"
 cp "$WORK/1024.bin" "$SERVED"
 
-SERVER_CORE=(); AGENT_CORE=()
-[ "${PIN:-0}" = 1 ] && { SERVER_CORE=(taskset -c 0); AGENT_CORE=(taskset -c 1); }
-"${SERVER_CORE[@]}" java -Xmx"${SERVER_HEAP:-256m}" "${JAVA_OPTS[@]}" -jar target/silentmode.jar server --host 127.0.0.1 \
+java -Xmx"${SERVER_HEAP:-256m}" "${JAVA_OPTS[@]}" -jar target/silentmode.jar server --host 127.0.0.1 \
   --ws-port "$PORT" --port "$((PORT + 1))" --data-dir "$WORK/data" --download-dir "$WORK/downloads" "$@" \
   > "$WORK/server.log" 2>&1 &
 SERVER=$!
 PIDS+=("$SERVER")
-"${AGENT_CORE[@]}" java "${JAVA_OPTS[@]}" -jar target/silentmode.jar agent --id bench-agent --server "ws://127.0.0.1:$PORT" \
+java "${JAVA_OPTS[@]}" -jar target/silentmode.jar agent --id bench-agent --server "ws://127.0.0.1:$PORT" \
   --file "$SERVED" --reconnect-interval 100 > "$WORK/agent.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 60); do

@@ -1,7 +1,6 @@
 package io.silentmode;
 
 import io.silentmode.agent.AgentVerticle;
-import io.silentmode.server.Addresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -19,14 +18,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
@@ -84,37 +79,6 @@ class AgentFileTest {
     assertEquals(Fixture.sha256(served), result.getJsonObject("file").getString("sha256"));
   }
 
-  /** A new file's checksum follows its DOWNLOAD_ACK, as the agent hashes while it sends; a known one comes with it. */
-  @Test
-  void a_new_file_is_acknowledged_at_once_and_its_checksum_follows_a_known_one_comes_with_the_ack() throws Exception {
-    Path served = fx.randomFile("report.csv", 5L * Fixture.CHUNK + 3);
-    String sha = Fixture.sha256(served);
-    List<JsonObject> fromAgent = new CopyOnWriteArrayList<>();
-    fx.vertx.eventBus().addOutboundInterceptor(delivery -> {
-      if (Addresses.DOWNLOADS_AGENT_MESSAGE.equals(delivery.message().address())) {
-        fromAgent.add(((JsonObject) delivery.body()).copy());
-      }
-      delivery.next();
-    });
-    fx.agent("shop-7", served);
-
-    JsonObject first = fx.pull("shop-7");
-    assertEquals(sha, first.getJsonObject("file").getString("sha256"));
-    assertEquals(List.of("DOWNLOAD_ACK", "FILE_CHECKSUM"), types(fromAgent));
-    assertNull(fromAgent.get(0).getString("fileChecksum"));
-    assertEquals(sha, fromAgent.get(1).getString("fileChecksum"));
-
-    fromAgent.clear();
-    JsonObject second = fx.pull("shop-7");
-    assertEquals(sha, second.getJsonObject("file").getString("sha256"));
-    assertEquals(List.of("DOWNLOAD_ACK"), types(fromAgent));
-    assertEquals(sha, fromAgent.get(0).getString("fileChecksum"));
-  }
-
-  private static List<String> types(List<JsonObject> messages) {
-    return messages.stream().map(m -> m.getString("type")).toList();
-  }
-
   @Test
   void a_file_rewritten_between_pulls_is_hashed_again() throws Exception {
     Path served = fx.randomFile("daily.txt", 3L * Fixture.CHUNK);
@@ -142,11 +106,10 @@ class AgentFileTest {
   @Test
   void a_file_that_changes_on_disk_during_a_pull_fails_FILE_CHECKSUM_FAILED_at_the_first_retry() throws Exception {
     Path served = fx.randomFile("live.txt", 6L * Fixture.CHUNK);
-    AtomicBoolean armed = new AtomicBoolean();
     fx.agent("shop-6", served, c -> new AgentVerticle(c) {
       @Override
       protected ByteBuffer prepare(int index, ByteBuffer frame) {
-        if (index == 0 && armed.getAndSet(false)) { // chunk 3 is read after this: it no longer matches its digest
+        if (index == 0) { // chunk 3 is read after this: it no longer matches the digest announced
           try (FileChannel file = FileChannel.open(served, StandardOpenOption.WRITE)) {
             file.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), 3L * Fixture.CHUNK + 10);
           } catch (IOException e) {
@@ -157,11 +120,6 @@ class AgentFileTest {
       }
     });
 
-    // The first pull leaves the agent its digests: the second announces them before the file changes.
-    JsonObject first = fx.pull("shop-6");
-    assertEquals("completed", first.getString("status"));
-    Files.delete(Path.of(first.getJsonObject("file").getString("path")));
-    armed.set(true);
     JsonObject result = fx.pull("shop-6");
 
     assertEquals("failed", result.getString("status"));

@@ -27,11 +27,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -203,78 +200,6 @@ class ConnectionTest {
 
     assertEquals("completed", result.getString("status"), result::encode);
     assertArrayEquals(bytes, Files.readAllBytes(Path.of(result.getJsonObject("file").getString("path"))));
-  }
-
-  @Test
-  void a_checksum_sent_after_the_chunks_completes_the_pull() throws Exception {
-    byte[] bytes = lateChecksumAgent("late-sum", sha -> sha);
-
-    JsonObject result = fx.pull("late-sum");
-
-    assertEquals("completed", result.getString("status"), result::encode);
-    assertArrayEquals(bytes, Files.readAllBytes(Path.of(result.getJsonObject("file").getString("path"))));
-  }
-
-  @Test
-  void a_late_checksum_that_does_not_match_fails_FILE_CHECKSUM_FAILED_and_nothing_is_kept() throws Exception {
-    lateChecksumAgent("late-wrong", sha -> "0".repeat(64));
-
-    JsonObject result = fx.pull("late-wrong");
-
-    assertEquals("failed", result.getString("status"));
-    assertEquals("FILE_CHECKSUM_FAILED", result.getJsonObject("error").getString("code"), result::encode);
-    fx.awaitEmptyDownloadDir();
-  }
-
-  @Test
-  void a_late_checksum_that_is_no_SHA_256_fails_with_PROTOCOL_ERROR() throws Exception {
-    lateChecksumAgent("late-junk", sha -> "not a checksum");
-
-    JsonObject result = fx.pull("late-junk");
-
-    assertEquals("failed", result.getString("status"));
-    assertEquals("PROTOCOL_ERROR", result.getJsonObject("error").getString("code"), result::encode);
-    assertTrue(result.getJsonObject("error").getString("message").contains("FILE_CHECKSUM"), result::encode);
-    fx.awaitEmptyDownloadDir();
-  }
-
-  /**
-   * Starts the server and a hand-written agent that takes up the server's offer of a later checksum: it
-   * acknowledges without one, sends every chunk asked for, and 300 ms after the last one sends FILE_CHECKSUM with
-   * what {@code checksum} makes of the file's real SHA-256. Returns the file's bytes.
-   */
-  private byte[] lateChecksumAgent(String clientId, UnaryOperator<String> checksum) throws Exception {
-    fx.start();
-    Path source = fx.randomFile(clientId + ".bin", 3L * Fixture.CHUNK + 100);
-    byte[] bytes = Files.readAllBytes(source);
-    String sha = Fixture.sha256(source);
-    WebSocket ws = register(clientId, Protocol.VERSION);
-    Set<Integer> sent = new HashSet<>();
-    ws.textMessageHandler(text -> {
-      JsonObject m = new JsonObject(text);
-      String requestId = m.getString("requestId");
-      switch (Protocol.typeOf(m)) {
-        case DOWNLOAD_REQUEST -> {
-          assertTrue(m.getBoolean("fileChecksumLater"), "the server offers to take the checksum later");
-          ws.writeTextMessage(Protocol.message(MessageType.DOWNLOAD_ACK).put("requestId", requestId)
-            .put("success", true).put("fileName", "late.bin").put("fileSize", bytes.length).put("totalChunks", 4)
-            .encode());
-        }
-        case REQUEST_CHUNKS -> {
-          for (int i = m.getInteger("index"); i < m.getInteger("index") + m.getInteger("count"); i++) {
-            ws.writeBinaryMessage(Buffer.buffer(chunkFrame(requestId, i, bytes)));
-            sent.add(i);
-          }
-          if (sent.size() == 4) {
-            fx.vertx.setTimer(300, t -> ws.writeTextMessage(Protocol.message(MessageType.FILE_CHECKSUM)
-              .put("requestId", requestId).put("fileChecksum", checksum.apply(sha)).encode()));
-          }
-        }
-        default -> { }
-      }
-    });
-    fx.awaitConnected(clientId);
-    return bytes;
   }
 
   @Test

@@ -202,72 +202,29 @@ public class AgentVerticle extends VerticleBase {
         }
         return ServedFile.open(UUID.fromString(requestId), Path.of(config.filePath()), request.getString("filePath"), chunkSize);
       })
-      .onSuccess(file -> {
-        FileDigests known = digests;
-        if (request.getBoolean("fileChecksumLater", false) && (known == null || !known.holdFor(file.version(), file.chunkSize))) {
-          serveWhileHashing(requestId, file);
-          return;
+      .onSuccess(file -> digestsOf(file).onComplete(hashed -> {
+        if (!opening.remove(requestId)) {
+          close(file); // cancelled, or the connection went, while the file was hashed
+        } else if (hashed.failed()) {
+          close(file);
+          sendError(requestId, hashed.cause());
+        } else {
+          release(requestId); // a repeated request for the same pull replaces the first
+          serving.put(requestId, new Serving(file, hashed.result(), framesOf(file)));
+          send(Protocol.message(MessageType.DOWNLOAD_ACK)
+            .put("requestId", requestId)
+            .put("success", true)
+            .put("fileName", file.fileName)
+            .put("fileSize", file.size)
+            .put("totalChunks", file.totalChunks)
+            .put("fileChecksum", hashed.result().fileSha256()));
         }
-        digestsOf(file).onComplete(hashed -> {
-          if (!opening.remove(requestId)) {
-            close(file); // cancelled, or the connection went, while the file was hashed
-          } else if (hashed.failed()) {
-            close(file);
-            sendError(requestId, hashed.cause());
-          } else {
-            serve(requestId, file, hashed.result());
-          }
-        });
-      })
+      }))
       .onFailure(e -> {
         if (opening.remove(requestId)) {
           sendError(requestId, e);
         }
       });
-  }
-
-  /**
-   * A file not hashed yet, for a server that takes its checksum later: acknowledged at once, and hashed while its
-   * chunks are sent, each of them hashed as it is read until the file's digests are ready. Then the checksum
-   * follows in FILE_CHECKSUM. On a 2-core machine this made the first pull of a new 1 GiB file faster by a third.
-   */
-  private void serveWhileHashing(String requestId, ServedFile file) {
-    if (!opening.remove(requestId)) {
-      close(file); // cancelled, or the connection went, while the file was opened
-      return;
-    }
-    Serving pull = serve(requestId, file, null);
-    digestsOf(file).onComplete(hashed -> {
-      if (serving.get(requestId) != pull) {
-        return; // the pull ended meanwhile; the digests are kept for the next one all the same
-      }
-      if (hashed.failed()) {
-        sendError(requestId, hashed.cause());
-        return;
-      }
-      pull.digests = hashed.result();
-      send(Protocol.message(MessageType.FILE_CHECKSUM)
-        .put("requestId", requestId)
-        .put("fileChecksum", hashed.result().fileSha256()));
-    });
-  }
-
-  /** Serves {@code file} for the pull, replacing an earlier request for the same pull, and acknowledges it. */
-  private Serving serve(String requestId, ServedFile file, FileDigests digests) {
-    release(requestId);
-    Serving pull = new Serving(file, digests, framesOf(file));
-    serving.put(requestId, pull);
-    JsonObject ack = Protocol.message(MessageType.DOWNLOAD_ACK)
-      .put("requestId", requestId)
-      .put("success", true)
-      .put("fileName", file.fileName)
-      .put("fileSize", file.size)
-      .put("totalChunks", file.totalChunks);
-    if (digests != null) {
-      ack.put("fileChecksum", digests.fileSha256());
-    }
-    send(ack);
-    return pull;
   }
 
   /**
@@ -381,24 +338,13 @@ public class AgentVerticle extends VerticleBase {
     serving.keySet().stream().toList().forEach(this::release);
   }
 
-  /** A pull being served: its open file, its frame buffers, and the digests announced for it, once they are known. */
-  private static final class Serving {
-    final ServedFile file;
-    final FramePool frames;
-    /** Set on the event loop, read by the worker threads that read chunks; null while the file is being hashed. */
-    volatile FileDigests digests;
-
-    Serving(ServedFile file, FileDigests digests, FramePool frames) {
-      this.file = file;
-      this.digests = digests;
-      this.frames = frames;
-    }
+  /** A pull being served: its open file, the digests announced for it, and its frame buffers. */
+  private record Serving(ServedFile file, FileDigests digests, FramePool frames) {
 
     /** Runs on a worker thread. */
     ByteBuffer read(int index, boolean recheck, BiFunction<Integer, ByteBuffer, ByteBuffer> prepare) {
       ByteBuffer frame = frames.take(file.frameLength(index));
-      FileDigests known = digests;
-      file.readFrame(index, frame, known == null ? null : known.chunk(index), recheck);
+      file.readFrame(index, frame, digests.chunk(index), recheck);
       ByteBuffer prepared = prepare.apply(index, frame);
       if (prepared != frame) {
         frames.give(frame);

@@ -5,9 +5,8 @@ import io.silentmode.protocol.ChunkFrame;
 import java.util.Arrays;
 
 /**
- * The SHA-256 of a served file and of each of its chunks, computed in one go when a version is first served (before
- * its DOWNLOAD_ACK, or while its first chunks are sent for a server that takes the checksum later) and kept while
- * the file stays the same version: serving a chunk then costs a read, not a hash. For a file of more
+ * The SHA-256 of a served file and of each of its chunks, computed in one go before the first chunk is sent and
+ * kept while the file stays the same version: serving a chunk then costs a read, not a hash. For a file of more
  * than {@link ServedFile#MAX_KEPT_CHUNKS} chunks, {@code chunkSha256s} is null and chunks are hashed as they are
  * sent.
  */

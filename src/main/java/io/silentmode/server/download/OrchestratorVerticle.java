@@ -211,11 +211,8 @@ public class OrchestratorVerticle extends VerticleBase {
     toAgent(pull, Protocol.message(MessageType.DOWNLOAD_REQUEST)
       .put("requestId", pull.requestId.toString())
       .put("filePath", pull.path)
-      .put("chunkSize", config.chunkSize())
-      // An agent may acknowledge a file it has not hashed yet and send its checksum when it has: for a new file
-      // that overlaps the agent's hashing with the transfer. The file is committed only once it has come.
-      .put("fileChecksumLater", true));
-    // No shorter deadline for the acknowledgement: an agent may hash the whole file first, minutes for several GB
+      .put("chunkSize", config.chunkSize()));
+    // No shorter deadline for the acknowledgement: the agent hashes the whole file first, minutes for several GB
     // on a slow disk. A dead agent is caught sooner by the heartbeat.
     pull.timers.put(PULL_TIMER, vertx.setTimer(config.downloadTimeout(), t -> finish(pull, Status.FAILED, ErrorCode.DOWNLOAD_TIMEOUT,
       "the pull did not finish within DOWNLOAD_TIMEOUT (" + config.downloadTimeout() + " ms)")));
@@ -330,8 +327,6 @@ public class OrchestratorVerticle extends VerticleBase {
     if (Protocol.typeOf(message) == MessageType.ERROR || !message.getBoolean("success", true).booleanValue()) {
       finish(pull, Status.FAILED, ErrorCode.parse(message.getString("code")),
         "agent '" + pull.clientId + "': " + message.getString("message"));
-    } else if (Protocol.typeOf(message) == MessageType.FILE_CHECKSUM) {
-      onFileChecksum(pull, message);
     } else if (pull.chunks == null) {
       onAck(pull, message);
     }
@@ -366,26 +361,6 @@ public class OrchestratorVerticle extends VerticleBase {
       .onFailure(e -> finish(pull, Status.FAILED, PullException.of(e).code(), e.getMessage()));
   }
 
-  /** The whole-file checksum the agent left out of its DOWNLOAD_ACK: the pull may commit once all chunks are in. */
-  private void onFileChecksum(Pull pull, JsonObject message) {
-    Object sha = message.getValue("fileChecksum");
-    String problem = pull.chunks == null ? "it came before the DOWNLOAD_ACK"
-      : pull.agentSha256 != null ? "the checksum was already known"
-      : !(sha instanceof String hex && isSha256(hex)) ? "fileChecksum is not a hex SHA-256" : null;
-    if (problem != null) {
-      finish(pull, Status.FAILED, ErrorCode.PROTOCOL_ERROR, "agent '" + pull.clientId + "' sent a bad FILE_CHECKSUM: " + problem);
-      return;
-    }
-    pull.agentSha256 = (String) sha;
-    if (pull.storageOpen && pull.chunksDone == pull.totalChunks && !pull.committing) {
-      commit(pull);
-    }
-  }
-
-  private static boolean isSha256(String hex) {
-    return hex.matches("[0-9a-fA-F]{64}");
-  }
-
   private String invalidAck(JsonObject ack) {
     try {
       Long size = ack.getLong("fileSize");
@@ -398,7 +373,7 @@ public class OrchestratorVerticle extends VerticleBase {
       if (total == null || total != expectedChunks) {
         return "totalChunks " + total + " does not match fileSize " + size + " in chunks of " + config.chunkSize();
       }
-      if (sha != null && !isSha256(sha)) { // absent: it comes later, in FILE_CHECKSUM
+      if (sha == null || !sha.matches("[0-9a-fA-F]{64}")) {
         return "fileChecksum is not a hex SHA-256";
       }
       return null;
@@ -474,12 +449,10 @@ public class OrchestratorVerticle extends VerticleBase {
 
   // ---- the chunk window --------------------------------------------------------------------------------
 
-  /** Asks for every chunk that fits in the window, or commits when all are written and the checksum is known. */
+  /** Asks for every chunk that fits in the window, or commits when all are written. */
   private void advance(Pull pull) {
     if (pull.chunksDone == pull.totalChunks) {
-      if (pull.agentSha256 != null) {
-        commit(pull);
-      }
+      commit(pull);
       return;
     }
     int from = pull.nextToRequest;
