@@ -3,6 +3,7 @@ package io.silentmode;
 import io.silentmode.agent.AgentConfig;
 import io.silentmode.agent.AgentVerticle;
 import io.silentmode.protocol.ChunkFrame;
+import io.silentmode.protocol.ErrorCode;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.silentmode.protocol.Sha256;
@@ -197,6 +198,47 @@ class ConnectionTest {
     fx.awaitConnected("other-make");
 
     JsonObject result = fx.pull("other-make");
+
+    assertEquals("completed", result.getString("status"), result::encode);
+    assertArrayEquals(bytes, Files.readAllBytes(Path.of(result.getJsonObject("file").getString("path"))));
+  }
+
+  /** Once every chunk is in and checked, the disk writer's answer alone ends the pull: the file is published. */
+  @Test
+  void an_agent_error_while_the_file_is_being_published_does_not_fail_the_pull() throws Exception {
+    fx.start();
+    Path source = fx.randomFile("late-error.bin", 3L * Fixture.CHUNK + 100);
+    byte[] bytes = Files.readAllBytes(source);
+    String sha = Fixture.sha256(source);
+    WebSocket ws = register("late-error", Protocol.VERSION);
+    ws.textMessageHandler(text -> {
+      JsonObject m = new JsonObject(text);
+      String requestId = m.getString("requestId");
+      switch (Protocol.typeOf(m)) {
+        case DOWNLOAD_REQUEST -> ws.writeTextMessage(Protocol.message(MessageType.DOWNLOAD_ACK).put("requestId", requestId)
+          .put("success", true).put("fileName", "late-error.bin").put("fileSize", bytes.length).put("totalChunks", 4)
+          .put("fileChecksum", sha).encode());
+        case REQUEST_CHUNKS -> {
+          for (int i = m.getInteger("index"); i < m.getInteger("index") + m.getInteger("count"); i++) {
+            ws.writeBinaryMessage(Buffer.buffer(chunkFrame(requestId, i, bytes)));
+          }
+        }
+        default -> { }
+      }
+    });
+    fx.vertx.eventBus().addInboundInterceptor(delivery -> {
+      if (Addresses.STORAGE_COMMIT.equals(delivery.message().address())) {
+        // The agent reports an error while the disk writer is about to publish the file.
+        String requestId = ((JsonObject) delivery.body()).getString("requestId");
+        ws.writeTextMessage(Protocol.error(requestId, ErrorCode.FILE_READ_ERROR, "the disk went away").encode());
+        fx.vertx.setTimer(500, t -> delivery.next());
+      } else {
+        delivery.next();
+      }
+    });
+    fx.awaitConnected("late-error");
+
+    JsonObject result = fx.pull("late-error");
 
     assertEquals("completed", result.getString("status"), result::encode);
     assertArrayEquals(bytes, Files.readAllBytes(Path.of(result.getJsonObject("file").getString("path"))));

@@ -321,8 +321,8 @@ public class OrchestratorVerticle extends VerticleBase {
 
   private void onAgentMessage(JsonObject message) {
     Pull pull = activePull(message.getString("requestId"), message.getString("clientId"));
-    if (pull == null) {
-      return;
+    if (pull == null || pull.committing) {
+      return; // every chunk is in and checked: an ERROR now (the agent lost the file, say) changes nothing
     }
     if (Protocol.typeOf(message) == MessageType.ERROR || !message.getBoolean("success", true).booleanValue()) {
       finish(pull, Status.FAILED, ErrorCode.parse(message.getString("code")),
