@@ -3,17 +3,14 @@ package io.silentmode.agent;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToMessageEncoder;
-import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.silentmode.protocol.FrameMask;
+import io.silentmode.protocol.WebSocketOpcode;
 
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+
+import static io.silentmode.protocol.WebSocketOpcode.MAX_CONTROL_PAYLOAD;
 
 /**
  * The agent's WebSocket frame encoder, in place of Netty's {@code WebSocket08FrameEncoder}: RFC 6455 client frames,
@@ -25,14 +22,6 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class MaskingFrameEncoder extends MessageToMessageEncoder<WebSocketFrame> {
 
-  private static final int OPCODE_CONTINUATION = 0x0;
-  private static final int OPCODE_TEXT = 0x1;
-  private static final int OPCODE_BINARY = 0x2;
-  private static final int OPCODE_CLOSE = 0x8;
-  private static final int OPCODE_PING = 0x9;
-  private static final int OPCODE_PONG = 0xA;
-  private static final int MAX_CONTROL_PAYLOAD = 125;
-
   MaskingFrameEncoder() {
     super(WebSocketFrame.class);
   }
@@ -41,8 +30,8 @@ final class MaskingFrameEncoder extends MessageToMessageEncoder<WebSocketFrame> 
   protected void encode(ChannelHandlerContext ctx, WebSocketFrame frame, List<Object> out) {
     ByteBuf data = frame.content();
     int length = data.readableBytes();
-    int opcode = opcode(frame);
-    if (opcode >= OPCODE_CLOSE && length > MAX_CONTROL_PAYLOAD) {
+    int opcode = WebSocketOpcode.of(frame);
+    if (WebSocketOpcode.isControl(opcode) && length > MAX_CONTROL_PAYLOAD) {
       throw new IllegalArgumentException("a control frame carries at most 125 bytes, not " + length);
     }
     int extendedLength = length <= MAX_CONTROL_PAYLOAD ? 0 : length <= 0xFFFF ? 2 : 8;
@@ -65,22 +54,5 @@ final class MaskingFrameEncoder extends MessageToMessageEncoder<WebSocketFrame> 
       throw e;
     }
     out.add(encoded);
-  }
-
-  private static int opcode(WebSocketFrame frame) {
-    if (frame instanceof BinaryWebSocketFrame) {
-      return OPCODE_BINARY;
-    } else if (frame instanceof ContinuationWebSocketFrame) {
-      return OPCODE_CONTINUATION;
-    } else if (frame instanceof TextWebSocketFrame) {
-      return OPCODE_TEXT;
-    } else if (frame instanceof PingWebSocketFrame) {
-      return OPCODE_PING;
-    } else if (frame instanceof PongWebSocketFrame) {
-      return OPCODE_PONG;
-    } else if (frame instanceof CloseWebSocketFrame) {
-      return OPCODE_CLOSE;
-    }
-    throw new IllegalArgumentException("cannot encode a " + frame.getClass().getSimpleName());
   }
 }

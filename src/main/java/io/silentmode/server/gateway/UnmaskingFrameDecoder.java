@@ -5,19 +5,21 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
-import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
-import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.silentmode.protocol.FrameMask;
+import io.silentmode.protocol.WebSocketOpcode;
 
 import java.nio.charset.StandardCharsets;
+
+import static io.silentmode.protocol.WebSocketOpcode.BINARY;
+import static io.silentmode.protocol.WebSocketOpcode.CLOSE;
+import static io.silentmode.protocol.WebSocketOpcode.CONTINUATION;
+import static io.silentmode.protocol.WebSocketOpcode.MAX_CONTROL_PAYLOAD;
+import static io.silentmode.protocol.WebSocketOpcode.PING;
+import static io.silentmode.protocol.WebSocketOpcode.PONG;
+import static io.silentmode.protocol.WebSocketOpcode.TEXT;
 
 /**
  * The gateway's WebSocket frame decoder, in place of Netty's {@code WebSocket13FrameDecoder}: RFC 6455 frames from
@@ -39,13 +41,6 @@ import java.nio.charset.StandardCharsets;
  */
 final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implements WebSocketFrameDecoder {
 
-  private static final int OPCODE_CONTINUATION = 0x0;
-  private static final int OPCODE_TEXT = 0x1;
-  private static final int OPCODE_BINARY = 0x2;
-  private static final int OPCODE_CLOSE = 0x8;
-  private static final int OPCODE_PING = 0x9;
-  private static final int OPCODE_PONG = 0xA;
-  private static final int MAX_CONTROL_PAYLOAD = 125;
   private static final int MAX_HEADER = 2 + 8 + 4;
   /** Allocated up front for a payload; a larger one grows as it arrives. */
   private static final int INITIAL_PAYLOAD = 64 * 1024;
@@ -56,7 +51,7 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
   private boolean fin;
   private int opcode;
   private int key;
-  /** The payload of the frame being read, allocated at its length; null while reading a header. */
+  /** The payload of the frame being read, with its length as its maximum capacity; null while reading a header. */
   private ByteBuf payload;
   private boolean insideFragmentedMessage;
   /** After a close frame, a violation or an error: whatever follows is dropped. */
@@ -110,7 +105,7 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
     long length = payloadLength(length1);
     key = header.getInt(headerLength - 4);
     header.clear();
-    if (opcode < OPCODE_CLOSE) {
+    if (!WebSocketOpcode.isControl(opcode)) {
       insideFragmentedMessage = !fin;
     }
     if (length == 0) {
@@ -132,8 +127,8 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
     if ((second & 0x80) == 0) {
       throw violation("a client frame must be masked");
     }
-    if (opcode >= OPCODE_CLOSE) {
-      if (opcode != OPCODE_CLOSE && opcode != OPCODE_PING && opcode != OPCODE_PONG) {
+    if (WebSocketOpcode.isControl(opcode)) {
+      if (opcode != CLOSE && opcode != PING && opcode != PONG) {
         throw violation("control frame with reserved opcode " + opcode);
       }
       if (!fin) {
@@ -142,14 +137,14 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
       if (length1 > MAX_CONTROL_PAYLOAD) {
         throw violation("control frame with a payload over 125 bytes");
       }
-      if (opcode == OPCODE_CLOSE && length1 == 1) {
+      if (opcode == CLOSE && length1 == 1) {
         throw violation("close frame with a 1-byte payload");
       }
-    } else if (opcode != OPCODE_CONTINUATION && opcode != OPCODE_TEXT && opcode != OPCODE_BINARY) {
+    } else if (opcode != CONTINUATION && opcode != TEXT && opcode != BINARY) {
       throw violation("data frame with reserved opcode " + opcode);
-    } else if (opcode == OPCODE_CONTINUATION && !insideFragmentedMessage) {
+    } else if (opcode == CONTINUATION && !insideFragmentedMessage) {
       throw violation("continuation frame outside a fragmented message");
-    } else if (opcode != OPCODE_CONTINUATION && insideFragmentedMessage) {
+    } else if (opcode != CONTINUATION && insideFragmentedMessage) {
       throw violation("new data frame inside a fragmented message");
     }
   }
@@ -195,19 +190,15 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
 
   /** Passes the frame on, with {@code data}. */
   private void emit(ChannelHandlerContext ctx, ByteBuf data) {
-    WebSocketFrame frame = switch (opcode) {
-      case OPCODE_CONTINUATION -> new ContinuationWebSocketFrame(fin, 0, data);
-      case OPCODE_TEXT -> new TextWebSocketFrame(fin, 0, data);
-      case OPCODE_BINARY -> new BinaryWebSocketFrame(fin, 0, data);
-      case OPCODE_PING -> new PingWebSocketFrame(data);
-      case OPCODE_PONG -> new PongWebSocketFrame(data);
-      default -> closeFrame(data);
-    };
+    if (opcode == CLOSE) {
+      checkCloseBody(data);
+    }
     produced = true;
-    ctx.fireChannelRead(frame);
+    ctx.fireChannelRead(WebSocketOpcode.frame(opcode, fin, data));
   }
 
-  private CloseWebSocketFrame closeFrame(ByteBuf data) {
+  /** Ends decoding: nothing follows a close frame. Releases {@code data} if its body is invalid. */
+  private void checkCloseBody(ByteBuf data) {
     done = true;
     if (data.isReadable()) { // two bytes at least (checked with the header): a status code, then a UTF-8 reason
       int status = data.getUnsignedShort(data.readerIndex());
@@ -221,7 +212,6 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
           "close frame whose reason is not UTF-8");
       }
     }
-    return new CloseWebSocketFrame(true, 0, data);
   }
 
   private static CorruptedWebSocketFrameException violation(String reason) {
