@@ -1,7 +1,7 @@
 package io.silentmode.agent;
 
 import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.http.websocketx.WebSocket08FrameEncoder;
+import io.netty.channel.ChannelHandlerContext;
 import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.protocol.MessageType;
@@ -14,7 +14,6 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
-import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -51,11 +50,15 @@ public class AgentVerticle extends VerticleBase {
   private final Map<String, Serving> serving = new HashMap<>();
   /** The digests of the served file's last version hashed; a pull of the same version reuses them. */
   private FileDigests digests;
-  private FramePool frames;
+  /** Chunk frames as read from the file, and as encoded for the wire; kept while the chunk size stays the same. */
+  private FramePool reads;
+  private FramePool wires;
   /** Requests whose file is still being opened and hashed; a cancel meanwhile removes the id. */
   private final Set<String> opening = new HashSet<>();
   private WebSocketClient client;
   private WebSocket ws;
+  /** Where chunk messages, already framed and masked, are written: the connection's Netty pipeline. */
+  private ChannelHandlerContext wire;
   private int failedAttempts;
   private long watchdog = -1;
   private long heartbeatInterval = 30_000;
@@ -98,17 +101,17 @@ public class AgentVerticle extends VerticleBase {
 
   private void opened(WebSocket socket) {
     ws = socket;
+    wire = ((WebSocketInternal) socket).channelHandlerContext();
     socket.textMessageHandler(this::onText);
     socket.closeHandler(v -> {
       log.log(System.Logger.Level.WARNING, "Connection to " + config.serverUrl() + " closed"
         + (socket.closeReason() == null ? "" : ": " + socket.closeReason()));
       ws = null;
+      wire = null;
       vertx.cancelTimer(watchdog);
       closeAll();
       reconnectLater();
     });
-    ((WebSocketInternal) socket).channelHandlerContext().pipeline()
-      .replace(WebSocket08FrameEncoder.class, "silentmode-frame-encoder", new MaskingFrameEncoder());
     socket.writeTextMessage(Protocol.message(MessageType.REGISTER)
       .put("clientId", config.clientId())
       .put("protocolVersion", Protocol.VERSION)
@@ -210,7 +213,7 @@ public class AgentVerticle extends VerticleBase {
           sendError(requestId, hashed.cause());
         } else {
           release(requestId); // a repeated request for the same pull replaces the first
-          serving.put(requestId, new Serving(file, hashed.result(), framesOf(file)));
+          serving.put(requestId, servingOf(file, hashed.result()));
           send(Protocol.message(MessageType.DOWNLOAD_ACK)
             .put("requestId", requestId)
             .put("success", true)
@@ -249,17 +252,25 @@ public class AgentVerticle extends VerticleBase {
       });
   }
 
-  /** The frame buffers of earlier pulls are reused while the chunk size stays the same. */
-  private FramePool framesOf(ServedFile file) {
-    if (frames == null || frames.frameSize() != file.frameSize()) {
-      frames = new FramePool(file.frameSize());
+  /** A pull to serve, with the frame buffers of earlier pulls while the chunk size stays the same. */
+  private Serving servingOf(ServedFile file, FileDigests digests) {
+    if (reads == null || reads.size() != file.frameSize()) {
+      reads = new FramePool(file.frameSize());
+      wires = new FramePool(MaskedMessage.encodedLength(file.frameSize(), WIRE_FRAME_SIZE));
     }
-    return frames;
+    return new Serving(file, digests, reads, wires);
   }
 
   /**
    * Reads and sends the chunks asked for, in order. A chunk asked for again is rehashed first: if the file changed
    * since its digests were computed, the pull fails at once instead of after every retry.
+   * <p>
+   * The worker that reads a chunk also frames and masks it ({@link MaskedMessage}), and the frames are written to
+   * the connection's pipeline below Vert.x's WebSocket, which would frame and mask them again. Ordering holds: a
+   * chunk message is one write, so nothing Vert.x writes (text messages, pongs) can land inside it. What Vert.x
+   * queues while the socket is full may go out after a chunk written later, which no message depends on: the server
+   * asks for chunks only after the DOWNLOAD_ACK has arrived. The server's window bounds what is written and not yet
+   * sent, as it did with Vert.x's writes.
    */
   private void chunksRequested(JsonObject request, boolean again) {
     String requestId = request.getString("requestId");
@@ -272,18 +283,16 @@ public class AgentVerticle extends VerticleBase {
     for (int index = from; index < from + count; index++) {
       int i = index;
       vertx.executeBlocking(() -> pull.file.released() ? null : pull.read(i, again, this::prepare))
-        .onSuccess(frame -> {
-          if (frame == null) {
+        .onSuccess(message -> {
+          if (message == null) {
             return;
           }
-          if (ws == null || pull.file.released()) {
-            pull.frames.give(frame);
+          if (wire == null || pull.file.released()) {
+            pull.wires.give(message);
             return;
           }
-          // The buffer is reused once written; wrapping it copies nothing, and neither does Vert.x, as it is not
-          // pooled memory of Netty's.
-          ws.writeBinaryMessage(BufferInternal.buffer(Unpooled.wrappedBuffer(frame)))
-            .onComplete(written -> pull.frames.give(frame));
+          // Wrapping the buffer copies nothing; a failed write means the connection is going anyway.
+          wire.writeAndFlush(Unpooled.wrappedBuffer(message)).addListener(written -> pull.wires.give(message));
         })
         .onFailure(e -> {
           if (e instanceof PullException p && p.code() == ErrorCode.FILE_CHECKSUM_FAILED) {
@@ -339,17 +348,23 @@ public class AgentVerticle extends VerticleBase {
   }
 
   /** A pull being served: its open file, the digests announced for it, and its frame buffers. */
-  private record Serving(ServedFile file, FileDigests digests, FramePool frames) {
+  private record Serving(ServedFile file, FileDigests digests, FramePool reads, FramePool wires) {
 
-    /** Runs on a worker thread. */
+    /** Runs on a worker thread: the chunk's message, framed and masked, or null if {@code prepare} dropped it. */
     ByteBuffer read(int index, boolean recheck, BiFunction<Integer, ByteBuffer, ByteBuffer> prepare) {
-      ByteBuffer frame = frames.take(file.frameLength(index));
-      file.readFrame(index, frame, digests.chunk(index), recheck);
-      ByteBuffer prepared = prepare.apply(index, frame);
-      if (prepared != frame) {
-        frames.give(frame);
+      ByteBuffer frame = reads.take(file.frameLength(index));
+      try {
+        file.readFrame(index, frame, digests.chunk(index), recheck);
+        ByteBuffer prepared = prepare.apply(index, frame);
+        if (prepared == null) {
+          return null;
+        }
+        ByteBuffer message = wires.take(MaskedMessage.encodedLength(prepared.remaining(), WIRE_FRAME_SIZE));
+        MaskedMessage.encode(prepared, message, WIRE_FRAME_SIZE);
+        return message;
+      } finally {
+        reads.give(frame);
       }
-      return prepared;
     }
   }
 

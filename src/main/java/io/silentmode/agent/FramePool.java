@@ -5,33 +5,33 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * Reuses the buffers chunk frames are read into and sent from, so that serving a full chunk allocates nothing: a
- * buffer goes back once its message has been written, and at most the server's window of them is ever out. They
- * are direct buffers: the file is read into them and the socket writes from them without a copy through the heap.
- * Safe from any thread: buffers are taken on worker threads and given back on the event loop.
+ * Reuses direct buffers of one size, so that serving a full chunk allocates nothing: the agent keeps one pool for
+ * the chunk frames it reads from the file and one for the same frames encoded for the wire. Direct, so that the
+ * file is read into them and the socket writes from them without a copy through the heap. Safe from any thread:
+ * buffers are taken on worker threads and given back on the event loop.
  */
 final class FramePool {
 
-  private final int frameSize;
+  private final int size;
   private final Queue<ByteBuffer> free = new ConcurrentLinkedQueue<>();
 
-  FramePool(int frameSize) {
-    this.frameSize = frameSize;
+  FramePool(int size) {
+    this.size = size;
   }
 
-  int frameSize() {
-    return frameSize;
+  int size() {
+    return size;
   }
 
-  /** A buffer of exactly {@code length} bytes, position 0 and limit {@code length}; only full frames are reused. */
+  /** A buffer of exactly {@code length} bytes, position 0 and limit {@code length}; only full-size ones are reused. */
   ByteBuffer take(int length) {
-    ByteBuffer frame = length == frameSize ? free.poll() : null;
-    return frame != null ? frame.clear() : ByteBuffer.allocateDirect(length);
+    ByteBuffer buffer = length == size ? free.poll() : null;
+    return buffer != null ? buffer.clear() : ByteBuffer.allocateDirect(length);
   }
 
-  void give(ByteBuffer frame) {
-    if (frame.capacity() == frameSize) {
-      free.offer(frame);
+  void give(ByteBuffer buffer) {
+    if (buffer.capacity() == size) {
+      free.offer(buffer);
     }
   }
 }

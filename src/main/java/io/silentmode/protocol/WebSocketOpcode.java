@@ -10,8 +10,8 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 
 /**
- * RFC 6455 frame opcodes (section 5.2) and the Netty frame class of each, both ways: the agent's frame encoder
- * writes them and the gateway's frame decoder reads them.
+ * RFC 6455 frame opcodes (section 5.2), and the Netty frame class of each: the agent writes them in its chunk
+ * messages and the gateway's frame decoder reads them.
  */
 public final class WebSocketOpcode {
 
@@ -29,23 +29,6 @@ public final class WebSocketOpcode {
 
   public static boolean isControl(int opcode) {
     return opcode >= CLOSE;
-  }
-
-  public static int of(WebSocketFrame frame) {
-    if (frame instanceof BinaryWebSocketFrame) {
-      return BINARY;
-    } else if (frame instanceof ContinuationWebSocketFrame) {
-      return CONTINUATION;
-    } else if (frame instanceof TextWebSocketFrame) {
-      return TEXT;
-    } else if (frame instanceof PingWebSocketFrame) {
-      return PING;
-    } else if (frame instanceof PongWebSocketFrame) {
-      return PONG;
-    } else if (frame instanceof CloseWebSocketFrame) {
-      return CLOSE;
-    }
-    throw new IllegalArgumentException("no opcode for a " + frame.getClass().getSimpleName());
   }
 
   /** A frame of {@code opcode} carrying {@code data}, without extension bits; control frames are always final. */

@@ -27,7 +27,9 @@ import static io.silentmode.protocol.WebSocketOpcode.TEXT;
  * buffer it grows by copying, copies the payload out of it, then unmasks that in another pass: four passes over
  * every byte of a chunk, 0.5 s of the event loop per GiB. Here each read's bytes are unmasked as they are copied
  * into the payload's buffer: one pass. That buffer is allocated once for a frame of up to 64 KiB, the size agents
- * send; a larger one grows as its bytes arrive, so that a header alone does not commit a megabyte.
+ * send; a larger one grows as its bytes arrive, so that a header alone does not commit a megabyte. It is pooled
+ * heap memory, not direct: the disk writer hashes each payload byte twice, and {@code MessageDigest} hashes an
+ * array where it lies but copies direct memory into an array of its own first.
  * <p>
  * The rules are Netty's: masked frames only, RSV bits clear, known opcodes, control frames final and at most 125
  * bytes, continuations only inside a fragmented message and nothing else there, lengths in their shortest encoding
@@ -111,7 +113,7 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
     if (length == 0) {
       emit(ctx, Unpooled.EMPTY_BUFFER);
     } else {
-      payload = ctx.alloc().buffer((int) Math.min(length, INITIAL_PAYLOAD), (int) length);
+      payload = ctx.alloc().heapBuffer((int) Math.min(length, INITIAL_PAYLOAD), (int) length);
     }
   }
 
