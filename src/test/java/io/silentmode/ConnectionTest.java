@@ -94,6 +94,24 @@ class ConnectionTest {
     assertTrue(agent.getBoolean("connected"));
   }
 
+  /**
+   * On a slow uplink the agent's socket stays full for a whole pull. Its PONGs must still get through, behind at
+   * most the chunks already written, or the server drops it for missed heartbeats and the pull fails.
+   */
+  @Test
+  void an_agent_on_a_slow_link_answers_heartbeats_during_a_long_pull(Vertx vertx) throws Exception {
+    fx.with(c -> c.setHeartbeatInterval(300)).start(); // dropped after 0.9 s without a PONG
+    SlowLink link = SlowLink.start(vertx, fx.server.wsPort(), 4_000_000); // the 1 MiB window takes 0.25 s
+    Path source = fx.randomFile("big.bin", 12L * 1024 * 1024); // three seconds, ten heartbeats
+    fx.agent("uphill", source, link.url());
+
+    JsonObject result = fx.pull("uphill");
+
+    assertEquals("completed", result.getString("status"), result::encodePrettily);
+    assertEquals(Fixture.sha256(source), Fixture.sha256(Path.of(result.getJsonObject("file").getString("path"))));
+    link.close().await();
+  }
+
   @Test
   void a_second_connection_with_the_same_id_replaces_the_first() {
     fx.start();

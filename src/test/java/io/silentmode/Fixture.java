@@ -77,7 +77,15 @@ final class Fixture {
 
   /** Deploys the agent and waits until the server has registered it. */
   <A extends AgentVerticle> A agent(String clientId, Path file, Function<AgentConfig, A> factory) {
-    A agent = factory.apply(new AgentConfig(clientId, wsUrl(), file.toString(), 50, 0));
+    return deploy(clientId, factory.apply(new AgentConfig(clientId, wsUrl(), file.toString(), 50, 0)));
+  }
+
+  /** Deploys an agent that dials {@code serverUrl}, such as a proxy in front of the server, and waits as above. */
+  AgentVerticle agent(String clientId, Path file, String serverUrl) {
+    return deploy(clientId, new AgentVerticle(new AgentConfig(clientId, serverUrl, file.toString(), 50, 0)));
+  }
+
+  private <A extends AgentVerticle> A deploy(String clientId, A agent) {
     connected.remove(clientId);
     vertx.deployVerticle(agent).await();
     awaitConnected(clientId);

@@ -7,6 +7,7 @@ import io.silentmode.protocol.ErrorCode;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.silentmode.protocol.PullException;
+import io.silentmode.protocol.WebSocketOpcode;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -19,6 +20,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -112,13 +114,13 @@ public class AgentVerticle extends VerticleBase {
       closeAll();
       reconnectLater();
     });
-    socket.writeTextMessage(Protocol.message(MessageType.REGISTER)
+    send(Protocol.message(MessageType.REGISTER)
       .put("clientId", config.clientId())
       .put("protocolVersion", Protocol.VERSION)
       .put("agentVersion", VERSION)
       .put("metadata", new JsonObject()
         .put("os", System.getProperty("os.name"))
-        .put("filePath", config.filePath())).encode());
+        .put("filePath", config.filePath())));
   }
 
   private void reconnectLater() {
@@ -266,11 +268,11 @@ public class AgentVerticle extends VerticleBase {
    * since its digests were computed, the pull fails at once instead of after every retry.
    * <p>
    * The worker that reads a chunk also frames and masks it ({@link MaskedMessage}), and the frames are written to
-   * the connection's pipeline below Vert.x's WebSocket, which would frame and mask them again. Ordering holds: a
-   * chunk message is one write, so nothing Vert.x writes (text messages, pongs) can land inside it. What Vert.x
-   * queues while the socket is full may go out after a chunk written later, which no message depends on: the server
-   * asks for chunks only after the DOWNLOAD_ACK has arrived. The server's window bounds what is written and not yet
-   * sent, as it did with Vert.x's writes.
+   * the connection's pipeline below Vert.x's WebSocket, which would frame and mask them again. The agent's text
+   * messages go the same way ({@link #send}), so every message leaves in the order it was written: a PONG queued
+   * behind Vert.x's writes while chunks went past them could wait out a whole pull on a slow link, and the server
+   * would drop the agent for missing heartbeats. Only control frames (close, and pongs to WebSocket pings) go
+   * through Vert.x. The server's window bounds what is written and not yet sent.
    */
   private void chunksRequested(JsonObject request, boolean again) {
     String requestId = request.getString("requestId");
@@ -360,7 +362,7 @@ public class AgentVerticle extends VerticleBase {
           return null;
         }
         ByteBuffer message = wires.take(MaskedMessage.encodedLength(prepared.remaining(), WIRE_FRAME_SIZE));
-        MaskedMessage.encode(prepared, message, WIRE_FRAME_SIZE);
+        MaskedMessage.encode(WebSocketOpcode.BINARY, prepared, message, WIRE_FRAME_SIZE);
         return message;
       } finally {
         reads.give(frame);
@@ -368,9 +370,14 @@ public class AgentVerticle extends VerticleBase {
     }
   }
 
+  /** Sends a control message the way chunks go, so that it leaves in the order it was written among them. */
   private void send(JsonObject message) {
-    if (ws != null) {
-      ws.writeTextMessage(message.encode());
+    if (wire != null) {
+      ByteBuffer text = ByteBuffer.wrap(message.encode().getBytes(StandardCharsets.UTF_8));
+      ByteBuffer encoded = ByteBuffer.allocate(MaskedMessage.encodedLength(text.remaining(), WIRE_FRAME_SIZE));
+      MaskedMessage.encode(WebSocketOpcode.TEXT, text, encoded, WIRE_FRAME_SIZE);
+      wire.writeAndFlush(Unpooled.wrappedBuffer(encoded));
     }
   }
+
 }

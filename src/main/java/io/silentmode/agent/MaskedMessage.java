@@ -7,10 +7,10 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * A binary WebSocket message as the agent puts it on the wire: RFC 6455 client frames of at most a given payload
- * size, BINARY then CONTINUATION, FIN on the last, each masked with a fresh random key as section 5.3 requires.
- * The key is drawn as Netty draws it ({@code ThreadLocalRandom}): it only has to be unknown to whoever chose the
- * payload, here the agent itself.
+ * A WebSocket message as the agent puts it on the wire: RFC 6455 client frames of at most a given payload size,
+ * the message's opcode (TEXT or BINARY) then CONTINUATION, FIN on the last, each masked with a fresh random key as
+ * section 5.3 requires. The key is drawn as Netty draws it ({@code ThreadLocalRandom}): it only has to be unknown
+ * to whoever chose the payload, here the agent itself.
  * <p>
  * The agent encodes each chunk message on the worker thread that has just read it from the file, and masks it as
  * it copies it into the frames: one pass, off the event loop. Sent through Vert.x's {@code writeBinaryMessage},
@@ -37,17 +37,17 @@ final class MaskedMessage {
   }
 
   /**
-   * Writes the frames carrying {@code message}'s remaining bytes into {@code wire}, from its start, which must hold
-   * exactly {@link #encodedLength} bytes. Moves neither buffer's position.
+   * Writes the frames carrying {@code message}'s remaining bytes, a message of type {@code opcode}, into {@code wire}
+   * from its start; {@code wire} must hold exactly {@link #encodedLength} bytes. Moves neither buffer's position.
    */
-  static void encode(ByteBuffer message, ByteBuffer wire, int maxFramePayload) {
+  static void encode(int opcode, ByteBuffer message, ByteBuffer wire, int maxFramePayload) {
     int length = message.remaining();
     int at = 0;
     int offset = 0;
     do {
       int payload = Math.min(maxFramePayload, length - offset);
       boolean fin = offset + payload == length;
-      wire.put(at++, (byte) ((fin ? 0x80 : 0) | (offset == 0 ? WebSocketOpcode.BINARY : WebSocketOpcode.CONTINUATION)));
+      wire.put(at++, (byte) ((fin ? 0x80 : 0) | (offset == 0 ? opcode : WebSocketOpcode.CONTINUATION)));
       if (payload <= SHORT_LENGTH) {
         wire.put(at++, (byte) (0x80 | payload));
       } else if (payload <= 0xFFFF) {

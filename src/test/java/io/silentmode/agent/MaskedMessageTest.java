@@ -6,12 +6,15 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.silentmode.protocol.WebSocketOpcode;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -21,6 +24,7 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,7 +42,7 @@ class MaskedMessageTest {
       // at an odd offset of a direct buffer, as the agent reads a chunk frame behind other bytes
       ByteBuffer source = ByteBuffer.allocateDirect(message.length).put(message).position(5);
       ByteBuffer encoded = ByteBuffer.allocateDirect(MaskedMessage.encodedLength(length, MAX_FRAME));
-      MaskedMessage.encode(source, encoded, MAX_FRAME);
+      MaskedMessage.encode(WebSocketOpcode.BINARY, source, encoded, MAX_FRAME);
       assertEquals(5, source.position(), "the message is not consumed");
       ByteBuf wire = Unpooled.wrappedBuffer(encoded);
 
@@ -61,10 +65,24 @@ class MaskedMessageTest {
   }
 
   @Test
+  void a_text_message_arrives_as_text() {
+    byte[] json = "{\"type\":\"PONG\",\"timestamp\":\"2026-11-24T00:00:00Z\"}".getBytes(StandardCharsets.UTF_8);
+    ByteBuffer encoded = ByteBuffer.allocate(MaskedMessage.encodedLength(json.length, MAX_FRAME));
+    MaskedMessage.encode(WebSocketOpcode.TEXT, ByteBuffer.wrap(json), encoded, MAX_FRAME);
+
+    List<WebSocketFrame> frames = decode(Unpooled.wrappedBuffer(encoded));
+    assertEquals(1, frames.size());
+    TextWebSocketFrame text = assertInstanceOf(TextWebSocketFrame.class, frames.get(0));
+    assertTrue(text.isFinalFragment());
+    assertEquals(new String(json, StandardCharsets.UTF_8), text.text());
+    text.release();
+  }
+
+  @Test
   void each_frame_gets_a_fresh_mask_and_the_bytes_on_the_wire_are_masked() {
     int frames = 20;
     ByteBuffer encoded = ByteBuffer.allocate(MaskedMessage.encodedLength(frames * 200, 200));
-    MaskedMessage.encode(ByteBuffer.allocate(frames * 200), encoded, 200);
+    MaskedMessage.encode(WebSocketOpcode.BINARY, ByteBuffer.allocate(frames * 200), encoded, 200);
     ByteBuf wire = Unpooled.wrappedBuffer(encoded);
     Set<Integer> masks = new HashSet<>();
     for (int f = 0; f < frames; f++) {
@@ -85,7 +103,7 @@ class MaskedMessageTest {
   @Test
   void a_wire_buffer_of_the_wrong_size_is_refused() {
     assertThrows(IllegalArgumentException.class,
-      () -> MaskedMessage.encode(ByteBuffer.allocate(1000), ByteBuffer.allocate(MaskedMessage.encodedLength(1000, 200) + 1), 200));
+      () -> MaskedMessage.encode(WebSocketOpcode.BINARY, ByteBuffer.allocate(1000), ByteBuffer.allocate(MaskedMessage.encodedLength(1000, 200) + 1), 200));
   }
 
   private static List<WebSocketFrame> decode(ByteBuf wire) {

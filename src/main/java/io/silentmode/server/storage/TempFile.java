@@ -60,39 +60,37 @@ final class TempFile implements AutoCloseable {
   }
 
   /**
-   * Writes chunk {@code index}, given as consecutive pieces. With O_DIRECT the bytes go through {@code scratch};
-   * the last chunk is padded to a whole block, cut off by {@link #finish}.
+   * Writes chunk {@code index}, given as consecutive pieces, gathered into {@code scratch} first: one copy and one
+   * write a chunk, where writing the pieces, which live on the heap, would have the JDK copy each into a temporary
+   * direct buffer of its own. With O_DIRECT the last chunk is padded to a whole block, cut off by {@link #finish}.
    */
   void write(int index, ByteBuffer[] payload, Scratch scratch) throws IOException {
     long position = (long) index * chunkSize;
+    ByteBuffer gathered = scratch.get(chunkSize, Math.max(block, 1));
+    for (ByteBuffer piece : payload) {
+      gathered.put(piece);
+    }
+    int length = gathered.position();
     if (!direct()) {
-      for (ByteBuffer piece : payload) {
-        position = writeFully(piece, position);
-      }
+      writeFully(gathered.flip(), position);
       return;
     }
-    ByteBuffer aligned = scratch.get(chunkSize, block);
-    for (ByteBuffer piece : payload) {
-      aligned.put(piece);
-    }
-    int length = aligned.position();
     try {
-      writeFully(aligned.flip().limit((length + block - 1) / block * block), position);
+      writeFully(gathered.flip().limit((length + block - 1) / block * block), position);
     } catch (IOException e) {
       // Accepted at open, refused at write: some file systems align O_DIRECT to more than they report.
       log.log(System.Logger.Level.WARNING, "O_DIRECT write to " + path + " failed (" + e + "); using the page cache");
       channel.close();
       channel = FileChannel.open(path, StandardOpenOption.WRITE);
       block = 0;
-      writeFully(aligned.position(0).limit(length), position);
+      writeFully(gathered.position(0).limit(length), position);
     }
   }
 
-  private long writeFully(ByteBuffer source, long position) throws IOException {
+  private void writeFully(ByteBuffer source, long position) throws IOException {
     while (source.hasRemaining()) {
       position += channel.write(source, position);
     }
-    return position;
   }
 
   /** Gives the file its exact size (an O_DIRECT file may end in padding) and forces it, data and metadata, to disk. */
@@ -107,8 +105,8 @@ final class TempFile implements AutoCloseable {
   }
 
   /**
-   * The one block-aligned native buffer O_DIRECT writes go through, shared by all of a disk writer's files: it
-   * writes one chunk at a time.
+   * The one native buffer, block-aligned for O_DIRECT, that chunks are gathered in on their way to disk, shared by
+   * all of a disk writer's files: it writes one chunk at a time.
    */
   static final class Scratch {
     private ByteBuffer buffer;
