@@ -8,12 +8,13 @@
 #               A chunk is one call through the chunk path, a GiB only 1024 of them, so C2 is still compiling
 #               (and taking a core's time from the pull) through the fifth GiB or so, and quiet by the eighth.
 #   new file    the first pull of a new version of the file: the agent hashes it (whole file and chunks) first.
-#   same file   the same version again: the agent reuses the digests it kept.
+#   same file   the same version again, SAME times: the agent reuses the digests it kept.
 #
 # Time is the server's, from asking the agent to the verified file under its final name. Memory is the server
 # JVM's, sampled every 100 ms during each pull: peak RSS and peak heap in use. Each copy is checked with sha256sum.
 # Usage: bench/run.sh [extra server flags, e.g. --chunk-window 32]
-# Environment: SERVER_HEAP (default 256m), WARMUP (default 8), BENCH_PORT (default 18080, and the next one).
+# Environment: SERVER_HEAP (default 256m), WARMUP (default 8), SAME (default 3), BENCH_PORT (default 18080, and the
+# next one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f target/silentmode.jar ] || mvn -B -q package -DskipTests
@@ -87,7 +88,7 @@ for i in $(seq "${WARMUP:-8}"); do pull "warm-up $i" 1024; done
 for size in 100 1024; do
   cp "$WORK/$size.bin" "$SERVED.new" && mv "$SERVED.new" "$SERVED" # a new version: the agent hashes it again
   pull "new file" "$size"
-  pull "same file" "$size"
+  for i in $(seq "${SAME:-3}"); do pull "same file" "$size"; done
 done
 echo
 echo "Server: -Xmx${SERVER_HEAP:-256m}, peak RSS over the run $(awk '/^VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$SERVER/status")"

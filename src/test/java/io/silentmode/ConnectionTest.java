@@ -103,13 +103,16 @@ class ConnectionTest {
     fx.with(c -> c.setHeartbeatInterval(300)).start(); // dropped after 0.9 s without a PONG
     SlowLink link = SlowLink.start(vertx, fx.server.wsPort(), 4_000_000); // the 1 MiB window takes 0.25 s
     Path source = fx.randomFile("big.bin", 12L * 1024 * 1024); // three seconds, ten heartbeats
-    fx.agent("uphill", source, link.url());
+    try {
+      fx.agent("uphill", source, link.url());
 
-    JsonObject result = fx.pull("uphill");
+      JsonObject result = fx.pull("uphill");
 
-    assertEquals("completed", result.getString("status"), result::encodePrettily);
-    assertEquals(Fixture.sha256(source), Fixture.sha256(Path.of(result.getJsonObject("file").getString("path"))));
-    link.close().await();
+      assertEquals("completed", result.getString("status"), result::encodePrettily);
+      assertEquals(Fixture.sha256(source), Fixture.sha256(Path.of(result.getJsonObject("file").getString("path"))));
+    } finally {
+      link.close().await();
+    }
   }
 
   @Test

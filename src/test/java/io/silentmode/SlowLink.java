@@ -8,15 +8,18 @@ import io.vertx.core.net.NetServerOptions;
 
 /**
  * A TCP proxy on loopback in front of the server's WebSocket port that carries what agents send at a set rate, as
- * a slow uplink does, and what the server sends as fast as it comes. Its receive buffer is small, so that what an
- * agent sends backs up in the agent's own socket and Netty buffers, not in this proxy's kernel buffer.
+ * a slow uplink does, and what the server sends as fast as it comes. What an agent sends faster backs up in the
+ * agent's socket and Netty buffers, and some of it in this proxy (its small receive buffer, and the reads Vert.x
+ * still takes after a pause).
  */
 final class SlowLink {
 
   private final NetServer server;
+  private final NetClient client;
 
-  private SlowLink(NetServer server) {
+  private SlowLink(NetServer server, NetClient client) {
     this.server = server;
+    this.client = client;
   }
 
   static SlowLink start(Vertx vertx, int targetPort, int bytesPerSecond) {
@@ -37,7 +40,7 @@ final class SlowLink {
         }).onFailure(e -> agent.close());
       });
     server.listen(0, "127.0.0.1").await();
-    return new SlowLink(server);
+    return new SlowLink(server, client);
   }
 
   String url() {
@@ -45,6 +48,6 @@ final class SlowLink {
   }
 
   Future<Void> close() {
-    return server.close();
+    return Future.join(server.close(), client.close()).mapEmpty();
   }
 }

@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 
 /**
@@ -41,6 +42,7 @@ public class AgentVerticle extends VerticleBase {
   public static final String VERSION = "0.1.0";
   private static final System.Logger log = System.getLogger(AgentVerticle.class.getName());
   private static final long MAX_RECONNECT_DELAY_MS = 60_000;
+  private static final long CLOSE_TIMEOUT_MS = 5_000;
   /**
    * Chunk messages go out in WebSocket frames of this size. Whole-chunk frames of 1 MiB made Netty on both ends
    * allocate, zero and grow buffers beyond its pools for every chunk; 64 KiB frames stay inside them.
@@ -59,7 +61,7 @@ public class AgentVerticle extends VerticleBase {
   private final Set<String> opening = new HashSet<>();
   private WebSocketClient client;
   private WebSocket ws;
-  /** Where chunk messages, already framed and masked, are written: the connection's Netty pipeline. */
+  /** Where the agent's messages, framed and masked by {@link MaskedMessage}, are written: the connection's pipeline. */
   private ChannelHandlerContext wire;
   private int failedAttempts;
   private long watchdog = -1;
@@ -88,7 +90,9 @@ public class AgentVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     closeAll();
-    return ws == null ? client.close() : ws.close().eventually(client::close);
+    // A close frame waits behind the chunks already written; on a link that no longer moves them, give up on it.
+    return ws == null ? client.close()
+      : ws.close().timeout(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS).eventually(client::close);
   }
 
   private void connect() {
@@ -191,8 +195,9 @@ public class AgentVerticle extends VerticleBase {
     vertx.cancelTimer(watchdog);
     watchdog = vertx.setTimer(3 * heartbeatInterval + 1000, t -> {
       log.log(System.Logger.Level.WARNING, "No heartbeat from the server; reconnecting");
-      if (ws != null) {
-        ws.close();
+      if (wire != null) {
+        // No close handshake: on a half-open socket the close frame would wait forever behind unsent chunks.
+        wire.channel().close();
       }
     });
   }

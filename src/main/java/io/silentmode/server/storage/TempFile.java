@@ -66,7 +66,7 @@ final class TempFile implements AutoCloseable {
    */
   void write(int index, ByteBuffer[] payload, Scratch scratch) throws IOException {
     long position = (long) index * chunkSize;
-    ByteBuffer gathered = scratch.get(chunkSize, Math.max(block, 1));
+    ByteBuffer gathered = scratch.get(chunkSize, MIN_ALIGNMENT > block ? MIN_ALIGNMENT : block);
     for (ByteBuffer piece : payload) {
       gathered.put(piece);
     }
@@ -113,7 +113,8 @@ final class TempFile implements AutoCloseable {
 
     ByteBuffer get(int capacity, int alignment) {
       if (buffer == null || buffer.capacity() < capacity || buffer.alignmentOffset(0, alignment) != 0) {
-        buffer = ByteBuffer.allocateDirect(capacity + alignment).alignedSlice(alignment);
+        int whole = (capacity + alignment - 1) / alignment * alignment; // alignedSlice also cuts the end to a block
+        buffer = ByteBuffer.allocateDirect(whole + alignment).alignedSlice(alignment);
       }
       return buffer.clear();
     }
