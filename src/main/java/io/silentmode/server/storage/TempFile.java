@@ -4,6 +4,7 @@ import com.sun.nio.file.ExtendedOpenOption;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -18,7 +19,8 @@ import java.nio.file.StandardOpenOption;
  * disk before the rename anyway; going straight there saves the copy into the page cache (after hashing, the
  * costliest step of the chunk path) and leaves the final fsync almost nothing to flush. Elsewhere (a file system
  * that refuses O_DIRECT, at open or at the first write, or an odd chunk size) it writes through the page cache.
- * Not thread-safe: the disk writer uses it from its own thread only.
+ * Thread-safe: the disk writer's chunk checks write concurrently, one at a time to a file (they would queue for its
+ * inode lock anyway), and a write after {@link #close} fails without touching the disk.
  */
 final class TempFile implements AutoCloseable {
 
@@ -27,15 +29,19 @@ final class TempFile implements AutoCloseable {
 
   private final Path path;
   private final int chunkSize;
+  /** What the buffers chunks are written from are aligned to: O_DIRECT's block at least. */
+  private final int alignment;
   private FileChannel channel;
   /** The alignment O_DIRECT writes need while the file is open with it, else 0. */
   private int block;
+  private boolean closed;
 
   private TempFile(Path path, FileChannel channel, int chunkSize, int block) {
     this.path = path;
     this.channel = channel;
     this.chunkSize = chunkSize;
     this.block = block;
+    this.alignment = Math.max(MIN_ALIGNMENT, block);
   }
 
   static TempFile create(Path temp, int chunkSize) throws IOException {
@@ -55,7 +61,7 @@ final class TempFile implements AutoCloseable {
     return new TempFile(temp, FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), chunkSize, 0);
   }
 
-  boolean direct() {
+  synchronized boolean direct() {
     return block > 0;
   }
 
@@ -65,18 +71,24 @@ final class TempFile implements AutoCloseable {
    * direct buffer of its own. With O_DIRECT the last chunk is padded to a whole block, cut off by {@link #finish}.
    */
   void write(int index, ByteBuffer[] payload, Scratch scratch) throws IOException {
-    long position = (long) index * chunkSize;
-    ByteBuffer gathered = scratch.get(chunkSize, MIN_ALIGNMENT > block ? MIN_ALIGNMENT : block);
+    ByteBuffer gathered = scratch.get(chunkSize, alignment);
     for (ByteBuffer piece : payload) {
       gathered.put(piece);
     }
     int length = gathered.position();
+    writeGathered(gathered.flip(), length, (long) index * chunkSize);
+  }
+
+  private synchronized void writeGathered(ByteBuffer gathered, int length, long position) throws IOException {
+    if (closed) {
+      throw new ClosedChannelException(); // before the O_DIRECT fallback below could open the file again
+    }
     if (!direct()) {
-      writeFully(gathered.flip(), position);
+      writeFully(gathered, position);
       return;
     }
     try {
-      writeFully(gathered.flip().limit((length + block - 1) / block * block), position);
+      writeFully(gathered.limit((length + block - 1) / block * block), position);
     } catch (IOException e) {
       // Accepted at open, refused at write: some file systems align O_DIRECT to more than they report.
       log.log(System.Logger.Level.WARNING, "O_DIRECT write to " + path + " failed (" + e + "); using the page cache");
@@ -94,19 +106,20 @@ final class TempFile implements AutoCloseable {
   }
 
   /** Gives the file its exact size (an O_DIRECT file may end in padding) and forces it, data and metadata, to disk. */
-  void finish(long size) throws IOException {
+  synchronized void finish(long size) throws IOException {
     channel.truncate(size);
     channel.force(true);
   }
 
   @Override
-  public void close() throws IOException {
+  public synchronized void close() throws IOException {
+    closed = true;
     channel.close();
   }
 
   /**
-   * The one native buffer, block-aligned for O_DIRECT, that chunks are gathered in on their way to disk, shared by
-   * all of a disk writer's files: it writes one chunk at a time.
+   * A native buffer, block-aligned for O_DIRECT, that chunks are gathered in on their way to disk; one thread uses
+   * it at a time, for any file.
    */
   static final class Scratch {
     private ByteBuffer buffer;
