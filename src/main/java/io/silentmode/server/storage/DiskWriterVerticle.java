@@ -32,6 +32,7 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
@@ -142,7 +143,14 @@ public class DiskWriterVerticle extends VerticleBase {
       return;
     }
     int index = ChunkFrame.index(frame);
-    Future<Void> check = checks.executeBlocking(() -> verifyAndWrite(part, index, frame), false);
+    Future<Void> check;
+    try {
+      check = checks.executeBlocking(() -> verifyAndWrite(part, index, frame), false);
+    } catch (RejectedExecutionException e) { // the pool is closed: the server is stopping
+      frame.release();
+      fail(m, storageError("the disk writer is stopping"));
+      return;
+    }
     checking.add(check);
     check.onComplete(checked -> {
       checking.remove(check);

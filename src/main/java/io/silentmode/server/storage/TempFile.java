@@ -107,6 +107,7 @@ final class TempFile implements AutoCloseable {
 
   /** Gives the file its exact size (an O_DIRECT file may end in padding) and forces it, data and metadata, to disk. */
   synchronized void finish(long size) throws IOException {
+    closed = true; // to writes: nothing may land beyond the size, or after the fsync
     channel.truncate(size);
     channel.force(true);
   }
