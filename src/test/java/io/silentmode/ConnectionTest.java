@@ -96,7 +96,9 @@ class ConnectionTest {
 
   /**
    * On a slow uplink the agent's socket stays full for a whole pull. Its PONGs must still get through, behind at
-   * most the chunks already written, or the server drops it for missed heartbeats and the pull fails.
+   * most the chunks already written, or the server drops it for missed heartbeats and the pull fails. The agent's
+   * socket send buffer is kept small, as the kernel's would be on a real slow link, so that what it has written
+   * waits in Netty's buffer: there, a PONG that Vert.x queued while chunks went past it waited out the pull.
    */
   @Test
   void an_agent_on_a_slow_link_answers_heartbeats_during_a_long_pull(Vertx vertx) throws Exception {
@@ -104,7 +106,12 @@ class ConnectionTest {
     SlowLink link = SlowLink.start(vertx, fx.server.wsPort(), 4_000_000); // the 1 MiB window takes 0.25 s
     Path source = fx.randomFile("big.bin", 12L * 1024 * 1024); // three seconds, ten heartbeats
     try {
-      fx.agent("uphill", source, link.url());
+      fx.agent("uphill", source, link.url(), c -> new AgentVerticle(c) {
+        @Override
+        protected WebSocketClientOptions clientOptions() {
+          return super.clientOptions().setSendBufferSize(16 * 1024);
+        }
+      });
 
       JsonObject result = fx.pull("uphill");
 

@@ -81,8 +81,8 @@ final class Fixture {
   }
 
   /** Deploys an agent that dials {@code serverUrl}, such as a proxy in front of the server, and waits as above. */
-  AgentVerticle agent(String clientId, Path file, String serverUrl) {
-    return deploy(clientId, new AgentVerticle(new AgentConfig(clientId, serverUrl, file.toString(), 50, 0)));
+  <A extends AgentVerticle> A agent(String clientId, Path file, String serverUrl, Function<AgentConfig, A> factory) {
+    return deploy(clientId, factory.apply(new AgentConfig(clientId, serverUrl, file.toString(), 50, 0)));
   }
 
   private <A extends AgentVerticle> A deploy(String clientId, A agent) {

@@ -79,9 +79,7 @@ public class AgentVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    client = vertx.createWebSocketClient(new WebSocketClientOptions()
-      .setMaxFrameSize(WIRE_FRAME_SIZE)
-      .setMaxMessageSize(Protocol.MAX_CHUNK_SIZE + ChunkFrame.HEADER_SIZE));
+    client = vertx.createWebSocketClient(clientOptions());
     connect();
     return Future.succeededFuture();
   }
@@ -310,6 +308,13 @@ public class AgentVerticle extends VerticleBase {
     }
   }
 
+  /** The connection's options; tests override them to give the agent a small socket send buffer, as a slow link does. */
+  protected WebSocketClientOptions clientOptions() {
+    return new WebSocketClientOptions()
+      .setMaxFrameSize(WIRE_FRAME_SIZE)
+      .setMaxMessageSize(Protocol.MAX_CHUNK_SIZE + ChunkFrame.HEADER_SIZE);
+  }
+
   /**
    * A chunk frame about to be sent, or null to send nothing; runs on a worker thread.
    * Tests override it to simulate a faulty link or a file that changes under the agent.
@@ -375,7 +380,7 @@ public class AgentVerticle extends VerticleBase {
     }
   }
 
-  /** Sends a control message the way chunks go, so that it leaves in the order it was written among them. */
+  /** Sends a protocol message (a JSON text frame) the way chunks go, so that it leaves in order among them. */
   private void send(JsonObject message) {
     if (wire != null) {
       ByteBuffer text = ByteBuffer.wrap(message.encode().getBytes(StandardCharsets.UTF_8));
@@ -384,5 +389,4 @@ public class AgentVerticle extends VerticleBase {
       wire.writeAndFlush(Unpooled.wrappedBuffer(encoded));
     }
   }
-
 }

@@ -10,8 +10,8 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 
 /**
- * RFC 6455 frame opcodes (section 5.2), and the Netty frame class of each: the agent writes them in its chunk
- * messages and the gateway's frame decoder reads them.
+ * RFC 6455 frame opcodes (section 5.2), and the Netty frame class of each: the agent writes them in its messages
+ * and the gateway's frame decoder reads them.
  */
 public final class WebSocketOpcode {
 
