@@ -7,8 +7,11 @@
 #               the file too), the rest let the JIT settle, as in a server and agents that have been up a while.
 #               A chunk is one call through the chunk path, a GiB only 1024 of them, so C2 is still compiling
 #               (and taking a core's time from the pull) through the fifth GiB or so, and quiet by the eighth.
-#   new file    the first pull of a new version of the file: the agent hashes it (whole file and chunks) first.
+#   new file    the first pull of a new version of the file, asked for the moment the version is in place: the agent
+#               hashes it (whole file and chunks) before its DOWNLOAD_ACK.
 #   same file   the same version again, SAME times: the agent reuses the digests it kept.
+#   hashed ahead  another new version, pulled once the agent has hashed it by itself (PREHASH_DELAY, here 1 s, after
+#               it last changed): how a pull goes when the file was put there before the operator asked for it.
 #
 # Time is the server's, from asking the agent to the verified file under its final name. Memory is the server
 # JVM's, sampled every 100 ms during each pull: peak RSS and peak heap in use. Each copy is checked with sha256sum.
@@ -38,7 +41,7 @@ java -Xmx"${SERVER_HEAP:-256m}" "${JAVA_OPTS[@]}" -jar target/silentmode.jar ser
 SERVER=$!
 PIDS+=("$SERVER")
 java "${JAVA_OPTS[@]}" -jar target/silentmode.jar agent --id bench-agent --server "ws://127.0.0.1:$PORT" \
-  --file "$SERVED" --reconnect-interval 100 > "$WORK/agent.log" 2>&1 &
+  --file "$SERVED" --reconnect-interval 100 --prehash-delay 1000 > "$WORK/agent.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 60); do
   silentmode clients list --server "$API" 2>/dev/null | grep -q '^bench-agent *yes' && break
@@ -61,7 +64,7 @@ peak() { awk -v from="$2" -v kind="$3" 'NR > from && $1 ~ /^[0-9.]+$/ {
 sha_rate() { { openssl speed -seconds 1 -bytes 16384 -evp sha256 2>/dev/null || true; } | awk '/^sha256/ {printf "%.0f", $2 / 1000}'; }
 RATE_BEFORE=$(sha_rate)
 
-printf '\n%-10s %-10s %8s %10s %14s %13s\n' file pull time throughput "peak RSS MiB" "peak heap MiB"
+printf '\n%-10s %-12s %8s %10s %14s %13s\n' file pull time throughput "peak RSS MiB" "peak heap MiB"
 # A pull through the REST API with curl, polled every 100 ms: a CLI JVM starting beside the pull would take CPU
 # from it, and the measure is the transfer, not the client.
 pull() { # label, size in MiB
@@ -79,16 +82,24 @@ pull() { # label, size in MiB
   [ "$(sha256sum < "$stored" | cut -c1-64)" = "$(sha256sum < "$SERVED" | cut -c1-64)" ] \
     || { echo "the copy $stored differs from $SERVED"; exit 1; }
   rm -f "$stored"
-  printf '%-10s %-10s %7.2fs %8.0f MB/s %14s %13s\n' "$2 MiB" "$1" "$secs" \
+  printf '%-10s %-12s %7.2fs %8.0f MB/s %14s %13s\n' "$2 MiB" "$1" "$secs" \
     "$(awk -v s="$2" -v t="$secs" 'BEGIN {print s * 1048576 / 1e6 / t}')" \
     "$(peak "$WORK/rss.log" "$rss0" rss)" "$(peak "$WORK/heap.log" "$heap0" heap)"
 }
 
+# A new version of the served file, the same bytes under a new inode: the agent's kept digests no longer hold.
+new_version() { cp "$WORK/$1.bin" "$SERVED.new" && mv "$SERVED.new" "$SERVED"; }
+hashed_ahead() { grep -c 'ahead of a pull' "$WORK/agent.log" || true; }
+
 for i in $(seq "${WARMUP:-8}"); do pull "warm-up $i" 1024; done
 for size in 100 1024; do
-  cp "$WORK/$size.bin" "$SERVED.new" && mv "$SERVED.new" "$SERVED" # a new version: the agent hashes it again
+  new_version "$size"
   pull "new file" "$size"
   for i in $(seq "${SAME:-3}"); do pull "same file" "$size"; done
+  before=$(hashed_ahead)
+  new_version "$size"
+  for _ in $(seq 600); do [ "$(hashed_ahead)" -gt "$before" ] && break; sleep 0.1; done
+  pull "hashed ahead" "$size"
 done
 echo
 echo "Server: -Xmx${SERVER_HEAP:-256m}, peak RSS over the run $(awk '/^VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$SERVER/status")"

@@ -1,5 +1,6 @@
 package io.silentmode;
 
+import io.silentmode.agent.AgentConfig;
 import io.silentmode.agent.AgentVerticle;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -15,9 +16,14 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -127,6 +133,37 @@ class AgentFileTest {
     assertTrue(result.getJsonObject("error").getString("message").contains("changed while being served"), result::encode);
     assertEquals(1, result.getInteger("retries"), "the agent noticed at the first retry");
     fx.awaitEmptyDownloadDir();
+  }
+
+  @Test
+  void a_file_left_unchanged_is_hashed_ahead_and_its_pulls_hash_nothing() throws Exception {
+    Path served = fx.randomFile("ahead.txt", 3L * Fixture.CHUNK + 5);
+    BlockingQueue<Boolean> hashes = new LinkedBlockingQueue<>();
+    fx.agent("shop-7", served, c -> new AgentVerticle(new AgentConfig(c.clientId(), c.serverUrl(), c.filePath(),
+      c.reconnectInterval(), c.maxReconnectAttempts(), 100)) {
+      @Override
+      protected void hashed(boolean ahead) {
+        hashes.add(ahead);
+      }
+    });
+
+    assertEquals(Boolean.TRUE, hashes.poll(10, TimeUnit.SECONDS), "hashed ahead, with no pull asked for");
+    assertPulledWhole(served, fx.pull("shop-7"));
+
+    // A new version, put in place as a whole: hashed ahead again, once it stays the same for the delay.
+    Path next = fx.randomFile("ahead.next", 2L * Fixture.CHUNK);
+    Files.move(next, served, StandardCopyOption.REPLACE_EXISTING);
+    assertEquals(Boolean.TRUE, hashes.poll(10, TimeUnit.SECONDS), "the new version hashed ahead");
+    assertPulledWhole(served, fx.pull("shop-7"));
+    assertPulledWhole(served, fx.pull("shop-7"));
+
+    assertEquals(List.of(), List.copyOf(hashes), "no pull hashed the file");
+  }
+
+  private static void assertPulledWhole(Path served, JsonObject result) throws Exception {
+    assertEquals("completed", result.getString("status"), result::encode);
+    assertEquals(0, result.getInteger("retries"), result::encode);
+    assertEquals(Fixture.sha256(served), result.getJsonObject("file").getString("sha256"));
   }
 
   private void assertFailed(String code, JsonObject result) throws Exception {

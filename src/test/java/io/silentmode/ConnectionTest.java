@@ -176,7 +176,7 @@ class ConnectionTest {
   @Test
   void an_agent_the_server_refuses_gives_up_instead_of_reconnecting_forever() {
     fx.start();
-    AgentVerticle agent = new AgentVerticle(new AgentConfig("no spaces allowed", fx.wsUrl(), dir.toString(), 10, 0));
+    AgentVerticle agent = new AgentVerticle(new AgentConfig("no spaces allowed", fx.wsUrl(), dir.toString(), 10, 0, 0));
     fx.vertx.deployVerticle(agent).await();
 
     Throwable reason = assertThrows(RuntimeException.class, () -> agent.gaveUp().await());

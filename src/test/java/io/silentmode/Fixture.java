@@ -77,12 +77,12 @@ final class Fixture {
 
   /** Deploys the agent and waits until the server has registered it. */
   <A extends AgentVerticle> A agent(String clientId, Path file, Function<AgentConfig, A> factory) {
-    return deploy(clientId, factory.apply(new AgentConfig(clientId, wsUrl(), file.toString(), 50, 0)));
+    return deploy(clientId, factory.apply(new AgentConfig(clientId, wsUrl(), file.toString(), 50, 0, 0)));
   }
 
   /** Deploys an agent that dials {@code serverUrl}, such as a proxy in front of the server, and waits as above. */
   <A extends AgentVerticle> A agent(String clientId, Path file, String serverUrl, Function<AgentConfig, A> factory) {
-    return deploy(clientId, factory.apply(new AgentConfig(clientId, serverUrl, file.toString(), 50, 0)));
+    return deploy(clientId, factory.apply(new AgentConfig(clientId, serverUrl, file.toString(), 50, 0, 0)));
   }
 
   private <A extends AgentVerticle> A deploy(String clientId, A agent) {

@@ -8,6 +8,7 @@ import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.silentmode.protocol.PullException;
 import io.silentmode.protocol.WebSocketOpcode;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -35,7 +36,8 @@ import java.util.function.BiFunction;
  * The agent: dials the server, registers, answers heartbeats and serves the chunks the server asks for.
  * It reconnects with exponential backoff and jitter whenever the connection is lost or the server goes silent.
  * File work runs off the event loop: the file and its chunks are hashed once per version of the file, before the
- * DOWNLOAD_ACK, and chunks are then read in request order into reused direct buffers.
+ * DOWNLOAD_ACK or, once the file has stayed the same for PREHASH_DELAY, ahead of any pull ({@link DigestKeeper});
+ * chunks are then read in request order into reused direct buffers.
  */
 public class AgentVerticle extends VerticleBase {
 
@@ -52,8 +54,12 @@ public class AgentVerticle extends VerticleBase {
   private final AgentConfig config;
   private final Promise<Void> gaveUp = Promise.promise();
   private final Map<String, Serving> serving = new HashMap<>();
-  /** The digests of the served file's last version hashed; a pull of the same version reuses them. */
-  private FileDigests digests;
+  /** The served file's digests, kept per version and computed ahead of pulls. */
+  private DigestKeeper digests;
+  /** The server's CHUNK_SIZE, from REGISTER_ACK and each DOWNLOAD_REQUEST: what a hash ahead of a pull needs. */
+  private int chunkSize;
+  /** The served file's version at the last look, to hash it ahead once it stays the same between two looks. */
+  private FileVersion lastSeen;
   /** Chunk frames as read from the file, and as encoded for the wire; kept while the chunk size stays the same. */
   private FramePool reads;
   private FramePool wires;
@@ -79,8 +85,12 @@ public class AgentVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    digests = new DigestKeeper(vertx, this::hashed);
     client = vertx.createWebSocketClient(clientOptions());
     connect();
+    if (config.prehashDelay() > 0) {
+      vertx.setPeriodic(config.prehashDelay(), t -> lookAtServedFile());
+    }
     return Future.succeededFuture();
   }
 
@@ -88,6 +98,7 @@ public class AgentVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     closeAll();
+    digests.giveUp();
     // A close frame waits behind the chunks already written; on a link that no longer moves them, give up on it.
     return ws == null ? client.close()
       : ws.close().timeout(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS).eventually(client::close);
@@ -171,6 +182,7 @@ public class AgentVerticle extends VerticleBase {
   private void registered(JsonObject ack) {
     failedAttempts = 0;
     heartbeatInterval = ack.getLong("heartbeatInterval", 30_000L);
+    chunkSize = ack.getInteger("chunkSize", chunkSize);
     armWatchdog();
     log.log(System.Logger.Level.INFO, "Registered with " + config.serverUrl() + " as " + config.clientId());
   }
@@ -202,32 +214,18 @@ public class AgentVerticle extends VerticleBase {
 
   private void downloadRequested(JsonObject request) {
     String requestId = request.getString("requestId");
-    int chunkSize = request.getInteger("chunkSize", 0);
+    int asked = request.getInteger("chunkSize", 0);
     opening.add(requestId);
     vertx.executeBlocking(() -> {
-        if (chunkSize <= 0 || chunkSize > Protocol.MAX_CHUNK_SIZE) {
-          throw new PullException(ErrorCode.PROTOCOL_ERROR, "chunkSize " + chunkSize + " is outside 1.." + Protocol.MAX_CHUNK_SIZE);
+        if (asked <= 0 || asked > Protocol.MAX_CHUNK_SIZE) {
+          throw new PullException(ErrorCode.PROTOCOL_ERROR, "chunkSize " + asked + " is outside 1.." + Protocol.MAX_CHUNK_SIZE);
         }
-        return ServedFile.open(UUID.fromString(requestId), Path.of(config.filePath()), request.getString("filePath"), chunkSize);
+        return ServedFile.open(Path.of(config.filePath()), request.getString("filePath"), asked);
       })
-      .onSuccess(file -> digestsOf(file).onComplete(hashed -> {
-        if (!opening.remove(requestId)) {
-          close(file); // cancelled, or the connection went, while the file was hashed
-        } else if (hashed.failed()) {
-          close(file);
-          sendError(requestId, hashed.cause());
-        } else {
-          release(requestId); // a repeated request for the same pull replaces the first
-          serving.put(requestId, servingOf(file, hashed.result()));
-          send(Protocol.message(MessageType.DOWNLOAD_ACK)
-            .put("requestId", requestId)
-            .put("success", true)
-            .put("fileName", file.fileName)
-            .put("fileSize", file.size)
-            .put("totalChunks", file.totalChunks)
-            .put("fileChecksum", hashed.result().fileSha256()));
-        }
-      }))
+      .onSuccess(file -> {
+        chunkSize = asked;
+        digests.forPull(file).onComplete(hashed -> acknowledge(requestId, file, hashed));
+      })
       .onFailure(e -> {
         if (opening.remove(requestId)) {
           sendError(requestId, e);
@@ -235,35 +233,32 @@ public class AgentVerticle extends VerticleBase {
       });
   }
 
-  /**
-   * The file's digests: those of an earlier pull when the file is still the same version, else computed anew, the
-   * whole-file hash and the chunk hashes on two threads at once. New ones are kept only if the file did not change
-   * while it was hashed: then they might match neither version.
-   */
-  private Future<FileDigests> digestsOf(ServedFile file) {
-    FileDigests known = digests;
-    if (known != null && known.holdFor(file.version(), file.chunkSize)) {
-      return Future.succeededFuture(known);
+  private void acknowledge(String requestId, ServedFile file, AsyncResult<FileDigests> hashed) {
+    if (!opening.remove(requestId)) {
+      close(file); // cancelled, or the connection went, while the file was hashed
+    } else if (hashed.failed()) {
+      close(file);
+      sendError(requestId, hashed.cause());
+    } else {
+      release(requestId); // a repeated request for the same pull replaces the first
+      serving.put(requestId, servingOf(UUID.fromString(requestId), file, hashed.result()));
+      send(Protocol.message(MessageType.DOWNLOAD_ACK)
+        .put("requestId", requestId)
+        .put("success", true)
+        .put("fileName", file.fileName)
+        .put("fileSize", file.size)
+        .put("totalChunks", file.totalChunks)
+        .put("fileChecksum", hashed.result().fileSha256()));
     }
-    Future<String> whole = vertx.executeBlocking(file::sha256, false);
-    Future<byte[]> chunks = file.keepsChunkDigests()
-      ? vertx.executeBlocking(file::chunkSha256s, false) : Future.succeededFuture();
-    return Future.all(whole, chunks)
-      .compose(v -> vertx.executeBlocking(file::currentVersion))
-      .map(now -> {
-        FileDigests computed = new FileDigests(file.version(), file.chunkSize, whole.result(), chunks.result());
-        digests = file.version().equals(now) ? computed : null;
-        return computed;
-      });
   }
 
   /** A pull to serve, with the frame buffers of earlier pulls while the chunk size stays the same. */
-  private Serving servingOf(ServedFile file, FileDigests digests) {
+  private Serving servingOf(UUID requestId, ServedFile file, FileDigests announced) {
     if (reads == null || reads.size() != file.frameSize()) {
       reads = new FramePool(file.frameSize());
       wires = new FramePool(MaskedMessage.encodedLength(file.frameSize(), WIRE_FRAME_SIZE));
     }
-    return new Serving(file, digests, reads, wires);
+    return new Serving(requestId, file, announced, reads, wires);
   }
 
   /**
@@ -301,11 +296,52 @@ public class AgentVerticle extends VerticleBase {
         })
         .onFailure(e -> {
           if (e instanceof PullException p && p.code() == ErrorCode.FILE_CHECKSUM_FAILED) {
-            digests = null;
+            digests.forget();
           }
           sendError(requestId, e);
         });
     }
+  }
+
+  /**
+   * Hashes the served file ahead of a pull once it has stayed the same version between two looks, PREHASH_DELAY
+   * apart, and the server has said its chunk size. Only while no pull is being served: a pull of another version
+   * needs the cores, and one of this version has hashed it already.
+   */
+  private void lookAtServedFile() {
+    if (stopping || chunkSize == 0 || !serving.isEmpty() || !opening.isEmpty()) {
+      return;
+    }
+    int size = chunkSize;
+    vertx.executeBlocking(() -> {
+        try {
+          return ServedFile.open(Path.of(config.filePath()), null, size);
+        } catch (PullException e) {
+          return null; // not there, or not readable: a pull will say so
+        }
+      })
+      .onSuccess(file -> {
+        FileVersion seen = lastSeen;
+        lastSeen = file == null ? null : file.version();
+        if (file == null) {
+          return;
+        }
+        if (!file.version().equals(seen) || !serving.isEmpty() || !opening.isEmpty()) {
+          file.release(); // still changing, or a pull came meanwhile
+        }
+        digests.ahead(file).onFailure(e -> log.log(System.Logger.Level.DEBUG, "No hash ahead: " + e.getMessage()));
+      });
+  }
+
+  private void hashed(ServedFile file, boolean ahead) {
+    if (ahead) {
+      log.log(System.Logger.Level.INFO, "Hashed " + file.path + " (" + file.size + " bytes) ahead of a pull");
+    }
+    hashed(ahead);
+  }
+
+  /** Called on the event loop each time the served file was hashed, {@code ahead} of a pull or for one (tests). */
+  protected void hashed(boolean ahead) {
   }
 
   /** The connection's options; tests override them to give the agent a small socket send buffer, as a slow link does. */
@@ -326,7 +362,7 @@ public class AgentVerticle extends VerticleBase {
   /** The server found the file it received differs from the digest announced: that digest must not be reused. */
   private void cancelled(JsonObject cancel) {
     if (ErrorCode.FILE_CHECKSUM_FAILED.name().equals(cancel.getString("reason"))) {
-      digests = null;
+      digests.forget();
     }
     release(cancel.getString("requestId"));
   }
@@ -360,13 +396,13 @@ public class AgentVerticle extends VerticleBase {
   }
 
   /** A pull being served: its open file, the digests announced for it, and its frame buffers. */
-  private record Serving(ServedFile file, FileDigests digests, FramePool reads, FramePool wires) {
+  private record Serving(UUID requestId, ServedFile file, FileDigests digests, FramePool reads, FramePool wires) {
 
     /** Runs on a worker thread: the chunk's message, framed and masked, or null if {@code prepare} dropped it. */
     ByteBuffer read(int index, boolean recheck, BiFunction<Integer, ByteBuffer, ByteBuffer> prepare) {
       ByteBuffer frame = reads.take(file.frameLength(index));
       try {
-        file.readFrame(index, frame, digests.chunk(index), recheck);
+        file.readFrame(requestId, index, frame, digests.chunk(index), recheck);
         ByteBuffer prepared = prepare.apply(index, frame);
         if (prepared == null) {
           return null;

@@ -16,10 +16,12 @@ import java.nio.file.StandardOpenOption;
 import java.security.DigestException;
 import java.security.MessageDigest;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.function.BiConsumer;
 
 /**
- * The file an agent serves for one pull, open for positional reads. Every method blocks: call it off the event loop.
+ * The served file, open at one version for positional reads: by a pull, or to be hashed ahead of one. Every method
+ * blocks: call it off the event loop.
  */
 final class ServedFile implements AutoCloseable {
 
@@ -27,7 +29,6 @@ final class ServedFile implements AutoCloseable {
   /** Chunk digests are kept for files of at most this many chunks (8 MiB of them); larger ones hash as they send. */
   static final int MAX_KEPT_CHUNKS = 1 << 18;
 
-  final UUID requestId;
   final Path path;
   final String fileName;
   final long size;
@@ -35,11 +36,10 @@ final class ServedFile implements AutoCloseable {
   final int totalChunks;
   private final FileChannel channel;
   private final FileVersion version;
-  /** Set on the event loop when the pull ends, read by queued reads so they skip instead of reading on. */
+  /** Set on the event loop when the file is let go; queued reads and hashes read it and stop instead of reading on. */
   private volatile boolean released;
 
-  private ServedFile(UUID requestId, Path path, FileChannel channel, FileVersion version, int chunkSize) {
-    this.requestId = requestId;
+  private ServedFile(Path path, FileChannel channel, FileVersion version, int chunkSize) {
     this.path = path;
     this.fileName = path.getFileName().toString();
     this.channel = channel;
@@ -53,7 +53,7 @@ final class ServedFile implements AutoCloseable {
    * Opens the configured file for a request. A request naming any other file is refused with PERMISSION_DENIED,
    * compared on canonical paths so that links and {@code ..} cannot reach around the check.
    */
-  static ServedFile open(UUID requestId, Path served, String requested, int chunkSize) {
+  static ServedFile open(Path served, String requested, int chunkSize) {
     if (requested != null && !sameFile(served, Path.of(requested))) {
       throw new PullException(ErrorCode.PERMISSION_DENIED, "this agent serves only " + served + ", not " + requested);
     }
@@ -66,7 +66,7 @@ final class ServedFile implements AutoCloseable {
     try {
       FileChannel channel = FileChannel.open(served, StandardOpenOption.READ);
       try {
-        return new ServedFile(requestId, served, channel, FileVersion.of(served, channel.size()), chunkSize);
+        return new ServedFile(served, channel, FileVersion.of(served, channel.size()), chunkSize);
       } catch (IOException e) {
         channel.close();
         throw e;
@@ -129,11 +129,14 @@ final class ServedFile implements AutoCloseable {
     return hashes;
   }
 
-  /** Reads the file front to back in blocks of {@code blockSize}, the last one shorter. */
+  /** Reads the file front to back in blocks of {@code blockSize}, the last one shorter, until it is released. */
   private void forEachBlock(int blockSize, BiConsumer<Long, ByteBuffer> action) {
     ByteBuffer buffer = ByteBuffer.allocate(blockSize);
     try {
       for (long position = 0; position < size; ) {
+        if (released) {
+          throw new CancellationException("hashing " + fileName + " was given up");
+        }
         buffer.clear().limit((int) Math.min(blockSize, size - position)); // the file may be growing
         readFully(buffer, position);
         action.accept(position, buffer.flip());
@@ -153,12 +156,12 @@ final class ServedFile implements AutoCloseable {
   }
 
   /**
-   * Reads chunk {@code index} into {@code frame}, a buffer of exactly {@link #frameLength} bytes, and fills in its
-   * header with {@code kept}, the chunk's digest from before the DOWNLOAD_ACK, or with the hash of the bytes read
-   * when none was kept. With {@code recheck} the bytes are hashed anyway, and a mismatch means the file changed
-   * after {@code kept} was computed. Leaves the frame's position and limit as they were.
+   * Reads chunk {@code index} of pull {@code requestId} into {@code frame}, a buffer of exactly {@link #frameLength}
+   * bytes, and fills in its header with {@code kept}, the chunk's digest from before the DOWNLOAD_ACK, or with the
+   * hash of the bytes read when none was kept. With {@code recheck} the bytes are hashed anyway, and a mismatch means
+   * the file changed after {@code kept} was computed. Leaves the frame's position and limit as they were.
    */
-  void readFrame(int index, ByteBuffer frame, byte[] kept, boolean recheck) {
+  void readFrame(UUID requestId, int index, ByteBuffer frame, byte[] kept, boolean recheck) {
     int length = frame.capacity() - ChunkFrame.HEADER_SIZE;
     try {
       readFully(frame.duplicate().position(ChunkFrame.HEADER_SIZE), (long) index * chunkSize);

@@ -30,11 +30,15 @@ public class AgentCommand implements Callable<Integer> {
   @Option(names = "--max-reconnect-attempts", defaultValue = "${env:MAX_RECONNECT_ATTEMPTS:-0}", description = "Give up after this many failed reconnects; 0 means never (MAX_RECONNECT_ATTEMPTS, default ${DEFAULT-VALUE}).")
   int maxReconnectAttempts;
 
+  @Option(names = "--prehash-delay", defaultValue = "${env:PREHASH_DELAY:-5000}", description = "Hash the served file ahead of a pull once it has stayed unchanged this long, in ms; 0 turns it off (PREHASH_DELAY, default ${DEFAULT-VALUE}).")
+  long prehashDelay;
+
   @Override
   public Integer call() throws UnknownHostException {
     String id = clientId != null ? clientId : InetAddress.getLocalHost().getHostName();
     Vertx vertx = Vertx.vertx();
-    AgentVerticle agent = new AgentVerticle(new AgentConfig(id, serverUrl, filePath, reconnectInterval, maxReconnectAttempts));
+    AgentVerticle agent = new AgentVerticle(new AgentConfig(id, serverUrl, filePath, reconnectInterval,
+      maxReconnectAttempts, prehashDelay));
     vertx.deployVerticle(agent).await();
     System.err.println("silentmode agent " + id + ": serving " + filePath + " to " + serverUrl);
     try {

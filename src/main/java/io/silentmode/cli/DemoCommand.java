@@ -72,7 +72,7 @@ public class DemoCommand implements Callable<Integer> {
         System.err.printf("Generating %d MiB of random data in %s%n", sizeMib, source);
         generate(source, (long) sizeMib * 1024 * 1024);
         vertx.deployVerticle(new AgentVerticle(new AgentConfig(CLIENT_ID, "ws://127.0.0.1:" + running.wsPort(),
-          source.toString(), 1000, 0))).await();
+          source.toString(), 1000, 0, 0))).await(); // pulled at once: no hashing ahead
       } else {
         System.err.println("Waiting for agent " + clientId + " on port " + running.wsPort());
       }

@@ -51,7 +51,7 @@ class ServedFileTest {
       int last = ServedFile.MAX_KEPT_CHUNKS;
       ByteBuffer frame = ByteBuffer.allocateDirect(file.frameLength(last));
 
-      file.readFrame(last, frame, null, false);
+      file.readFrame(UUID.randomUUID(), last, frame, null, false);
 
       assertArrayEquals(sha256(new byte[] {bytes[last]}), ChunkFrame.sha256(Unpooled.wrappedBuffer(frame.duplicate())));
       assertEquals(bytes[last], frame.get(ChunkFrame.HEADER_SIZE));
@@ -65,9 +65,9 @@ class ServedFileTest {
       byte[] stale = sha256(new byte[1000]);
       ByteBuffer frame = ByteBuffer.allocateDirect(file.frameLength(2));
 
-      file.readFrame(2, frame, stale, false); // without a recheck the kept digest is trusted
+      file.readFrame(UUID.randomUUID(), 2, frame, stale, false); // without a recheck the kept digest is trusted
       assertArrayEquals(stale, ChunkFrame.sha256(Unpooled.wrappedBuffer(frame.duplicate())));
-      PullException e = assertThrows(PullException.class, () -> file.readFrame(2, frame, stale, true));
+      PullException e = assertThrows(PullException.class, () -> file.readFrame(UUID.randomUUID(), 2, frame, stale, true));
       assertEquals(ErrorCode.FILE_CHECKSUM_FAILED, e.code());
     }
   }
@@ -75,7 +75,7 @@ class ServedFileTest {
   private ServedFile open(byte[] bytes, int chunkSize) throws Exception {
     Path path = dir.resolve("served.bin");
     Files.write(path, bytes);
-    return ServedFile.open(UUID.randomUUID(), path, null, chunkSize);
+    return ServedFile.open(path, null, chunkSize);
   }
 
   private static byte[] random(int size) {

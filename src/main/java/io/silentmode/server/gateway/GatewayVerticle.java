@@ -187,6 +187,7 @@ public class GatewayVerticle extends VerticleBase {
             .put("success", true)
             .put("protocolVersion", Protocol.VERSION)
             .put("heartbeatInterval", config.heartbeatInterval())
+            .put("chunkSize", config.chunkSize())
             .put("message", "Registration successful").encode());
           List<JsonObject> commands = held;
           held = null;

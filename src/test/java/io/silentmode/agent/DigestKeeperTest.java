@@ -1,0 +1,109 @@
+package io.silentmode.agent;
+
+import io.silentmode.protocol.Sha256;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+/**
+ * A hash ahead of a pull and the pulls that come while it runs. The file is large enough that its hash is still
+ * under way when the pull, asked for on the same event-loop turn, arrives.
+ */
+@ExtendWith(VertxExtension.class)
+class DigestKeeperTest {
+
+  private static final int CHUNK = 1024 * 1024;
+  private static final int SIZE = 48 * CHUNK;
+
+  @TempDir
+  Path dir;
+
+  private final List<Boolean> hashes = new CopyOnWriteArrayList<>();
+
+  @Test
+  void a_pull_of_the_version_being_hashed_ahead_waits_for_that_hash(Vertx vertx) throws Exception {
+    Path served = random("served.bin", 1);
+
+    Future<?>[] both = onContext(vertx, keeper -> new Future<?>[] {
+      keeper.ahead(ServedFile.open(served, null, CHUNK)), keeper.forPull(ServedFile.open(served, null, CHUNK))});
+
+    FileDigests ahead = (FileDigests) both[0].await();
+    assertSame(ahead, both[1].await(), "the pull got the digests of the hash ahead");
+    assertEquals(sha256(served), ahead.fileSha256());
+    assertEquals(List.of(true), hashes, "hashed once, ahead");
+  }
+
+  @Test
+  void a_pull_of_another_version_stops_the_hash_ahead_and_hashes_its_own(Vertx vertx) throws Exception {
+    Path served = random("served.bin", 2);
+    Path next = random("next.bin", 3);
+
+    Future<?>[] both = onContext(vertx, keeper -> {
+      Future<FileDigests> ahead = keeper.ahead(ServedFile.open(served, null, CHUNK));
+      Files.move(next, served, StandardCopyOption.REPLACE_EXISTING);
+      return new Future<?>[] {ahead, keeper.forPull(ServedFile.open(served, null, CHUNK))};
+    });
+
+    Throwable stopped = assertThrowsFrom(both[0]);
+    assertInstanceOf(CancellationException.class, stopped, stopped::toString);
+    assertEquals(sha256(served), ((FileDigests) both[1].await()).fileSha256());
+    assertEquals(List.of(false), hashes, "only the pull's hash ran to the end");
+  }
+
+  // helpers
+
+  private interface KeeperUse {
+    Future<?>[] apply(DigestKeeper keeper) throws Exception;
+  }
+
+  /** Runs {@code use} on one event-loop turn of a fresh context, as the agent's verticle uses its keeper. */
+  private Future<?>[] onContext(Vertx vertx, KeeperUse use) throws Exception {
+    Promise<Future<?>[]> started = Promise.promise();
+    vertx.getOrCreateContext().runOnContext(v -> {
+      try {
+        started.complete(use.apply(new DigestKeeper(vertx, (file, ahead) -> hashes.add(ahead))));
+      } catch (Exception e) {
+        started.fail(e);
+      }
+    });
+    return started.future().await();
+  }
+
+  private static Throwable assertThrowsFrom(Future<?> future) {
+    try {
+      future.await();
+    } catch (Throwable e) {
+      return e;
+    }
+    throw new AssertionError("the hash ahead was not stopped");
+  }
+
+  private Path random(String name, long seed) throws Exception {
+    byte[] bytes = new byte[SIZE];
+    new Random(seed).nextBytes(bytes);
+    return Files.write(dir.resolve(name), bytes);
+  }
+
+  private static String sha256(Path file) throws Exception {
+    MessageDigest digest = Sha256.digest();
+    digest.update(Files.readAllBytes(file));
+    return Sha256.hex(digest.digest());
+  }
+}
