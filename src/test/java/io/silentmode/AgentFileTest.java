@@ -1,7 +1,10 @@
 package io.silentmode;
 
+import io.netty.buffer.Unpooled;
 import io.silentmode.agent.AgentConfig;
 import io.silentmode.agent.AgentVerticle;
+import io.silentmode.protocol.ChunkFrame;
+import io.silentmode.protocol.Sha256;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -20,10 +23,12 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -158,6 +163,43 @@ class AgentFileTest {
     assertPulledWhole(served, fx.pull("shop-7"));
 
     assertEquals(List.of(), List.copyOf(hashes), "no pull hashed the file");
+  }
+
+  /**
+   * Bytes that pass their chunk checks but not the file's: the server cancels with FILE_CHECKSUM_FAILED, and the
+   * agent must not announce the same digest again. The next pull hashes the file anew.
+   */
+  @Test
+  void after_the_server_finds_the_file_differs_from_its_digest_the_agent_hashes_it_again() throws Exception {
+    Path served = fx.randomFile("forged.txt", 3L * Fixture.CHUNK);
+    BlockingQueue<Boolean> hashes = new LinkedBlockingQueue<>();
+    AtomicBoolean forge = new AtomicBoolean(true);
+    fx.agent("shop-8", served, c -> new AgentVerticle(c) {
+      @Override
+      protected ByteBuffer prepare(int index, ByteBuffer frame) {
+        if (index == 1 && forge.getAndSet(false)) { // another byte, and the header hash of the bytes sent
+          frame.put(ChunkFrame.HEADER_SIZE, (byte) ~frame.get(ChunkFrame.HEADER_SIZE));
+          MessageDigest digest = Sha256.digest();
+          digest.update(frame.duplicate().position(ChunkFrame.HEADER_SIZE));
+          ChunkFrame.writeHeader(frame, ChunkFrame.requestId(Unpooled.wrappedBuffer(frame.duplicate())), index,
+            frame.capacity() - ChunkFrame.HEADER_SIZE, digest.digest());
+        }
+        return frame;
+      }
+
+      @Override
+      protected void hashed(boolean ahead) {
+        hashes.add(ahead);
+      }
+    });
+
+    JsonObject forged = fx.pull("shop-8");
+    assertEquals("FILE_CHECKSUM_FAILED", forged.getJsonObject("error").getString("code"), forged::encode);
+    assertEquals(Boolean.FALSE, hashes.poll(), "the first pull hashed the file");
+    fx.awaitEmptyDownloadDir();
+
+    assertPulledWhole(served, fx.pull("shop-8"));
+    assertEquals(Boolean.FALSE, hashes.poll(), "the second pull hashed it again");
   }
 
   private static void assertPulledWhole(Path served, JsonObject result) throws Exception {
