@@ -40,6 +40,7 @@ public class GatewayVerticle extends VerticleBase {
   private static final System.Logger log = System.getLogger(GatewayVerticle.class.getName());
 
   private final ServerConfig config;
+  private FrameArrays arrays;
   private HttpServer server;
   /** Set once undeploying: frames still arriving while the sockets close are released, not handed on. */
   private boolean stopping;
@@ -50,6 +51,8 @@ public class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    // Enough for the frames of two full windows of chunk messages at once: two pulls, or one and its retries.
+    arrays = new FrameArrays(2 * config.chunkWindow() * (maxMessageSize() / FrameArrays.SIZE + 1));
     server = vertx.createHttpServer(new HttpServerOptions()
       .setHost(config.host())
       .setPort(config.wsPort())
@@ -109,7 +112,7 @@ public class GatewayVerticle extends VerticleBase {
       // in the connection's Netty pipeline.
       ChannelHandlerContext vertxHandler = ((WebSocketInternal) ws).channelHandlerContext();
       ChannelPipeline pipeline = vertxHandler.pipeline();
-      pipeline.replace(WebSocketFrameDecoder.class, "silentmode-frame-decoder", new UnmaskingFrameDecoder(maxMessageSize()));
+      pipeline.replace(WebSocketFrameDecoder.class, "silentmode-frame-decoder", new UnmaskingFrameDecoder(maxMessageSize(), arrays));
       pipeline.addBefore(vertxHandler.name(), "silentmode-messages", new MessageAssembler((ContextInternal) context,
         maxMessageSize(), this::onText, this::onChunk, reason -> broken(WebSocketCloseStatus.MESSAGE_TOO_BIG, reason)));
       outbound = vertx.eventBus().localConsumer(Addresses.gatewayConnection(connectionId), m -> send(m.body()));

@@ -48,6 +48,7 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
   private static final int INITIAL_PAYLOAD = 64 * 1024;
 
   private final int maxPayload;
+  private final FrameArrays arrays;
   /** The header bytes of the next frame read so far. */
   private final ByteBuf header = Unpooled.buffer(MAX_HEADER, MAX_HEADER);
   private boolean fin;
@@ -62,8 +63,9 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
   private boolean read;
   private boolean produced;
 
-  UnmaskingFrameDecoder(int maxPayload) {
+  UnmaskingFrameDecoder(int maxPayload, FrameArrays arrays) {
     this.maxPayload = maxPayload;
+    this.arrays = arrays;
   }
 
   @Override
@@ -112,6 +114,8 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
     }
     if (length == 0) {
       emit(ctx, Unpooled.EMPTY_BUFFER);
+    } else if (length == FrameArrays.SIZE) {
+      payload = arrays.take();
     } else {
       payload = ctx.alloc().heapBuffer((int) Math.min(length, INITIAL_PAYLOAD), (int) length);
     }

@@ -29,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,13 +40,14 @@ class UnmaskingFrameDecoderTest {
 
   private final Random random = new Random(5);
   private final RecordingAllocator allocator = new RecordingAllocator();
+  private final FrameArrays arrays = new FrameArrays(2);
   private final EmbeddedChannel client = new EmbeddedChannel(new WebSocket13FrameEncoder(true));
   private final EmbeddedChannel server = new EmbeddedChannel();
   private final List<ByteBuf> received = new ArrayList<>();
 
   UnmaskingFrameDecoderTest() {
     server.config().setAllocator(allocator);
-    server.pipeline().addLast(new UnmaskingFrameDecoder(MAX_PAYLOAD));
+    server.pipeline().addLast(new UnmaskingFrameDecoder(MAX_PAYLOAD, arrays));
   }
 
   @AfterEach
@@ -146,7 +148,7 @@ class UnmaskingFrameDecoderTest {
     for (Violation violation : violations) {
       EmbeddedChannel channel = new EmbeddedChannel();
       channel.config().setAllocator(allocator);
-      channel.pipeline().addLast(new UnmaskingFrameDecoder(MAX_PAYLOAD));
+      channel.pipeline().addLast(new UnmaskingFrameDecoder(MAX_PAYLOAD, arrays));
       ByteBuf in = Unpooled.wrappedBuffer(concat(violation.bytes(), wire(new TextWebSocketFrame("after"))));
       CorruptedWebSocketFrameException raised = assertThrows(CorruptedWebSocketFrameException.class,
         () -> channel.writeInbound(in), violation.message());
@@ -162,7 +164,7 @@ class UnmaskingFrameDecoderTest {
 
   @Test
   void the_limits_themselves_are_accepted() {
-    EmbeddedChannel channel = new EmbeddedChannel(new UnmaskingFrameDecoder(1000));
+    EmbeddedChannel channel = new EmbeddedChannel(new UnmaskingFrameDecoder(1000, arrays));
     byte[] largest = bytes(1000);
     channel.writeInbound(Unpooled.wrappedBuffer(concat(
       wire(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(largest))),
@@ -179,9 +181,37 @@ class UnmaskingFrameDecoderTest {
       frame.release();
     }
     CorruptedWebSocketFrameException tooBig = assertThrows(CorruptedWebSocketFrameException.class,
-      () -> new EmbeddedChannel(new UnmaskingFrameDecoder(1000))
+      () -> new EmbeddedChannel(new UnmaskingFrameDecoder(1000, arrays))
         .writeInbound(Unpooled.wrappedBuffer(wire(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(bytes(1001)))))));
     assertEquals(1009, tooBig.closeStatus().code());
+  }
+
+  /** Agents send chunk messages in 64 KiB frames: their payloads go to recycled arrays, not Netty's pool. */
+  @Test
+  void the_array_of_a_64_KiB_payload_serves_again_once_its_frame_is_released() {
+    byte[] first = bytes(FrameArrays.SIZE);
+    byte[] second = bytes(FrameArrays.SIZE);
+    deliver(wire(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(first))), 4093);
+    BinaryWebSocketFrame one = assertInstanceOf(BinaryWebSocketFrame.class, server.readInbound());
+    assertArrayEquals(first, content(one));
+    byte[] array = one.content().array();
+    one.release();
+    assertEquals(1, arrays.kept());
+
+    deliver(wire(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(second))), 4093);
+    BinaryWebSocketFrame two = assertInstanceOf(BinaryWebSocketFrame.class, server.readInbound());
+    assertSame(array, two.content().array(), "the array came back");
+    assertArrayEquals(second, content(two));
+    assertEquals(0, arrays.kept());
+    two.release();
+    assertEquals(List.of(), allocator.allocated, "nothing came from the channel's allocator");
+  }
+
+  @Test
+  void no_more_arrays_are_kept_than_asked_for() {
+    List<ByteBuf> taken = List.of(arrays.take(), arrays.take(), arrays.take());
+    taken.forEach(ByteBuf::release);
+    assertEquals(2, arrays.kept());
   }
 
   @Test
