@@ -63,6 +63,8 @@ peak() { awk -v from="$2" -v kind="$3" 'NR > from && $1 ~ /^[0-9.]+$/ {
 # This VM's speed drifts by a quarter over minutes: one core's SHA-256 rate, before and after, says how fast it was.
 sha_rate() { { openssl speed -seconds 1 -bytes 16384 -evp sha256 2>/dev/null || true; } | awk '/^sha256/ {printf "%.0f", $2 / 1000}'; }
 RATE_BEFORE=$(sha_rate)
+# ... and so does the share of the CPU the hypervisor takes (steal time, the 8th field of /proc/stat's cpu line).
+read -r -a CPU_BEFORE < /proc/stat
 
 printf '\n%-10s %-12s %8s %10s %14s %13s\n' file pull time throughput "peak RSS MiB" "peak heap MiB"
 # A pull through the REST API with curl, polled every 100 ms: a CLI JVM starting beside the pull would take CPU
@@ -103,4 +105,7 @@ for size in 100 1024; do
 done
 echo
 echo "Server: -Xmx${SERVER_HEAP:-256m}, peak RSS over the run $(awk '/^VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$SERVER/status")"
+read -r -a CPU_AFTER < /proc/stat
+awk -v a="${CPU_BEFORE[*]}" -v b="${CPU_AFTER[*]}" 'BEGIN { n = split(a, x); split(b, y); for (i = 2; i <= n; i++) t += y[i] - x[i]
+  printf "CPU time taken by the hypervisor (steal) during the pulls: %.0f %%\n", 100 * (y[9] - x[9]) / t }'
 echo "SHA-256 on one core (OpenSSL): ${RATE_BEFORE:-n/a} MB/s before the pulls, $(sha_rate) MB/s after"
