@@ -182,7 +182,10 @@ public class AgentVerticle extends VerticleBase {
   private void registered(JsonObject ack) {
     failedAttempts = 0;
     heartbeatInterval = ack.getLong("heartbeatInterval", 30_000L);
-    chunkSize = ack.getInteger("chunkSize", chunkSize);
+    if (ack.getValue("chunkSize") instanceof Number size && size.longValue() > 0
+      && size.longValue() <= Protocol.MAX_CHUNK_SIZE) {
+      chunkSize = size.intValue(); // for hashing ahead; each DOWNLOAD_REQUEST says it again
+    }
     armWatchdog();
     log.log(System.Logger.Level.INFO, "Registered with " + config.serverUrl() + " as " + config.clientId());
   }
@@ -326,7 +329,7 @@ public class AgentVerticle extends VerticleBase {
         if (file == null) {
           return;
         }
-        if (!file.version().equals(seen) || !serving.isEmpty() || !opening.isEmpty()) {
+        if (stopping || !file.version().equals(seen) || !serving.isEmpty() || !opening.isEmpty()) {
           file.release(); // still changing, or a pull came meanwhile
         }
         digests.ahead(file).onFailure(e -> log.log(System.Logger.Level.DEBUG, "No hash ahead: " + e.getMessage()));

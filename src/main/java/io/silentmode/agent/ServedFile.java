@@ -64,12 +64,23 @@ final class ServedFile implements AutoCloseable {
       throw new PullException(ErrorCode.FILE_READ_ERROR, served + " is a directory, not a file");
     }
     try {
-      FileChannel channel = FileChannel.open(served, StandardOpenOption.READ);
-      try {
-        return new ServedFile(served, channel, FileVersion.of(served, channel.size()), chunkSize);
-      } catch (IOException e) {
+      for (int attempt = 1; ; attempt++) {
+        // The version is read from the path: it is that of the file opened only if it is the same before and after.
+        FileVersion before = FileVersion.of(served, Files.size(served));
+        FileChannel channel = FileChannel.open(served, StandardOpenOption.READ);
+        try {
+          FileVersion opened = FileVersion.of(served, channel.size());
+          if (opened.equals(before)) {
+            return new ServedFile(served, channel, opened, chunkSize);
+          }
+        } catch (IOException e) {
+          channel.close();
+          throw e;
+        }
         channel.close();
-        throw e;
+        if (attempt == 3) {
+          throw new PullException(ErrorCode.FILE_READ_ERROR, "file " + served + " kept changing while it was opened");
+        }
       }
     } catch (AccessDeniedException e) {
       throw new PullException(ErrorCode.PERMISSION_DENIED, "the agent may not read " + served);

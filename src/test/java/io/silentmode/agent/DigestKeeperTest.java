@@ -9,9 +9,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Random;
@@ -67,6 +70,76 @@ class DigestKeeperTest {
     assertEquals(List.of(false), hashes, "only the pull's hash ran to the end");
   }
 
+  @Test
+  void a_pull_that_joined_a_hash_ahead_is_not_stopped_by_a_pull_of_another_version(Vertx vertx) throws Exception {
+    Path served = random("served.bin", 4);
+    Path next = random("next.bin", 5);
+    String first = sha256(served);
+
+    Future<?>[] all = onContext(vertx, keeper -> {
+      Future<FileDigests> ahead = keeper.ahead(ServedFile.open(served, null, CHUNK));
+      Future<FileDigests> joined = keeper.forPull(ServedFile.open(served, null, CHUNK));
+      Files.move(next, served, StandardCopyOption.REPLACE_EXISTING);
+      return new Future<?>[] {ahead, joined, keeper.forPull(ServedFile.open(served, null, CHUNK))};
+    });
+
+    assertEquals(first, ((FileDigests) all[1].await()).fileSha256(), "the joined pull got its version's digests");
+    assertEquals(sha256(served), ((FileDigests) all[2].await()).fileSha256());
+  }
+
+  @Test
+  void a_newer_version_stops_the_hash_ahead_of_the_older_one(Vertx vertx) throws Exception {
+    Path served = random("served.bin", 6);
+    Path next = random("next.bin", 7);
+
+    Future<?>[] both = onContext(vertx, keeper -> {
+      Future<FileDigests> older = keeper.ahead(ServedFile.open(served, null, CHUNK));
+      Files.move(next, served, StandardCopyOption.REPLACE_EXISTING);
+      return new Future<?>[] {older, keeper.ahead(ServedFile.open(served, null, CHUNK))};
+    });
+
+    assertInstanceOf(CancellationException.class, assertThrowsFrom(both[0]));
+    assertEquals(sha256(served), ((FileDigests) both[1].await()).fileSha256());
+    assertEquals(List.of(true), hashes, "the newer version's digests were kept");
+  }
+
+  @Test
+  void digests_of_a_file_that_changed_while_it_was_hashed_are_not_kept(Vertx vertx) throws Exception {
+    Path served = random("served.bin", 8);
+    Thread.sleep(50); // past the file system clock's tick: the write below gets a later change time
+
+    Future<?>[] ahead = onContext(vertx, keeper -> {
+      Future<FileDigests> hashing = keeper.ahead(ServedFile.open(served, null, CHUNK));
+      try (FileChannel file = FileChannel.open(served, StandardOpenOption.WRITE)) {
+        file.write(ByteBuffer.wrap(new byte[] {1}), SIZE - 1); // same size, new change time
+      }
+      return new Future<?>[] {hashing};
+    });
+
+    ahead[0].await();
+    assertEquals(List.of(), hashes, "nothing kept, nothing reported");
+  }
+
+  @Test
+  void stopping_stops_every_hash_under_way_and_refuses_new_ones(Vertx vertx) throws Exception {
+    Path served = random("served.bin", 9);
+    Path next = random("next.bin", 10);
+
+    Future<?>[] all = onContext(vertx, keeper -> {
+      Future<FileDigests> first = keeper.forPull(ServedFile.open(served, null, CHUNK));
+      Files.move(next, served, StandardCopyOption.REPLACE_EXISTING);
+      Future<FileDigests> second = keeper.forPull(ServedFile.open(served, null, CHUNK));
+      keeper.giveUp();
+      return new Future<?>[] {first, second, keeper.forPull(ServedFile.open(served, null, CHUNK)),
+        keeper.ahead(ServedFile.open(served, null, CHUNK))};
+    });
+
+    for (Future<?> hash : all) {
+      assertThrowsFrom(hash);
+    }
+    assertEquals(List.of(), hashes);
+  }
+
   // helpers
 
   private interface KeeperUse {
@@ -92,7 +165,7 @@ class DigestKeeperTest {
     } catch (Throwable e) {
       return e;
     }
-    throw new AssertionError("the hash ahead was not stopped");
+    throw new AssertionError("the hash was not stopped");
   }
 
   private Path random(String name, long seed) throws Exception {

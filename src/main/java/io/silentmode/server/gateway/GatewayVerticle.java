@@ -51,8 +51,10 @@ public class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    // Enough for the frames of two full windows of chunk messages at once: two pulls, or one and its retries.
-    arrays = new FrameArrays(2 * config.chunkWindow() * (maxMessageSize() / FrameArrays.SIZE + 1));
+    // Enough for the frames of two full windows of chunk messages at once (two pulls, or one and its retries),
+    // but no more than a quarter of the heap: with large chunks, frames beyond that are left to the collector.
+    long windows = 2L * config.chunkWindow() * (maxMessageSize() / FrameArrays.SIZE + 1);
+    arrays = new FrameArrays((int) Math.min(windows, Runtime.getRuntime().maxMemory() / 4 / FrameArrays.SIZE));
     server = vertx.createHttpServer(new HttpServerOptions()
       .setHost(config.host())
       .setPort(config.wsPort())

@@ -27,9 +27,10 @@ import static io.silentmode.protocol.WebSocketOpcode.TEXT;
  * buffer it grows by copying, copies the payload out of it, then unmasks that in another pass: four passes over
  * every byte of a chunk, 0.5 s of the event loop per GiB. Here each read's bytes are unmasked as they are copied
  * into the payload's buffer: one pass. That buffer is allocated once for a frame of up to 64 KiB, the size agents
- * send; a larger one grows as its bytes arrive, so that a header alone does not commit a megabyte. It is pooled
- * heap memory, not direct: the disk writer hashes each payload byte twice, and {@code MessageDigest} hashes an
- * array where it lies but copies direct memory into an array of its own first.
+ * send; a larger one grows as its bytes arrive, so that a header alone does not commit a megabyte. It is heap
+ * memory, not direct (a recycled array for a 64 KiB frame, see {@link FrameArrays}; Netty's pool otherwise): the
+ * disk writer hashes each payload byte twice, and {@code MessageDigest} hashes an array where it lies but copies
+ * direct memory into an array of its own first.
  * <p>
  * The rules are Netty's: masked frames only, RSV bits clear, known opcodes, control frames final and at most 125
  * bytes, continuations only inside a fragmented message and nothing else there, lengths in their shortest encoding
