@@ -419,11 +419,16 @@ public class AgentVerticle extends VerticleBase {
     }
   }
 
-  /** Sends a protocol message (a JSON text frame) the way chunks go, so that it leaves in order among them. */
+  /**
+   * Sends a protocol message (a JSON text frame) the way chunks go, so that it leaves in order among them. It is
+   * framed from direct buffers, as chunks are: with heap buffers here, the masking loop saw two buffer types, and C2
+   * compiled it for both without vector instructions. The agent then spent 1.4 s of CPU per GiB instead of 0.9.
+   */
   private void send(JsonObject message) {
     if (wire != null) {
-      ByteBuffer text = ByteBuffer.wrap(message.encode().getBytes(StandardCharsets.UTF_8));
-      ByteBuffer encoded = ByteBuffer.allocate(MaskedMessage.encodedLength(text.remaining(), WIRE_FRAME_SIZE));
+      byte[] bytes = message.encode().getBytes(StandardCharsets.UTF_8);
+      ByteBuffer text = ByteBuffer.allocateDirect(bytes.length).put(bytes).flip();
+      ByteBuffer encoded = ByteBuffer.allocateDirect(MaskedMessage.encodedLength(text.remaining(), WIRE_FRAME_SIZE));
       MaskedMessage.encode(WebSocketOpcode.TEXT, text, encoded, WIRE_FRAME_SIZE);
       wire.writeAndFlush(Unpooled.wrappedBuffer(encoded));
     }
