@@ -85,7 +85,7 @@ public class AgentVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    digests = new DigestKeeper(vertx, this::hashed);
+    digests = new DigestKeeper(vertx, this::onHashed);
     client = vertx.createWebSocketClient(clientOptions());
     connect();
     if (config.prehashDelay() > 0) {
@@ -336,7 +336,7 @@ public class AgentVerticle extends VerticleBase {
       });
   }
 
-  private void hashed(ServedFile file, boolean ahead) {
+  private void onHashed(ServedFile file, boolean ahead) {
     if (ahead) {
       log.log(System.Logger.Level.INFO, "Hashed " + file.path + " (" + file.size + " bytes) ahead of a pull");
     }

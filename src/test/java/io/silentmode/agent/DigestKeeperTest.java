@@ -45,7 +45,7 @@ class DigestKeeperTest {
     Path served = random("served.bin", 1);
 
     Future<?>[] both = onContext(vertx, keeper -> new Future<?>[] {
-      keeper.ahead(ServedFile.open(served, null, CHUNK)), keeper.forPull(ServedFile.open(served, null, CHUNK))});
+      keeper.ahead(open(served)), keeper.forPull(open(served))});
 
     FileDigests ahead = (FileDigests) both[0].await();
     assertSame(ahead, both[1].await(), "the pull got the digests of the hash ahead");
@@ -59,14 +59,14 @@ class DigestKeeperTest {
     Path next = random("next.bin", 3);
 
     Future<?>[] both = onContext(vertx, keeper -> {
-      Future<FileDigests> ahead = keeper.ahead(ServedFile.open(served, null, CHUNK));
+      Future<FileDigests> ahead = keeper.ahead(open(served));
       Files.move(next, served, StandardCopyOption.REPLACE_EXISTING);
-      return new Future<?>[] {ahead, keeper.forPull(ServedFile.open(served, null, CHUNK))};
+      return new Future<?>[] {ahead, keeper.forPull(open(served))};
     });
 
     Throwable stopped = assertThrowsFrom(both[0]);
     assertInstanceOf(CancellationException.class, stopped, stopped::toString);
-    assertEquals(sha256(served), ((FileDigests) both[1].await()).fileSha256());
+    assertEquals(sha256(served), sha256Of(both[1]));
     assertEquals(List.of(false), hashes, "only the pull's hash ran to the end");
   }
 
@@ -77,14 +77,14 @@ class DigestKeeperTest {
     String first = sha256(served);
 
     Future<?>[] all = onContext(vertx, keeper -> {
-      Future<FileDigests> ahead = keeper.ahead(ServedFile.open(served, null, CHUNK));
-      Future<FileDigests> joined = keeper.forPull(ServedFile.open(served, null, CHUNK));
+      Future<FileDigests> ahead = keeper.ahead(open(served));
+      Future<FileDigests> joined = keeper.forPull(open(served));
       Files.move(next, served, StandardCopyOption.REPLACE_EXISTING);
-      return new Future<?>[] {ahead, joined, keeper.forPull(ServedFile.open(served, null, CHUNK))};
+      return new Future<?>[] {ahead, joined, keeper.forPull(open(served))};
     });
 
-    assertEquals(first, ((FileDigests) all[1].await()).fileSha256(), "the joined pull got its version's digests");
-    assertEquals(sha256(served), ((FileDigests) all[2].await()).fileSha256());
+    assertEquals(first, sha256Of(all[1]), "the joined pull got its version's digests");
+    assertEquals(sha256(served), sha256Of(all[2]));
   }
 
   @Test
@@ -93,13 +93,13 @@ class DigestKeeperTest {
     Path next = random("next.bin", 7);
 
     Future<?>[] both = onContext(vertx, keeper -> {
-      Future<FileDigests> older = keeper.ahead(ServedFile.open(served, null, CHUNK));
+      Future<FileDigests> older = keeper.ahead(open(served));
       Files.move(next, served, StandardCopyOption.REPLACE_EXISTING);
-      return new Future<?>[] {older, keeper.ahead(ServedFile.open(served, null, CHUNK))};
+      return new Future<?>[] {older, keeper.ahead(open(served))};
     });
 
     assertInstanceOf(CancellationException.class, assertThrowsFrom(both[0]));
-    assertEquals(sha256(served), ((FileDigests) both[1].await()).fileSha256());
+    assertEquals(sha256(served), sha256Of(both[1]));
     assertEquals(List.of(true), hashes, "the newer version's digests were kept");
   }
 
@@ -108,16 +108,17 @@ class DigestKeeperTest {
     Path served = random("served.bin", 8);
     Thread.sleep(50); // past the file system clock's tick: the write below gets a later change time
 
-    Future<?>[] ahead = onContext(vertx, keeper -> {
-      Future<FileDigests> hashing = keeper.ahead(ServedFile.open(served, null, CHUNK));
+    Future<?>[] both = onContext(vertx, keeper -> {
+      Future<FileDigests> hashing = keeper.ahead(open(served));
       try (FileChannel file = FileChannel.open(served, StandardOpenOption.WRITE)) {
         file.write(ByteBuffer.wrap(new byte[] {1}), SIZE - 1); // same size, new change time
       }
-      return new Future<?>[] {hashing};
+      return new Future<?>[] {hashing, hashing.compose(stale -> keeper.forPull(open(served)))};
     });
 
-    ahead[0].await();
-    assertEquals(List.of(), hashes, "nothing kept, nothing reported");
+    both[0].await();
+    assertEquals(sha256(served), sha256Of(both[1]));
+    assertEquals(List.of(false), hashes, "the hash ahead kept nothing, so the pull hashed the file itself");
   }
 
   @Test
@@ -126,12 +127,12 @@ class DigestKeeperTest {
     Path next = random("next.bin", 10);
 
     Future<?>[] all = onContext(vertx, keeper -> {
-      Future<FileDigests> first = keeper.forPull(ServedFile.open(served, null, CHUNK));
+      Future<FileDigests> first = keeper.forPull(open(served));
       Files.move(next, served, StandardCopyOption.REPLACE_EXISTING);
-      Future<FileDigests> second = keeper.forPull(ServedFile.open(served, null, CHUNK));
+      Future<FileDigests> second = keeper.forPull(open(served));
       keeper.giveUp();
-      return new Future<?>[] {first, second, keeper.forPull(ServedFile.open(served, null, CHUNK)),
-        keeper.ahead(ServedFile.open(served, null, CHUNK))};
+      return new Future<?>[] {first, second, keeper.forPull(open(served)),
+        keeper.ahead(open(served))};
     });
 
     for (Future<?> hash : all) {
@@ -157,6 +158,14 @@ class DigestKeeperTest {
       }
     });
     return started.future().await();
+  }
+
+  private static ServedFile open(Path file) {
+    return ServedFile.open(file, null, CHUNK);
+  }
+
+  private static String sha256Of(Future<?> digests) {
+    return ((FileDigests) digests.await()).fileSha256();
   }
 
   private static Throwable assertThrowsFrom(Future<?> future) {
