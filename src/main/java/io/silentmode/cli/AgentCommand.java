@@ -8,6 +8,7 @@ import picocli.CommandLine.Option;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "agent", mixinStandardHelpOptions = true,
@@ -21,7 +22,7 @@ public class AgentCommand implements Callable<Integer> {
   @Option(names = "--server", defaultValue = "${env:SERVER_WS_URL:-ws://127.0.0.1:8080}", description = "Server WebSocket URL (SERVER_WS_URL, default ${DEFAULT-VALUE}).")
   String serverUrl;
 
-  @Option(names = "--file", defaultValue = "${env:FILE_PATH:-${sys:user.home}/file_to_download.txt}", description = "The file this agent serves (FILE_PATH, default ${DEFAULT-VALUE}).")
+  @Option(names = "--file", defaultValue = "${env:FILE_PATH}", description = "The file this agent serves (FILE_PATH, default $HOME/file_to_download.txt).")
   String filePath;
 
   @Option(names = "--reconnect-interval", defaultValue = "${env:RECONNECT_INTERVAL:-5000}", description = "First reconnect delay in ms, doubling with jitter up to 60 s (RECONNECT_INTERVAL, default ${DEFAULT-VALUE}).")
@@ -36,6 +37,7 @@ public class AgentCommand implements Callable<Integer> {
   @Override
   public Integer call() throws UnknownHostException {
     String id = clientId != null ? clientId : InetAddress.getLocalHost().getHostName();
+    String filePath = this.filePath != null ? this.filePath : defaultFile(System.getenv("HOME"), System.getProperty("user.home"));
     Vertx vertx = Vertx.vertx();
     AgentVerticle agent = new AgentVerticle(new AgentConfig(id, serverUrl, filePath, reconnectInterval,
       maxReconnectAttempts, prehashDelay));
@@ -49,5 +51,10 @@ public class AgentCommand implements Callable<Integer> {
       vertx.close().await();
       return 1;
     }
+  }
+
+  /** {@code $HOME/file_to_download.txt}, as the design says; Java's user.home (from the password file) only without HOME. */
+  static String defaultFile(String home, String userHome) {
+    return Path.of(home == null || home.isEmpty() ? userHome : home, "file_to_download.txt").toString();
   }
 }

@@ -1,46 +1,60 @@
 package io.silentmode.protocol;
 
+import java.util.HashMap;
+import java.util.Map;
+
 /**
  * The stable error codes of silentmode, shared by the wire protocol, the event bus and the REST API.
- * The bus code is what {@code Message.fail(code, text)} carries; {@link #fromBusCode} maps it back.
+ * The bus code is what {@code Message.fail(code, text)} carries; {@link #fromBusCode} maps it back. Bus codes are
+ * explicit and never reused, so that nodes of different versions agree on them: a new code takes the next free one.
  */
 public enum ErrorCode {
-  CLIENT_NOT_FOUND(404, false),
-  CLIENT_NOT_CONNECTED(409, true),
-  FILE_NOT_FOUND(404, false),
-  FILE_READ_ERROR(500, true),
-  PERMISSION_DENIED(403, false),
-  DOWNLOAD_NOT_FOUND(404, false),
-  DOWNLOAD_IN_PROGRESS(409, false),
-  DOWNLOAD_NOT_ACTIVE(409, false),
-  DOWNLOAD_TIMEOUT(504, true),
-  CHUNK_CHECKSUM_FAILED(502, true),
-  CHUNK_TRANSFER_FAILED(502, true),
-  FILE_CHECKSUM_FAILED(502, true),
-  STORAGE_ERROR(500, true),
-  PROTOCOL_VERSION_MISMATCH(400, false),
-  PROTOCOL_ERROR(400, false),
-  VALIDATION_FAILED(400, false),
-  INTERNAL_ERROR(500, true),
-  // REST API (issue 3); new codes go at the end, so that bus codes stay stable.
-  SERVER_RESTARTED(503, true),
-  DOWNLOAD_NOT_RETRYABLE(409, false),
-  DOWNLOAD_NOT_COMPLETED(409, true),
-  IDEMPOTENCY_KEY_IN_USE(409, true),
-  IDEMPOTENCY_KEY_REUSED(422, false),
-  LINK_INVALID(403, false),
-  LINK_EXPIRED(410, false),
-  UNAUTHORIZED(401, false),
-  RANGE_NOT_SATISFIABLE(416, false),
-  NOT_FOUND(404, false),
-  METHOD_NOT_ALLOWED(405, false);
+  CLIENT_NOT_FOUND(1000, 404, false),
+  CLIENT_NOT_CONNECTED(1001, 409, true),
+  FILE_NOT_FOUND(1002, 404, false),
+  FILE_READ_ERROR(1003, 500, true),
+  PERMISSION_DENIED(1004, 403, false),
+  DOWNLOAD_NOT_FOUND(1005, 404, false),
+  DOWNLOAD_IN_PROGRESS(1006, 409, false),
+  DOWNLOAD_NOT_ACTIVE(1007, 409, false),
+  DOWNLOAD_TIMEOUT(1008, 504, true),
+  CHUNK_CHECKSUM_FAILED(1009, 502, true),
+  CHUNK_TRANSFER_FAILED(1010, 502, true),
+  FILE_CHECKSUM_FAILED(1011, 502, true),
+  STORAGE_ERROR(1012, 500, true),
+  PROTOCOL_VERSION_MISMATCH(1013, 400, false),
+  PROTOCOL_ERROR(1014, 400, false),
+  VALIDATION_FAILED(1015, 400, false),
+  INTERNAL_ERROR(1016, 500, true),
+  // REST API
+  SERVER_RESTARTED(1017, 503, true),
+  DOWNLOAD_NOT_RETRYABLE(1018, 409, false),
+  DOWNLOAD_NOT_COMPLETED(1019, 409, true),
+  IDEMPOTENCY_KEY_IN_USE(1020, 409, true),
+  IDEMPOTENCY_KEY_REUSED(1021, 422, false),
+  LINK_INVALID(1022, 403, false),
+  LINK_EXPIRED(1023, 410, false),
+  UNAUTHORIZED(1024, 401, false),
+  RANGE_NOT_SATISFIABLE(1025, 416, false),
+  NOT_FOUND(1026, 404, false),
+  METHOD_NOT_ALLOWED(1027, 405, false);
 
-  private static final int BUS_CODE_BASE = 1000;
+  private static final Map<Integer, ErrorCode> BY_BUS_CODE = new HashMap<>();
 
+  static {
+    for (ErrorCode code : values()) {
+      if (BY_BUS_CODE.put(code.busCode, code) != null) {
+        throw new ExceptionInInitializerError("bus code " + code.busCode + " is used twice");
+      }
+    }
+  }
+
+  private final int busCode;
   private final int httpStatus;
   private final boolean retryable;
 
-  ErrorCode(int httpStatus, boolean retryable) {
+  ErrorCode(int busCode, int httpStatus, boolean retryable) {
+    this.busCode = busCode;
     this.httpStatus = httpStatus;
     this.retryable = retryable;
   }
@@ -53,13 +67,13 @@ public enum ErrorCode {
     return retryable;
   }
 
+  /** The code {@code Message.fail} carries over the event bus; fixed per constant, whatever the enum's order. */
   public int busCode() {
-    return BUS_CODE_BASE + ordinal();
+    return busCode;
   }
 
   public static ErrorCode fromBusCode(int code) {
-    int i = code - BUS_CODE_BASE;
-    return i >= 0 && i < values().length ? values()[i] : INTERNAL_ERROR;
+    return BY_BUS_CODE.getOrDefault(code, INTERNAL_ERROR);
   }
 
   /** Parses a code received from a peer; unknown names become {@link #INTERNAL_ERROR}. */

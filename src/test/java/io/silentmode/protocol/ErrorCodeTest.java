@@ -1,0 +1,21 @@
+package io.silentmode.protocol;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Bus codes cross the cluster between nodes of different versions: they must not move when the enum changes. */
+class ErrorCodeTest {
+
+  @Test
+  void bus_codes_are_the_published_ones_and_map_back() {
+    assertEquals(1000, ErrorCode.CLIENT_NOT_FOUND.busCode());
+    assertEquals(1012, ErrorCode.STORAGE_ERROR.busCode());
+    assertEquals(1017, ErrorCode.SERVER_RESTARTED.busCode());
+    assertEquals(1027, ErrorCode.METHOD_NOT_ALLOWED.busCode());
+    Arrays.stream(ErrorCode.values()).forEach(c -> assertEquals(c, ErrorCode.fromBusCode(c.busCode())));
+    assertEquals(ErrorCode.INTERNAL_ERROR, ErrorCode.fromBusCode(42));
+  }
+}
