@@ -1,5 +1,6 @@
 package io.silentmode;
 
+import io.silentmode.server.ServerConfig;
 import io.silentmode.server.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -17,9 +18,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
@@ -27,11 +32,14 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 import static io.silentmode.Api.problem;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What must hold across retries of a request, restarts of the server, webhook receivers and scrapes. */
@@ -108,6 +116,57 @@ class DurabilityTest {
     assertArrayEquals(Files.readAllBytes(file), content.body().getBytes());
     assertEquals(id, Api.expect(api.call("createDownload", HttpMethod.POST, "/api/v1/downloads", body,
       r -> r.putHeader("Idempotency-Key", "k-1")), 202).getString("requestId"));
+  }
+
+  @Test
+  void after_a_restart_a_key_names_its_job_for_24_h_from_its_creation_and_no_longer_than_its_record() throws Exception {
+    fx.agent("shop-1", fx.randomFile("f.bin", 1000));
+    JsonObject body = new JsonObject().put("clientId", "shop-1");
+    String young = keyedPull(body, "young");
+    String old = keyedPull(body, "old");
+    String pruned = keyedPull(body, "pruned");
+
+    Instant now = Instant.now();
+    restart(c -> c.setJobRetention(3_600_000), () -> {
+      // As a day would have left the records: the first two waited long in the queue, the third ended 2 h ago.
+      age(young, now.minus(23, ChronoUnit.HOURS), now.minus(30, ChronoUnit.MINUTES));
+      age(old, now.minus(25, ChronoUnit.HOURS), now.minus(30, ChronoUnit.MINUTES));
+      age(pruned, now.minus(2, ChronoUnit.HOURS), now.minus(2, ChronoUnit.HOURS));
+    });
+    fx.awaitConnected("shop-1");
+
+    HttpResponse<Buffer> replayed = keyed(body, "young");
+    assertEquals(young, Api.expect(replayed, 202).getString("requestId"), "23 h old: the same job");
+    assertEquals("true", replayed.getHeader("Idempotent-Replayed"));
+    for (String key : List.of("old", "pruned")) {
+      HttpResponse<Buffer> fresh = keyed(body, key);
+      String id = Api.expect(fresh, 202).getString("requestId");
+      assertNotEquals(key.equals("old") ? old : pruned, id, key + ": a new job");
+      assertNull(fresh.getHeader("Idempotent-Replayed"), key);
+      api.awaitDone(id);
+    }
+  }
+
+  private String keyedPull(JsonObject body, String key) throws InterruptedException {
+    String id = Api.expect(keyed(body, key), 202).getString("requestId");
+    api.awaitDone(id);
+    return id;
+  }
+
+  private HttpResponse<Buffer> keyed(JsonObject body, String key) {
+    return api.call("createDownload", HttpMethod.POST, "/api/v1/downloads", body, r -> r.putHeader("Idempotency-Key", key));
+  }
+
+  /** Rewrites a stored job record (DATA_DIR/jobs/<id>.json) as if the job had been made and ended at these times. */
+  private void age(String requestId, Instant created, Instant finished) {
+    Path record = Path.of(fx.config.dataDir(), "jobs", requestId + ".json");
+    try {
+      JsonObject job = new JsonObject(Files.readString(record));
+      Files.writeString(record, job.put("createdAt", created.toString()).put("startedAt", created.toString())
+        .put("finishedAt", finished.toString()).encode());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   @Test
@@ -243,12 +302,18 @@ class DurabilityTest {
 
   /** A new server on the same ports and directories, so agents find it again by themselves. */
   private void restart() {
+    restart(c -> { }, () -> { });
+  }
+
+  /** As {@link #restart()}, with {@code whileStopped} run between the two servers and the new one's settings changed. */
+  private void restart(Consumer<ServerConfig> change, Runnable whileStopped) {
     int wsPort = fx.server.wsPort();
     int apiPort = fx.server.apiPort();
     fx.server.stop().await();
     fx.expectReconnect("shop-1");
     fx.expectReconnect("slow-1");
-    fx.with(c -> c.setWsPort(wsPort).setPort(apiPort)).start();
+    whileStopped.run();
+    fx.with(c -> change.accept(c.setWsPort(wsPort).setPort(apiPort))).start();
     api = fx.api();
   }
 

@@ -311,6 +311,7 @@ public class OrchestratorVerticle extends VerticleBase {
     JsonArray ids = new JsonArray();
     old.forEach(p -> {
       jobs.remove(p.requestId);
+      idempotency.forget(p.idempotencyKey, p.requestId);
       ids.add(p.requestId.toString());
     });
     vertx.eventBus().request(Addresses.STORE_JOB_DELETE, new JsonObject().put("requestIds", ids))

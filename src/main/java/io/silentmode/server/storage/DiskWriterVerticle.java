@@ -16,11 +16,8 @@ import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -206,10 +203,7 @@ public class DiskWriterVerticle extends VerticleBase {
     try {
       part.file.finish(part.size);
       part.file.close();
-      Files.move(part.temp, part.target, StandardCopyOption.ATOMIC_MOVE);
-      try (FileChannel dir = FileChannel.open(part.target.getParent(), StandardOpenOption.READ)) {
-        dir.force(true);
-      }
+      DurableMove.move(part.temp, part.target);
     } catch (IOException e) {
       // An fsync error means the bytes may not be on disk: discard, never keep a final name we cannot vouch for.
       abort(requestId);

@@ -3,6 +3,7 @@ package io.silentmode.server.store;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.ServerConfig;
+import io.silentmode.server.storage.DurableMove;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
@@ -25,8 +26,9 @@ import java.util.stream.Stream;
 
 /**
  * The embedded store under DATA_DIR: one JSON file per job in {@code jobs/}, and {@code clients.json} for the
- * agents the server knows. Every write goes to a temp file that is fsynced and renamed over the old one, so a
- * crash leaves either the old record or the new, never half of one. A worker verticle: its file I/O blocks.
+ * agents the server knows. Every write goes to a temp file that is fsynced and renamed over the old one, then the
+ * directory is fsynced too, so a crash leaves either the old record or the new, never half of one, and a record
+ * the store has confirmed stays. A worker verticle: its file I/O blocks.
  */
 public class JobStoreVerticle extends VerticleBase {
 
@@ -136,7 +138,7 @@ public class JobStoreVerticle extends VerticleBase {
       throw new UncheckedIOException(e);
     }
     try {
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      DurableMove.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
