@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -87,8 +88,18 @@ class ConnectionTest {
   void an_agent_that_answers_heartbeats_stays_connected() throws Exception {
     fx.with(c -> c.setHeartbeatInterval(100))
       .start();
+    Promise<Void> sixPings = Promise.promise();
+    AtomicInteger pings = new AtomicInteger();
+    fx.vertx.eventBus().addOutboundInterceptor(delivery -> {
+      if (delivery.message().address().startsWith("gateway.connection.") && delivery.body() instanceof JsonObject m
+        && "PING".equals(m.getString("type")) && pings.incrementAndGet() == 6) {
+        sixPings.tryComplete();
+      }
+      delivery.next();
+    });
     fx.agent("chatty-1", fx.randomFile("f", 10));
-    Thread.sleep(600); // six heartbeat intervals: twice what drops a silent agent
+    // Each heartbeat either pings an agent or drops it: a sixth PING is twice what drops a silent agent.
+    sixPings.future().await(10, TimeUnit.SECONDS);
 
     JsonObject agent = fx.request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", "chatty-1"));
     assertTrue(agent.getBoolean("connected"));

@@ -66,7 +66,8 @@ class LifecycleTest {
   @Test
   void cancel_mid_pull_stops_the_agent_and_removes_the_temp_data() throws Exception {
     AtomicInteger frames = new AtomicInteger();
-    fx.agent("slow", fx.randomFile("f.bin", 200L * Fixture.CHUNK), c -> new SlowAgent(c, frames));
+    Path file = fx.randomFile("f.bin", 200L * Fixture.CHUNK);
+    fx.agent("slow", file, c -> new SlowAgent(c, frames));
     JsonObject job = fx.startPull("slow", null);
     awaitFrames(frames, 3);
 
@@ -76,7 +77,7 @@ class LifecycleTest {
     assertEquals("cancelled", fx.awaitFinal(job).getString("status"));
     fx.awaitEmptyDownloadDir();
     int afterCancel = frames.get();
-    Thread.sleep(300); // the agent reads one chunk per 10 ms: it would have read ~30 more had it not stopped
+    awaitClosed(file); // from then on the agent can read no more of it
     assertTrue(frames.get() <= afterCancel + 1, "agent kept reading: " + afterCancel + " -> " + frames.get());
     assertTrue(frames.get() < 200);
     assertFails(ErrorCode.DOWNLOAD_NOT_ACTIVE, fx.vertx.eventBus().request(Addresses.DOWNLOADS_CANCEL,
@@ -138,12 +139,24 @@ class LifecycleTest {
     Path file = fx.randomFile("large.bin", 200L * 1024 * 1024);
     fx.agent("hasher", file);
     JsonObject job = fx.startPull("hasher", null);
+    awaitOpen(file); // the agent is hashing it
     fx.request(Addresses.DOWNLOADS_CANCEL, new JsonObject().put("requestId", job.getString("requestId")));
-    Thread.sleep(1500); // the agent's whole-file hash of 200 MiB ends well within this
+    awaitClosed(file);
+  }
+
+  private static void awaitOpen(Path file) throws Exception {
+    long deadline = System.currentTimeMillis() + 5_000;
+    while (openDescriptors(file) == 0) {
+      assertTrue(System.currentTimeMillis() < deadline, "the agent never opened " + file);
+      Thread.sleep(1);
+    }
+  }
+
+  private static void awaitClosed(Path file) throws Exception {
     long deadline = System.currentTimeMillis() + 5_000;
     while (openDescriptors(file) > 0) {
       assertTrue(System.currentTimeMillis() < deadline, "the agent still holds " + file + " open");
-      Thread.sleep(50);
+      Thread.sleep(5);
     }
   }
 
