@@ -119,7 +119,8 @@ public class AgentVerticle extends VerticleBase {
     wire = ((WebSocketInternal) socket).channelHandlerContext();
     socket.textMessageHandler(this::onText);
     socket.closeHandler(v -> {
-      log.log(System.Logger.Level.WARNING, "Connection to " + config.serverUrl() + " closed"
+      log.log(closeLevel(socket.closeStatusCode()), "Connection to " + config.serverUrl() + " closed"
+        + (socket.closeStatusCode() == null ? "" : " (" + socket.closeStatusCode() + ")")
         + (socket.closeReason() == null ? "" : ": " + socket.closeReason()));
       ws = null;
       wire = null;
@@ -134,6 +135,17 @@ public class AgentVerticle extends VerticleBase {
       .put("metadata", new JsonObject()
         .put("os", System.getProperty("os.name"))
         .put("filePath", config.filePath())));
+  }
+
+  /**
+   * Closes on purpose are not warnings: this agent stopping, or the server closing normally or going away (1000,
+   * 1001: a restart). Anything else, such as a policy close or a connection lost without a close frame, is.
+   */
+  private System.Logger.Level closeLevel(Short status) {
+    if (stopping) {
+      return System.Logger.Level.DEBUG;
+    }
+    return status != null && (status == 1000 || status == 1001) ? System.Logger.Level.INFO : System.Logger.Level.WARNING;
   }
 
   private void reconnectLater() {

@@ -7,6 +7,7 @@ import io.silentmode.cli.operator.ProgressLine;
 import io.silentmode.server.Server;
 import io.silentmode.server.metrics.Metrics;
 import io.silentmode.server.ServerConfig;
+import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -60,8 +61,10 @@ public class DemoCommand implements Callable<Integer> {
     ServerConfig config = server.toConfig().setWsPort(externalAgent != null ? server.wsPort : 0).setPort(0)
       .setDownloadDir(work.resolve("downloads").toString()).setDataDir(work.resolve("data").toString());
     Vertx vertx = Metrics.vertxBuilder().build();
+    Server running = null;
+    String agent = null;
     try {
-      Server running = Server.start(vertx, config).await();
+      running = Server.start(vertx, config).await();
       Promise<Void> connected = Promise.promise();
       vertx.eventBus().<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> {
         if (clientId.equals(m.body().getString("clientId"))) {
@@ -71,7 +74,7 @@ public class DemoCommand implements Callable<Integer> {
       if (externalAgent == null) {
         System.err.printf("Generating %d MiB of random data in %s%n", sizeMib, source);
         generate(source, (long) sizeMib * 1024 * 1024);
-        vertx.deployVerticle(new AgentVerticle(new AgentConfig(CLIENT_ID, "ws://127.0.0.1:" + running.wsPort(),
+        agent = vertx.deployVerticle(new AgentVerticle(new AgentConfig(CLIENT_ID, "ws://127.0.0.1:" + running.wsPort(),
           source.toString(), 1000, 0, 0))).await(); // pulled at once: no hashing ahead
       } else {
         System.err.println("Waiting for agent " + clientId + " on port " + running.wsPort());
@@ -94,11 +97,18 @@ public class DemoCommand implements Callable<Integer> {
       events.unregister();
       return report(result, clientId, seconds);
     } finally {
-      vertx.close().await();
+      shutDown(vertx, running, agent);
       if (cleanup) {
         delete(work);
       }
     }
+  }
+
+  /** The agent first, then the server verticle by verticle: neither sees the other vanish, so neither warns. */
+  private static void shutDown(Vertx vertx, Server running, String agent) {
+    Future<?> agentGone = agent == null ? Future.succeededFuture() : vertx.undeploy(agent);
+    agentGone.eventually(() -> running == null ? Future.succeededFuture() : running.stop())
+      .eventually(vertx::close).await();
   }
 
   private int report(JsonObject result, String clientId, double seconds) {

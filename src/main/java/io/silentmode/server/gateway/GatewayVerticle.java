@@ -230,7 +230,9 @@ public class GatewayVerticle extends VerticleBase {
     private void onClose() {
       closed = true;
       outbound.unregister();
-      if (clientId != null) {
+      // While the server stops, the registry is undeployed soon after this verticle, maybe before it takes the message;
+      // and a running pull is to fail with SERVER_RESTARTED at the next start, not as if its agent had left.
+      if (clientId != null && !stopping) {
         vertx.eventBus().send(Addresses.REGISTRY_UNREGISTER, seen());
       }
     }

@@ -15,6 +15,7 @@ import io.vertx.core.spi.metrics.VertxMetrics;
 import io.vertx.core.spi.observability.HttpRequest;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.PrometheusScrapingHandler;
@@ -66,6 +67,10 @@ public final class Metrics {
       // fresh registry below from being swapped for another Vertx's; the entry is dropped when the Vertx closes.
       .setRegistryName("silentmode-" + UUID.randomUUID())
       .setJvmMetricsEnabled(true)
+      // Off: without the address label (unbounded here, one gateway.connection.<id> per agent) these meters add up
+      // every handler, and vertx-micrometer registers their gauges again for each new handler, which Micrometer
+      // warns about. silentmode's own meters say what the bus is doing (MetricsVerticle).
+      .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)
       // Route templates have bounded cardinality; the raw path (HTTP_PATH) stays off.
       .addLabels(Label.HTTP_ROUTE)
       .setServerRequestTagsProvider(Metrics::scrapeTags);
