@@ -10,7 +10,6 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.spi.metrics.MetricsProvider;
 import io.vertx.core.spi.metrics.VertxMetrics;
 import io.vertx.core.spi.observability.HttpRequest;
 import io.vertx.ext.web.RoutingContext;
@@ -20,7 +19,6 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.micrometer.VertxPrometheusOptions;
-import io.vertx.micrometer.impl.MicrometerMetrics;
 
 import java.util.UUID;
 
@@ -54,9 +52,7 @@ public final class Metrics {
 
   /** The registry of that Vertx, or null when it was built without metrics. */
   public static MeterRegistry registry(Vertx vertx) {
-    // vertx-micrometer-metrics exposes a Vertx's registry only through its VertxMetrics (MetricsService reads it so too).
-    return vertx instanceof MetricsProvider provider && provider.getMetrics() instanceof MicrometerMetrics metrics
-      ? metrics.registry() : null;
+    return VertxRegistry.of(vertx);
   }
 
   private static VertxMetrics newVertxMetrics(VertxOptions options) {
