@@ -21,8 +21,6 @@ import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.ValidatedRequest;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -71,7 +69,8 @@ public class ApiVerticle extends VerticleBase {
 
   private Router api(OpenAPIContract contract, Buffer contractText) {
     RouterBuilder rb = RouterBuilder.create(vertx, contract);
-    rb.rootHandler(this::authenticate);
+    BearerToken bearer = new BearerToken(config.apiToken());
+    rb.security(BearerToken.SCHEME).httpHandler(bearer);
     EventStream events = new EventStream(vertx, config.sseHeartbeat());
     Content content = new Content(vertx);
     rb.getRoute("getHealth").addHandler(Readiness.liveness(vertx));
@@ -91,7 +90,7 @@ public class ApiVerticle extends VerticleBase {
       reply -> accepted(rc, job(reply))));
     rb.getRoute("streamDownloadEvents").addHandler(rc -> events.handle(rc, path(rc, "requestId")));
     rb.getRoute("getDownloadContent").addHandler(rc -> {
-      if (linkRefused(rc)) {
+      if (linkRefused(rc, bearer)) {
         return;
       }
       ask(rc, Addresses.DOWNLOADS_GET, requestId(rc), reply -> content.send(rc, job(reply)));
@@ -151,12 +150,19 @@ public class ApiVerticle extends VerticleBase {
     return authority.port() < 0 ? authority.host() : authority.host() + ":" + authority.port();
   }
 
-  /** A request carrying a link signature stands on it alone: tampered is 403, expired is 410. */
-  private boolean linkRefused(RoutingContext rc) {
+  /**
+   * A request carrying a link signature stands on it alone: tampered is 403, expired is 410. Without one, the
+   * bearer token is needed as on every other operation (the contract leaves this one open to the router).
+   */
+  private boolean linkRefused(RoutingContext rc, BearerToken bearer) {
     String signature = rc.queryParams().get("signature");
     String expires = rc.queryParams().get("expires");
     if (signature == null && expires == null) {
-      return false;
+      if (bearer.accepts(rc)) {
+        return false;
+      }
+      BearerToken.refuse(rc);
+      return true;
     }
     long expiry;
     try {
@@ -164,7 +170,7 @@ public class ApiVerticle extends VerticleBase {
     } catch (NumberFormatException e) {
       expiry = -1;
     }
-    if (signature == null || expiry < 0 || !links.verify("GET", rc.request().path(), expiry, signature)) {
+    if (signature == null || expiry < 0 || !links.verify("GET", rc.normalizedPath(), expiry, signature)) {
       Problems.send(rc, ErrorCode.LINK_INVALID, "the link's signature does not match; ask for a new link", null);
       return true;
     }
@@ -173,26 +179,6 @@ public class ApiVerticle extends VerticleBase {
       return true;
     }
     return false;
-  }
-
-  /** With API_TOKEN set, a bearer token is needed for all but health, the contract and signed content links. */
-  private void authenticate(RoutingContext rc) {
-    String token = config.apiToken();
-    String path = rc.request().path();
-    boolean open = path.startsWith(PREFIX + "/health") || path.equals(PREFIX + "/openapi.yaml")
-      || path.endsWith("/content") && rc.queryParams().contains("signature");
-    if (token == null || open) {
-      rc.next();
-      return;
-    }
-    String header = rc.request().getHeader("Authorization");
-    byte[] given = header != null && header.startsWith("Bearer ") ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
-    if (MessageDigest.isEqual(given, token.getBytes(StandardCharsets.UTF_8))) {
-      rc.next();
-    } else {
-      rc.response().putHeader("WWW-Authenticate", "Bearer realm=\"silentmode\"");
-      Problems.send(rc, ErrorCode.UNAUTHORIZED, "this server needs Authorization: Bearer <API_TOKEN>", null);
-    }
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------
