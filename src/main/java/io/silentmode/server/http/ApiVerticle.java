@@ -50,6 +50,7 @@ public class ApiVerticle extends VerticleBase {
     return Contract.load(vertx)
       .compose(contract -> {
         Router root = Router.router(vertx);
+        root.route().handler(ApiVerticle::normalisePath);
         if (metrics != null) {
           root.get(Metrics.PATH).handler(metrics);
         }
@@ -179,6 +180,21 @@ public class ApiVerticle extends VerticleBase {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Routes every request by its path in normal form (RFC 3986: dot-segments removed, escaped unreserved characters
+   * decoded, doubled slashes merged), so the route matched, its token check and the path parameters its handlers
+   * read all see the same path: {@code /health/%2e%2e/clients} is {@code /clients}, and needs the token.
+   */
+  private static void normalisePath(RoutingContext rc) {
+    String normal = rc.normalizedPath();
+    if (normal.equals(rc.request().path())) {
+      rc.next();
+    } else {
+      String query = rc.request().query();
+      rc.reroute(query == null ? normal : normal + "?" + query);
+    }
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------
