@@ -37,6 +37,7 @@ public class ApiVerticle extends VerticleBase {
   private final Handler<RoutingContext> metrics;
   private HttpServer server;
   private LinkSigner links;
+  private Operations operations;
 
   /** {@code metrics} scrapes Prometheus text at {@code /metrics}, or is null when the server runs without metrics. */
   public ApiVerticle(ServerConfig config, Handler<RoutingContext> metrics) {
@@ -50,10 +51,12 @@ public class ApiVerticle extends VerticleBase {
     return Contract.load(vertx)
       .compose(contract -> {
         Router root = Router.router(vertx);
+        operations = new Operations(contract.openapi(), PREFIX);
         root.route().handler(ApiVerticle::normalisePath);
         if (metrics != null) {
           root.get(Metrics.PATH).handler(metrics);
         }
+        root.route(PREFIX + "/*").handler(operations::checkBody);
         root.route(PREFIX + "/*").subRouter(api(contract.openapi(), contract.text()));
         onFailures(root);
         return vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setCompressionSupported(false))
@@ -204,10 +207,19 @@ public class ApiVerticle extends VerticleBase {
     vertx.eventBus().<T>request(address, body).onSuccess(onReply::accept).onFailure(e -> Problems.send(rc, e));
   }
 
-  private static void onFailures(Router router) {
+  private void onFailures(Router router) {
     for (int status : new int[] {400, 404, 405, 500}) {
-      router.errorHandler(status, rc -> Problems.onRouterFailure(rc, status));
+      router.errorHandler(status, rc -> {
+        if (status == 405) {
+          rc.response().putHeader("Allow", allowed(rc.normalizedPath()));
+        }
+        Problems.onRouterFailure(rc, status);
+      });
     }
+  }
+
+  private String allowed(String path) {
+    return Metrics.PATH.equals(path) ? "GET" : String.join(", ", operations.allowed(path));
   }
 
   private static void accepted(RoutingContext rc, JsonObject job) {
