@@ -79,6 +79,9 @@ public class ServerOptions {
   @Option(names = "--min-free-space", defaultValue = "${env:MIN_FREE_SPACE:-104857600}", description = "Free bytes DOWNLOAD_DIR needs to report ready (MIN_FREE_SPACE, default ${DEFAULT-VALUE}).")
   long minFreeSpace;
 
+  @Option(names = "--allow-private-callbacks", defaultValue = "${env:ALLOW_PRIVATE_CALLBACKS:-false}", description = "Let callbackUrl name loopback, private and link-local addresses (ALLOW_PRIVATE_CALLBACKS, default ${DEFAULT-VALUE}).")
+  boolean allowPrivateCallbacks;
+
   ServerConfig toConfig() {
     if (chunkSize < 1 || chunkSize > Protocol.MAX_CHUNK_SIZE) {
       throw new IllegalArgumentException("CHUNK_SIZE must be between 1 and " + Protocol.MAX_CHUNK_SIZE);
@@ -102,6 +105,6 @@ public class ServerOptions {
       .setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
       .setLinkTtl(linkTtl).setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts)
       .setWebhookRetryDelay(webhookRetryDelay).setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat)
-      .setMinFreeSpace(minFreeSpace);
+      .setMinFreeSpace(minFreeSpace).setAllowPrivateCallbacks(allowPrivateCallbacks);
   }
 }

@@ -108,10 +108,17 @@ public class ApiVerticle extends VerticleBase {
 
   private void createDownload(RoutingContext rc) {
     JsonObject body = validated(rc).getBody().getJsonObject();
+    String callbackUrl = body.getString("callbackUrl");
+    String refusal = callbackUrl == null ? null : CallbackUrls.refusal(callbackUrl, config.allowPrivateCallbacks());
+    if (refusal != null) {
+      Problems.send(rc, ErrorCode.VALIDATION_FAILED, "callbackUrl " + refusal,
+        new JsonArray().add(new JsonObject().put("field", "callbackUrl").put("message", refusal)));
+      return;
+    }
     JsonObject start = new JsonObject()
       .put("clientId", body.getString("clientId"))
       .put("path", body.getString("path"))
-      .put("callbackUrl", body.getString("callbackUrl"))
+      .put("callbackUrl", callbackUrl)
       .put("idempotencyKey", rc.request().getHeader("Idempotency-Key"));
     ask(rc, Addresses.DOWNLOADS_START, start, reply -> {
       if ("true".equals(reply.headers().get("replayed"))) {
