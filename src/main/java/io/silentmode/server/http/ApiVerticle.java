@@ -90,8 +90,8 @@ public class ApiVerticle extends VerticleBase {
       reply -> json(rc, 200, job(reply))));
     rb.getRoute("cancelDownload").addHandler(rc -> ask(rc, Addresses.DOWNLOADS_CANCEL, requestId(rc),
       reply -> json(rc, 200, job(reply))));
-    rb.getRoute("retryDownload").addHandler(rc -> ask(rc, Addresses.DOWNLOADS_RETRY, requestId(rc),
-      reply -> accepted(rc, job(reply))));
+    rb.getRoute("retryDownload").addHandler(rc -> withRoom(rc, () -> ask(rc, Addresses.DOWNLOADS_RETRY, requestId(rc),
+      reply -> accepted(rc, job(reply)))));
     rb.getRoute("streamDownloadEvents").addHandler(rc -> events.handle(rc, path(rc, "requestId")));
     rb.getRoute("getDownloadContent").addHandler(rc -> {
       if (linkRefused(rc, bearer)) {
@@ -120,11 +120,23 @@ public class ApiVerticle extends VerticleBase {
       .put("path", body.getString("path"))
       .put("callbackUrl", callbackUrl)
       .put("idempotencyKey", rc.request().getHeader("Idempotency-Key"));
-    ask(rc, Addresses.DOWNLOADS_START, start, reply -> {
+    withRoom(rc, () -> ask(rc, Addresses.DOWNLOADS_START, start, reply -> {
       if ("true".equals(reply.headers().get("replayed"))) {
         rc.response().putHeader("Idempotent-Replayed", "true");
       }
       accepted(rc, job(reply));
+    }));
+  }
+
+  /** A pull is refused up front (507) when DOWNLOAD_DIR lacks MIN_FREE_SPACE, as readiness reports, not failed later. */
+  private void withRoom(RoutingContext rc, Runnable then) {
+    Readiness.hasRoom(vertx, config).onSuccess(room -> {
+      if (room) {
+        then.run();
+      } else {
+        Problems.send(rc, ErrorCode.INSUFFICIENT_STORAGE, "DOWNLOAD_DIR has less free space than MIN_FREE_SPACE ("
+          + config.minFreeSpace() + " bytes); free some space there, then retry", null);
+      }
     });
   }
 
