@@ -59,8 +59,13 @@ public class ApiVerticle extends VerticleBase {
         root.route(PREFIX + "/*").handler(operations::checkBody);
         root.route(PREFIX + "/*").subRouter(api(contract.openapi(), contract.text()));
         onFailures(root);
-        return vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setCompressionSupported(false))
-          .requestHandler(root)
+        RequestHeadDeadline deadline = new RequestHeadDeadline(vertx, config.requestHeaderTimeout());
+        return vertx.createHttpServer(RequestHeadDeadline.http1(new HttpServerOptions().setHost(config.host()).setCompressionSupported(false)))
+          .connectionHandler(deadline::opened)
+          .requestHandler(request -> {
+            deadline.requested(request);
+            root.handle(request);
+          })
           .listen(config.port());
       })
       .onSuccess(s -> server = s);
