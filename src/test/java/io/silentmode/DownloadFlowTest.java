@@ -84,9 +84,16 @@ class DownloadFlowTest {
     assertEquals(1, replay.size());
     assertEquals("final", replay.get(0).name);
     assertEquals(last.id, replay.get(0).id);
-    String upToDate = api.call("streamDownloadEvents", HttpMethod.GET, events0, null,
-      r -> r.putHeader("Last-Event-ID", String.valueOf(last.id))).bodyAsString();
-    assertTrue(Event.parse(upToDate).isEmpty(), upToDate);
+    assertTrue(stream.bodyAsString().startsWith("retry: "), "a reconnection hint opens the stream");
+    // Nothing after the client's Last-Event-ID on a finished job: 204, which tells an EventSource to stop.
+    HttpResponse<Buffer> upToDate = api.call("streamDownloadEvents", HttpMethod.GET, events0, null,
+      r -> r.putHeader("Last-Event-ID", String.valueOf(last.id)));
+    assertEquals(204, upToDate.statusCode(), upToDate::bodyAsString);
+    assertTrue(upToDate.body() == null || upToDate.body().length() == 0);
+    HttpResponse<Buffer> behind = api.call("streamDownloadEvents", HttpMethod.GET, events0, null,
+      r -> r.putHeader("Last-Event-ID", String.valueOf(last.id - 1)));
+    assertEquals(200, behind.statusCode());
+    assertEquals("final", Event.parse(behind.bodyAsString()).get(0).name);
   }
 
   @Test

@@ -55,7 +55,8 @@ class DurabilityTest {
 
   @BeforeEach
   void setUp(Vertx vertx) {
-    fx = new Fixture(vertx, dir).with(c -> c.setWebhookSecret("whsec_" + Base64.getEncoder().encodeToString(WEBHOOK_KEY))
+    // The webhook receivers listen on 127.0.0.1, a target only ALLOW_PRIVATE_CALLBACKS permits.
+    fx = new Fixture(vertx, dir).with(c -> c.setAllowPrivateCallbacks(true).setWebhookSecret("whsec_" + Base64.getEncoder().encodeToString(WEBHOOK_KEY))
       .setWebhookRetryDelay(20)).start();
     api = fx.api();
   }

@@ -79,6 +79,12 @@ public class ServerOptions {
   @Option(names = "--min-free-space", defaultValue = "${env:MIN_FREE_SPACE:-104857600}", description = "Free bytes DOWNLOAD_DIR needs to report ready (MIN_FREE_SPACE, default ${DEFAULT-VALUE}).")
   long minFreeSpace;
 
+  @Option(names = "--allow-private-callbacks", defaultValue = "${env:ALLOW_PRIVATE_CALLBACKS:-false}", description = "Let callbackUrl name loopback, private and link-local addresses (ALLOW_PRIVATE_CALLBACKS, default ${DEFAULT-VALUE}).")
+  boolean allowPrivateCallbacks;
+
+  @Option(names = "--request-header-timeout", defaultValue = "${env:REQUEST_HEADER_TIMEOUT:-10000}", description = "Ms a connection on PORT or WS_PORT has to send a whole request head or WebSocket upgrade, and an idle HTTP connection stays open (REQUEST_HEADER_TIMEOUT, default ${DEFAULT-VALUE}).")
+  long requestHeaderTimeout;
+
   ServerConfig toConfig() {
     if (chunkSize < 1 || chunkSize > Protocol.MAX_CHUNK_SIZE) {
       throw new IllegalArgumentException("CHUNK_SIZE must be between 1 and " + Protocol.MAX_CHUNK_SIZE);
@@ -88,9 +94,10 @@ public class ServerOptions {
         "CHUNK_WINDOW and WEBHOOK_MAX_ATTEMPTS must be at least 1 and MAX_CHUNK_RETRY_ATTEMPTS at least 0");
     }
     if (chunkRetryDelay < 1 || chunkTimeout < 1 || heartbeatInterval < 1 || downloadTimeout < 1 || queueTimeout < 1
-      || jobRetention < 1 || linkTtl < 1 || webhookRetryDelay < 1 || webhookTimeout < 1 || sseHeartbeat < 1) {
+      || jobRetention < 1 || linkTtl < 1 || webhookRetryDelay < 1 || webhookTimeout < 1 || sseHeartbeat < 1
+      || requestHeaderTimeout < 1) {
       throw new IllegalArgumentException("every duration (CHUNK_RETRY_DELAY, CHUNK_TIMEOUT, HEARTBEAT_INTERVAL, "
-        + "DOWNLOAD_TIMEOUT, QUEUE_TIMEOUT, JOB_RETENTION, LINK_TTL, WEBHOOK_RETRY_DELAY, WEBHOOK_TIMEOUT, SSE_HEARTBEAT) must be at least 1 ms");
+        + "DOWNLOAD_TIMEOUT, QUEUE_TIMEOUT, JOB_RETENTION, LINK_TTL, WEBHOOK_RETRY_DELAY, WEBHOOK_TIMEOUT, SSE_HEARTBEAT, REQUEST_HEADER_TIMEOUT) must be at least 1 ms");
     }
     if (webhookSecret != null && !webhookSecret.isBlank() && !webhookSecret.startsWith("whsec_")) {
       throw new IllegalArgumentException("WEBHOOK_SECRET must look like whsec_<base64>, as Standard Webhooks defines");
@@ -102,6 +109,7 @@ public class ServerOptions {
       .setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
       .setLinkTtl(linkTtl).setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts)
       .setWebhookRetryDelay(webhookRetryDelay).setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat)
-      .setMinFreeSpace(minFreeSpace);
+      .setMinFreeSpace(minFreeSpace).setAllowPrivateCallbacks(allowPrivateCallbacks)
+      .setRequestHeaderTimeout(requestHeaderTimeout);
   }
 }

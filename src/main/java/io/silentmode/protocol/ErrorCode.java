@@ -37,7 +37,9 @@ public enum ErrorCode {
   UNAUTHORIZED(1024, 401, false),
   RANGE_NOT_SATISFIABLE(1025, 416, false),
   NOT_FOUND(1026, 404, false),
-  METHOD_NOT_ALLOWED(1027, 405, false);
+  METHOD_NOT_ALLOWED(1027, 405, false),
+  INSUFFICIENT_STORAGE(1028, 507, true),
+  UNSUPPORTED_MEDIA_TYPE(1029, 415, false);
 
   private static final Map<Integer, ErrorCode> BY_BUS_CODE = new HashMap<>();
 

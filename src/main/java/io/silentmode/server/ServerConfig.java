@@ -31,6 +31,8 @@ public final class ServerConfig {
   private long webhookTimeout = 10_000;
   private long sseHeartbeat = 15_000;
   private long minFreeSpace = 100L * 1024 * 1024;
+  private boolean allowPrivateCallbacks;
+  private long requestHeaderTimeout = 10_000;
 
   public static ServerConfig defaults() {
     return new ServerConfig();
@@ -43,7 +45,8 @@ public final class ServerConfig {
       .setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout).setJobRetention(jobRetention)
       .setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret).setLinkTtl(linkTtl)
       .setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts).setWebhookRetryDelay(webhookRetryDelay)
-      .setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat).setMinFreeSpace(minFreeSpace);
+      .setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat).setMinFreeSpace(minFreeSpace)
+      .setAllowPrivateCallbacks(allowPrivateCallbacks).setRequestHeaderTimeout(requestHeaderTimeout);
   }
 
   /** Interface both listeners bind (HOST). */
@@ -82,6 +85,10 @@ public final class ServerConfig {
   public long sseHeartbeat() { return sseHeartbeat; }
   /** Free bytes DOWNLOAD_DIR needs for the server to report ready (MIN_FREE_SPACE). */
   public long minFreeSpace() { return minFreeSpace; }
+  /** Whether a callbackUrl may name a loopback, private or link-local address (ALLOW_PRIVATE_CALLBACKS). */
+  public boolean allowPrivateCallbacks() { return allowPrivateCallbacks; }
+  /** Ms a connection on either port has to send a whole request head or upgrade (REQUEST_HEADER_TIMEOUT). */
+  public long requestHeaderTimeout() { return requestHeaderTimeout; }
 
   public ServerConfig setHost(String host) { this.host = host; return this; }
   public ServerConfig setPort(int port) { this.port = port; return this; }
@@ -107,6 +114,8 @@ public final class ServerConfig {
   public ServerConfig setWebhookTimeout(long ms) { this.webhookTimeout = ms; return this; }
   public ServerConfig setSseHeartbeat(long ms) { this.sseHeartbeat = ms; return this; }
   public ServerConfig setMinFreeSpace(long bytes) { this.minFreeSpace = bytes; return this; }
+  public ServerConfig setAllowPrivateCallbacks(boolean allow) { this.allowPrivateCallbacks = allow; return this; }
+  public ServerConfig setRequestHeaderTimeout(long ms) { this.requestHeaderTimeout = ms; return this; }
 
   private static String blankToNull(String s) {
     return s == null || s.isBlank() ? null : s;

@@ -13,6 +13,7 @@ import io.silentmode.protocol.Protocol;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.ChunkCodec;
 import io.silentmode.server.ServerConfig;
+import io.silentmode.server.http.RequestHeadDeadline;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -55,14 +56,19 @@ public class GatewayVerticle extends VerticleBase {
     // but no more than a quarter of the heap: with large chunks, frames beyond that are left to the collector.
     long windows = 2L * config.chunkWindow() * (maxMessageSize() / FrameArrays.SIZE + 1);
     arrays = new FrameArrays((int) Math.min(windows, Runtime.getRuntime().maxMemory() / 4 / FrameArrays.SIZE));
-    server = vertx.createHttpServer(new HttpServerOptions()
+    RequestHeadDeadline deadline = new RequestHeadDeadline(vertx, config.requestHeaderTimeout());
+    server = vertx.createHttpServer(RequestHeadDeadline.http1(new HttpServerOptions())
       .setHost(config.host())
       .setPort(config.wsPort())
       .setMaxWebSocketFrameSize(maxMessageSize())
       // No compression: chunks do not compress, and UnmaskingFrameDecoder reads frames without extensions.
       .setPerMessageWebSocketCompressionSupported(false)
       .setPerFrameWebSocketCompressionSupported(false))
-      .webSocketHandler(this::accept);
+      .connectionHandler(deadline::opened)
+      .webSocketHandler(ws -> {
+        deadline.upgraded(ws.remoteAddress());
+        accept(ws);
+      });
     return server.listen();
   }
 

@@ -21,8 +21,6 @@ import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.ValidatedRequest;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -39,6 +37,7 @@ public class ApiVerticle extends VerticleBase {
   private final Handler<RoutingContext> metrics;
   private HttpServer server;
   private LinkSigner links;
+  private Operations operations;
 
   /** {@code metrics} scrapes Prometheus text at {@code /metrics}, or is null when the server runs without metrics. */
   public ApiVerticle(ServerConfig config, Handler<RoutingContext> metrics) {
@@ -52,13 +51,21 @@ public class ApiVerticle extends VerticleBase {
     return Contract.load(vertx)
       .compose(contract -> {
         Router root = Router.router(vertx);
+        operations = new Operations(contract.openapi(), PREFIX);
+        root.route().handler(ApiVerticle::normalisePath);
         if (metrics != null) {
           root.get(Metrics.PATH).handler(metrics);
         }
+        root.route(PREFIX + "/*").handler(operations::checkBody);
         root.route(PREFIX + "/*").subRouter(api(contract.openapi(), contract.text()));
         onFailures(root);
-        return vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setCompressionSupported(false))
-          .requestHandler(root)
+        RequestHeadDeadline deadline = new RequestHeadDeadline(vertx, config.requestHeaderTimeout());
+        return vertx.createHttpServer(RequestHeadDeadline.http1(new HttpServerOptions().setHost(config.host()).setCompressionSupported(false)))
+          .connectionHandler(deadline::opened)
+          .requestHandler(request -> {
+            deadline.requested(request);
+            root.handle(request);
+          })
           .listen(config.port());
       })
       .onSuccess(s -> server = s);
@@ -71,7 +78,8 @@ public class ApiVerticle extends VerticleBase {
 
   private Router api(OpenAPIContract contract, Buffer contractText) {
     RouterBuilder rb = RouterBuilder.create(vertx, contract);
-    rb.rootHandler(this::authenticate);
+    BearerToken bearer = new BearerToken(config.apiToken());
+    rb.security(BearerToken.SCHEME).httpHandler(bearer);
     EventStream events = new EventStream(vertx, config.sseHeartbeat());
     Content content = new Content(vertx);
     rb.getRoute("getHealth").addHandler(Readiness.liveness(vertx));
@@ -87,11 +95,11 @@ public class ApiVerticle extends VerticleBase {
       reply -> json(rc, 200, job(reply))));
     rb.getRoute("cancelDownload").addHandler(rc -> ask(rc, Addresses.DOWNLOADS_CANCEL, requestId(rc),
       reply -> json(rc, 200, job(reply))));
-    rb.getRoute("retryDownload").addHandler(rc -> ask(rc, Addresses.DOWNLOADS_RETRY, requestId(rc),
-      reply -> accepted(rc, job(reply))));
+    rb.getRoute("retryDownload").addHandler(rc -> withRoom(rc, () -> ask(rc, Addresses.DOWNLOADS_RETRY, requestId(rc),
+      reply -> accepted(rc, job(reply)))));
     rb.getRoute("streamDownloadEvents").addHandler(rc -> events.handle(rc, path(rc, "requestId")));
     rb.getRoute("getDownloadContent").addHandler(rc -> {
-      if (linkRefused(rc)) {
+      if (linkRefused(rc, bearer)) {
         return;
       }
       ask(rc, Addresses.DOWNLOADS_GET, requestId(rc), reply -> content.send(rc, job(reply)));
@@ -105,16 +113,35 @@ public class ApiVerticle extends VerticleBase {
 
   private void createDownload(RoutingContext rc) {
     JsonObject body = validated(rc).getBody().getJsonObject();
+    String callbackUrl = body.getString("callbackUrl");
+    String refusal = callbackUrl == null ? null : CallbackUrls.refusal(callbackUrl, config.allowPrivateCallbacks());
+    if (refusal != null) {
+      Problems.send(rc, ErrorCode.VALIDATION_FAILED, "callbackUrl " + refusal,
+        new JsonArray().add(new JsonObject().put("field", "callbackUrl").put("message", refusal)));
+      return;
+    }
     JsonObject start = new JsonObject()
       .put("clientId", body.getString("clientId"))
       .put("path", body.getString("path"))
-      .put("callbackUrl", body.getString("callbackUrl"))
+      .put("callbackUrl", callbackUrl)
       .put("idempotencyKey", rc.request().getHeader("Idempotency-Key"));
-    ask(rc, Addresses.DOWNLOADS_START, start, reply -> {
+    withRoom(rc, () -> ask(rc, Addresses.DOWNLOADS_START, start, reply -> {
       if ("true".equals(reply.headers().get("replayed"))) {
         rc.response().putHeader("Idempotent-Replayed", "true");
       }
       accepted(rc, job(reply));
+    }));
+  }
+
+  /** A pull is refused up front (507) when DOWNLOAD_DIR lacks MIN_FREE_SPACE, as readiness reports, not failed later. */
+  private void withRoom(RoutingContext rc, Runnable then) {
+    Readiness.hasRoom(vertx, config).onSuccess(room -> {
+      if (room) {
+        then.run();
+      } else {
+        Problems.send(rc, ErrorCode.INSUFFICIENT_STORAGE, "DOWNLOAD_DIR has less free space than MIN_FREE_SPACE ("
+          + config.minFreeSpace() + " bytes); free some space there, then retry", null);
+      }
     });
   }
 
@@ -151,12 +178,19 @@ public class ApiVerticle extends VerticleBase {
     return authority.port() < 0 ? authority.host() : authority.host() + ":" + authority.port();
   }
 
-  /** A request carrying a link signature stands on it alone: tampered is 403, expired is 410. */
-  private boolean linkRefused(RoutingContext rc) {
+  /**
+   * A request carrying a link signature stands on it alone: tampered is 403, expired is 410. Without one, the
+   * bearer token is needed as on every other operation (the contract leaves this one open to the router).
+   */
+  private boolean linkRefused(RoutingContext rc, BearerToken bearer) {
     String signature = rc.queryParams().get("signature");
     String expires = rc.queryParams().get("expires");
     if (signature == null && expires == null) {
-      return false;
+      if (bearer.accepts(rc)) {
+        return false;
+      }
+      BearerToken.refuse(rc);
+      return true;
     }
     long expiry;
     try {
@@ -164,7 +198,7 @@ public class ApiVerticle extends VerticleBase {
     } catch (NumberFormatException e) {
       expiry = -1;
     }
-    if (signature == null || expiry < 0 || !links.verify("GET", rc.request().path(), expiry, signature)) {
+    if (signature == null || expiry < 0 || !links.verify("GET", rc.normalizedPath(), expiry, signature)) {
       Problems.send(rc, ErrorCode.LINK_INVALID, "the link's signature does not match; ask for a new link", null);
       return true;
     }
@@ -175,23 +209,18 @@ public class ApiVerticle extends VerticleBase {
     return false;
   }
 
-  /** With API_TOKEN set, a bearer token is needed for all but health, the contract and signed content links. */
-  private void authenticate(RoutingContext rc) {
-    String token = config.apiToken();
-    String path = rc.request().path();
-    boolean open = path.startsWith(PREFIX + "/health") || path.equals(PREFIX + "/openapi.yaml")
-      || path.endsWith("/content") && rc.queryParams().contains("signature");
-    if (token == null || open) {
-      rc.next();
-      return;
-    }
-    String header = rc.request().getHeader("Authorization");
-    byte[] given = header != null && header.startsWith("Bearer ") ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
-    if (MessageDigest.isEqual(given, token.getBytes(StandardCharsets.UTF_8))) {
+  /**
+   * Routes every request by its path in normal form (RFC 3986: dot-segments removed, escaped unreserved characters
+   * decoded, doubled slashes merged), so the route matched, its token check and the path parameters its handlers
+   * read all see the same path: {@code /health/%2e%2e/clients} is {@code /clients}, and needs the token.
+   */
+  private static void normalisePath(RoutingContext rc) {
+    String normal = rc.normalizedPath();
+    if (normal.equals(rc.request().path())) {
       rc.next();
     } else {
-      rc.response().putHeader("WWW-Authenticate", "Bearer realm=\"silentmode\"");
-      Problems.send(rc, ErrorCode.UNAUTHORIZED, "this server needs Authorization: Bearer <API_TOKEN>", null);
+      String query = rc.request().query();
+      rc.reroute(query == null ? normal : normal + "?" + query);
     }
   }
 
@@ -202,10 +231,19 @@ public class ApiVerticle extends VerticleBase {
     vertx.eventBus().<T>request(address, body).onSuccess(onReply::accept).onFailure(e -> Problems.send(rc, e));
   }
 
-  private static void onFailures(Router router) {
+  private void onFailures(Router router) {
     for (int status : new int[] {400, 404, 405, 500}) {
-      router.errorHandler(status, rc -> Problems.onRouterFailure(rc, status));
+      router.errorHandler(status, rc -> {
+        if (status == 405) {
+          rc.response().putHeader("Allow", allowed(rc.normalizedPath()));
+        }
+        Problems.onRouterFailure(rc, status);
+      });
     }
+  }
+
+  private String allowed(String path) {
+    return Metrics.PATH.equals(path) ? "GET" : String.join(", ", operations.allowed(path));
   }
 
   private static void accepted(RoutingContext rc, JsonObject job) {

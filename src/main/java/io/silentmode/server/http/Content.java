@@ -22,6 +22,7 @@ import java.util.regex.Pattern;
  */
 final class Content {
 
+  private static final System.Logger log = System.getLogger(Content.class.getName());
   private static final Pattern RANGE = Pattern.compile("bytes=(\\d*)-(\\d*)");
 
   private final Vertx vertx;
@@ -39,8 +40,11 @@ final class Content {
     }
     String path = file.getString("path");
     vertx.fileSystem().props(path)
-      .onFailure(e -> Problems.send(rc, ErrorCode.FILE_NOT_FOUND, "the pulled file " + path
-        + " is no longer in DOWNLOAD_DIR", null))
+      .onFailure(e -> {
+        log.log(System.Logger.Level.WARNING, "Pulled file of " + job.getString("requestId") + " is gone: " + path);
+        Problems.send(rc, ErrorCode.FILE_NOT_FOUND, "the file pull " + job.getString("requestId")
+          + " fetched is no longer in DOWNLOAD_DIR; pull it again", null);
+      })
       .onSuccess(props -> send(rc, job, path, file.getString("sha256"), props));
   }
 

@@ -13,11 +13,16 @@ import java.util.List;
 
 /**
  * Server-Sent Events of one job. The stream opens with the job as it is (unless {@code Last-Event-ID} is already
- * current), then relays the orchestrator's events for that job and closes after {@code final}. Events carry the
+ * current), then relays the orchestrator's events for that job and closes after {@code final}. A finished job with
+ * nothing after {@code Last-Event-ID} answers 204, the status that tells an EventSource to stop reconnecting.
+ * Events carry the
  * job's sequence number as {@code id}; a progress event is dropped rather than queued when the client reads slowly,
  * since the next one supersedes it.
  */
 final class EventStream {
+
+  /** How long an EventSource waits before reconnecting after a dropped stream, sent as {@code retry:}. */
+  static final long RETRY_MILLIS = 3_000;
 
   private final Vertx vertx;
   private final long heartbeatMillis;
@@ -46,6 +51,11 @@ final class EventStream {
       .compose(v -> vertx.eventBus().<JsonObject>request(Addresses.DOWNLOADS_GET, new JsonObject().put("requestId", requestId)))
       .onSuccess(reply -> {
         JsonObject job = reply.body();
+        if (terminal(job) && job.getLong("seq", 0L) <= lastEventId) {
+          consumer.unregister();
+          rc.response().setStatusCode(204).end();
+          return;
+        }
         HttpServerResponse response = rc.response().setChunked(true)
           .putHeader("Content-Type", "text/event-stream; charset=utf-8")
           .putHeader("Cache-Control", "no-cache")
@@ -57,6 +67,7 @@ final class EventStream {
         };
         response.closeHandler(cleanUp);
         response.endHandler(cleanUp);
+        response.write("retry: " + RETRY_MILLIS + "\n\n");
         stream.started = true;
         stream.write(job.put("event", terminal(job) ? "final" : "state"));
         early.forEach(stream::write);

@@ -29,6 +29,13 @@ final class Problems {
 
   static void send(RoutingContext rc, Throwable failure) {
     PullException e = PullException.of(failure);
+    if (e.code() == ErrorCode.STORAGE_ERROR) {
+      // Storage failures name server paths: those stay in the log.
+      log.log(System.Logger.Level.ERROR, rc.request().method() + " " + rc.request().path() + ": " + e.getMessage());
+      send(rc, e.code(), "the server could not write to DOWNLOAD_DIR or DATA_DIR; check their free space and "
+        + "permissions (the server log has the details), then retry", null);
+      return;
+    }
     send(rc, e.code(), e.getMessage(), null);
   }
 

@@ -2,6 +2,7 @@ package io.silentmode.server.http;
 
 import io.silentmode.server.Addresses;
 import io.silentmode.server.ServerConfig;
+import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 final class Readiness {
 
   private static final long CHECK_TIMEOUT_MS = 2_000;
+  private static final System.Logger log = System.getLogger(Readiness.class.getName());
 
   private Readiness() {
   }
@@ -40,13 +42,33 @@ final class Readiness {
     vertx.executeBlocking(() -> {
       Files.createDirectories(dir);
       long free = Files.getFileStore(dir).getUsableSpace();
-      JsonObject data = new JsonObject().put("path", dir.toAbsolutePath().normalize().toString()).put("freeBytes", free)
-        .put("minFreeBytes", minFree);
+      // No path here: readiness is open to anyone who reaches PORT, and the operator knows the setting.
+      JsonObject data = new JsonObject().put("freeBytes", free).put("minFreeBytes", minFree);
       if (!Files.isWritable(dir)) {
         return Status.KO(data.put("error", "not writable"));
       }
       return free < minFree ? Status.KO(data.put("error", "less free space than " + minFree + " bytes")) : Status.OK(data);
     }).onComplete(ar -> result.complete(ar.succeeded() ? ar.result()
-      : Status.KO(new JsonObject().put("path", dir.toString()).put("error", String.valueOf(ar.cause().getMessage())))));
+      : unusable(dir, ar.cause())));
+  }
+
+  private static Status unusable(Path dir, Throwable cause) {
+    log.log(System.Logger.Level.WARNING, "Readiness: " + dir + " is not usable", cause);
+    return Status.KO(new JsonObject().put("error", "not usable (" + cause.getClass().getSimpleName()
+      + "); the server log has the path and cause"));
+  }
+
+  /**
+   * Whether DOWNLOAD_DIR has MIN_FREE_SPACE free, measured on the nearest directory that exists; true when it
+   * cannot be measured, so that the pull itself reports what is wrong.
+   */
+  static Future<Boolean> hasRoom(Vertx vertx, ServerConfig config) {
+    return vertx.executeBlocking(() -> {
+      Path dir = Path.of(config.downloadDir()).toAbsolutePath();
+      while (dir != null && !Files.exists(dir)) {
+        dir = dir.getParent();
+      }
+      return dir == null || Files.getFileStore(dir).getUsableSpace() >= config.minFreeSpace();
+    }).otherwise(true);
   }
 }

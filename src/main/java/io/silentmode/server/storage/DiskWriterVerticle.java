@@ -125,7 +125,7 @@ public class DiskWriterVerticle extends VerticleBase {
         req.getLong("size"), req.getInteger("totalChunks")));
       return new JsonObject().put("tempPath", temp.toString());
     } catch (IOException e) {
-      throw storageError("cannot create " + temp + ": " + e);
+      throw ioError("cannot create the temp file", temp, e);
     }
   }
 
@@ -183,7 +183,7 @@ public class DiskWriterVerticle extends VerticleBase {
     try {
       part.file.write(index, payload, scratch);
     } catch (IOException e) {
-      throw storageError("cannot write chunk " + index + " to " + part.temp + ": " + e);
+      throw ioError("cannot write chunk " + index, part.temp, e);
     } finally {
       scratches.offer(scratch);
     }
@@ -208,7 +208,7 @@ public class DiskWriterVerticle extends VerticleBase {
       // An fsync error means the bytes may not be on disk: discard, never keep a final name we cannot vouch for.
       abort(requestId);
       deleteQuietly(part.target);
-      throw storageError("cannot publish " + part.target + ": " + e);
+      throw ioError("cannot publish the file", part.target, e);
     }
     open.remove(requestId);
     return new JsonObject().put("path", part.target.toString()).put("sha256", actual).put("size", part.size);
@@ -250,6 +250,14 @@ public class DiskWriterVerticle extends VerticleBase {
 
   private static PullException storageError(String text) {
     return new PullException(ErrorCode.STORAGE_ERROR, text);
+  }
+
+  /** The path goes to the log only: job errors reach API clients, who should not learn the server's layout. */
+  private static PullException ioError(String what, Path path, IOException e) {
+    log.log(System.Logger.Level.ERROR, what + ": " + path, e);
+    String reason = e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null ? fs.getReason()
+      : e.getClass().getSimpleName();
+    return storageError(what + " in DOWNLOAD_DIR (" + reason + "); check its free space and permissions, the server log has the path");
   }
 
   /** The temp file of one pull and the running whole-file hash over its chunks in index order. */
