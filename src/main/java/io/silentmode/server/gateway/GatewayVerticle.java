@@ -37,8 +37,6 @@ public class GatewayVerticle extends VerticleBase {
   /** A connection that has not registered by then is closed: sockets cost memory and file descriptors. */
   private static final long REGISTER_DEADLINE_MS = 10_000;
   private static final System.Logger log = System.getLogger(GatewayVerticle.class.getName());
-  /** Benchmark only (bench/ws-path.sh): read frames with Vert.x's own WebSocket handling instead of ours. */
-  private static final boolean STOCK = "stock".equals(System.getProperty("silentmode.ws-path"));
 
   private final ServerConfig config;
   private FrameArrays arrays;
@@ -60,7 +58,6 @@ public class GatewayVerticle extends VerticleBase {
       .setHost(config.host())
       .setPort(config.wsPort())
       .setMaxWebSocketFrameSize(maxMessageSize())
-      .setMaxWebSocketMessageSize(maxMessageSize())
       // No compression: chunks do not compress, and UnmaskingFrameDecoder reads frames without extensions.
       .setPerMessageWebSocketCompressionSupported(false)
       .setPerFrameWebSocketCompressionSupported(false))
@@ -112,21 +109,6 @@ public class GatewayVerticle extends VerticleBase {
       ws.exceptionHandler(e -> broken(e instanceof CorruptedWebSocketFrameException corrupt
         ? corrupt.closeStatus() : WebSocketCloseStatus.INTERNAL_SERVER_ERROR, e.getMessage()));
       ws.closeHandler(v -> onClose());
-      if (STOCK) {
-        ws.textMessageHandler(this::onText);
-        ws.binaryMessageHandler(message -> onChunk(((io.vertx.core.internal.buffer.BufferInternal) message).getByteBuf()));
-      } else {
-        readFrames();
-      }
-      outbound = vertx.eventBus().localConsumer(Addresses.gatewayConnection(connectionId), m -> send(m.body()));
-      vertx.setTimer(REGISTER_DEADLINE_MS, t -> {
-        if (clientId == null && !closed) {
-          reject(ErrorCode.PROTOCOL_ERROR, "no REGISTER within " + REGISTER_DEADLINE_MS + " ms");
-        }
-      });
-    }
-
-    private void readFrames() {
       // Frames are decoded by our own decoder, and text and binary messages taken in front of Vert.x's own handler
       // in the connection's Netty pipeline.
       ChannelHandlerContext vertxHandler = VertxInternals.pipelineOf(ws);
@@ -134,6 +116,12 @@ public class GatewayVerticle extends VerticleBase {
       pipeline.replace(WebSocketFrameDecoder.class, "silentmode-frame-decoder", new UnmaskingFrameDecoder(maxMessageSize(), arrays));
       pipeline.addBefore(vertxHandler.name(), "silentmode-messages", new MessageAssembler(VertxInternals.emitter(context),
         maxMessageSize(), this::onText, this::onChunk, reason -> broken(WebSocketCloseStatus.MESSAGE_TOO_BIG, reason)));
+      outbound = vertx.eventBus().localConsumer(Addresses.gatewayConnection(connectionId), m -> send(m.body()));
+      vertx.setTimer(REGISTER_DEADLINE_MS, t -> {
+        if (clientId == null && !closed) {
+          reject(ErrorCode.PROTOCOL_ERROR, "no REGISTER within " + REGISTER_DEADLINE_MS + " ms");
+        }
+      });
     }
 
     private void send(JsonObject command) {
