@@ -13,11 +13,13 @@
 #   hashed ahead  another new version, pulled once the agent has hashed it by itself (PREHASH_DELAY, here 1 s, after
 #               it last changed): how a pull goes when the file was put there before the operator asked for it.
 #
-# Time is the server's, from asking the agent to the verified file under its final name. Memory is the server
-# JVM's, sampled every 100 ms during each pull: peak RSS and peak heap in use. Each copy is checked with sha256sum.
+# Time is the server's, from asking the agent to the verified file under its final name. CPU is the server
+# process's user + system time during the pull (/proc/<pid>/stat), per GiB pulled. Memory is the server JVM's,
+# sampled every 100 ms during each pull: peak RSS and peak heap in use. Each copy is checked with sha256sum.
 # Usage: bench/run.sh [extra server flags, e.g. --chunk-window 32]
 # Environment: SERVER_HEAP (default 256m), WARMUP (default 8), SAME (default 3), BENCH_PORT (default 18080, and the
-# next one).
+# next one), SERVER_JAVA_OPTS (more JVM options for the server, e.g. a flight recording:
+# SERVER_JAVA_OPTS=-XX:StartFlightRecording=filename=/tmp/server.jfr,settings=profile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f target/silentmode.jar ] || mvn -B -q package -DskipTests
@@ -35,7 +37,8 @@ head -c $((1024 * 1024 * 1024)) /dev/urandom > "$WORK/1024.bin"
 head -c $((100 * 1024 * 1024)) /dev/urandom > "$WORK/100.bin"
 cp "$WORK/1024.bin" "$SERVED"
 
-java -Xmx"${SERVER_HEAP:-256m}" "${JAVA_OPTS[@]}" -jar target/silentmode.jar server --host 127.0.0.1 \
+# shellcheck disable=SC2086 # SERVER_JAVA_OPTS holds several options
+java -Xmx"${SERVER_HEAP:-256m}" ${SERVER_JAVA_OPTS:-} "${JAVA_OPTS[@]}" -jar target/silentmode.jar server --host 127.0.0.1 \
   --ws-port "$PORT" --port "$((PORT + 1))" --data-dir "$WORK/data" --download-dir "$WORK/downloads" "$@" \
   > "$WORK/server.log" 2>&1 &
 SERVER=$!
@@ -66,17 +69,20 @@ RATE_BEFORE=$(sha_rate)
 # ... and so does the share of the CPU the hypervisor takes (steal time, the 8th field of /proc/stat's cpu line).
 read -r -a CPU_BEFORE < /proc/stat
 
-printf '\n%-10s %-12s %8s %10s %14s %13s\n' file pull time throughput "peak RSS MiB" "peak heap MiB"
+printf '\n%-10s %-12s %8s %10s %12s %14s %13s\n' file pull time throughput "CPU s/GiB" "peak RSS MiB" "peak heap MiB"
 # A pull through the REST API with curl, polled every 100 ms: a CLI JVM starting beside the pull would take CPU
 # from it, and the measure is the transfer, not the client.
+TICKS=$(getconf CLK_TCK)
+cpu() { awk -v t="$TICKS" '{ print ($14 + $15) / t }' "/proc/$SERVER/stat"; }
 pull() { # label, size in MiB
-  local rss0 heap0 id job secs stored
-  rss0=$(wc -l < "$WORK/rss.log"); heap0=$(wc -l < "$WORK/heap.log")
+  local rss0 heap0 cpu0 cpu1 id job secs stored
+  rss0=$(wc -l < "$WORK/rss.log"); heap0=$(wc -l < "$WORK/heap.log"); cpu0=$(cpu)
   id=$(curl -sf -X POST "$API/api/v1/downloads" -H 'Content-Type: application/json' \
     -d '{"clientId":"bench-agent"}' | grep -o '"requestId":"[^"]*"' | cut -d'"' -f4)
   while job=$(curl -sf "$API/api/v1/downloads/$id"); grep -q '"status":"\(queued\|in_progress\)"' <<< "$job"; do
     sleep 0.1
   done
+  cpu1=$(cpu)
   grep -q '"status":"completed"' <<< "$job" || { echo "$job"; exit 1; }
   field() { grep -o "\"$1\":\"[^\"]*\"" <<< "$job" | head -1 | cut -d'"' -f4; }
   secs=$(echo "$(date -d "$(field finishedAt)" +%s.%N) - $(date -d "$(field startedAt)" +%s.%N)" | bc)
@@ -84,8 +90,9 @@ pull() { # label, size in MiB
   [ "$(sha256sum < "$stored" | cut -c1-64)" = "$(sha256sum < "$SERVED" | cut -c1-64)" ] \
     || { echo "the copy $stored differs from $SERVED"; exit 1; }
   rm -f "$stored"
-  printf '%-10s %-12s %7.2fs %8.0f MB/s %14s %13s\n' "$2 MiB" "$1" "$secs" \
+  printf '%-10s %-12s %7.2fs %8.0f MB/s %12.2f %14s %13s\n' "$2 MiB" "$1" "$secs" \
     "$(awk -v s="$2" -v t="$secs" 'BEGIN {print s * 1048576 / 1e6 / t}')" \
+    "$(awk -v a="$cpu0" -v b="$cpu1" -v s="$2" 'BEGIN {print (b - a) * 1024 / s}')" \
     "$(peak "$WORK/rss.log" "$rss0" rss)" "$(peak "$WORK/heap.log" "$heap0" heap)"
 }
 

@@ -7,6 +7,7 @@ import io.silentmode.agent.AgentVerticle;
 import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.Sha256;
 import io.silentmode.server.Addresses;
+import io.silentmode.server.ReceivedChunk;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -189,7 +190,7 @@ class PullTest {
           frame.put(ChunkFrame.HEADER_SIZE, (byte) (frame.get(ChunkFrame.HEADER_SIZE) ^ 1));
           MessageDigest digest = Sha256.digest();
           digest.update(frame.duplicate().position(ChunkFrame.HEADER_SIZE));
-          ChunkFrame.writeHeader(frame, ChunkFrame.requestId(Unpooled.wrappedBuffer(frame.duplicate())), index,
+          ChunkFrame.writeHeader(frame, ReceivedChunk.requestId(Unpooled.wrappedBuffer(frame.duplicate())), index,
             frame.capacity() - ChunkFrame.HEADER_SIZE, digest.digest());
         }
         return frame;

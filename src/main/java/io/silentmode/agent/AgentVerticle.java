@@ -8,6 +8,7 @@ import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.silentmode.protocol.PullException;
 import io.silentmode.protocol.WebSocketOpcode;
+import io.silentmode.vertx.VertxInternals;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -16,7 +17,6 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
-import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
@@ -116,7 +116,7 @@ public class AgentVerticle extends VerticleBase {
 
   private void opened(WebSocket socket) {
     ws = socket;
-    wire = ((WebSocketInternal) socket).channelHandlerContext();
+    wire = VertxInternals.pipelineOf(socket);
     socket.textMessageHandler(this::onText);
     socket.closeHandler(v -> {
       log.log(closeLevel(socket.closeStatusCode()), "Connection to " + config.serverUrl() + " closed"

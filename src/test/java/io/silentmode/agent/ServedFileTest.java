@@ -5,6 +5,7 @@ import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.protocol.PullException;
 import io.silentmode.protocol.Sha256;
+import io.silentmode.server.ReceivedChunk;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,7 +54,7 @@ class ServedFileTest {
 
       file.readFrame(UUID.randomUUID(), last, frame, null, false);
 
-      assertArrayEquals(sha256(new byte[] {bytes[last]}), ChunkFrame.sha256(Unpooled.wrappedBuffer(frame.duplicate())));
+      assertArrayEquals(sha256(new byte[] {bytes[last]}), ReceivedChunk.sha256(Unpooled.wrappedBuffer(frame.duplicate())));
       assertEquals(bytes[last], frame.get(ChunkFrame.HEADER_SIZE));
     }
   }
@@ -66,7 +67,7 @@ class ServedFileTest {
       ByteBuffer frame = ByteBuffer.allocateDirect(file.frameLength(2));
 
       file.readFrame(UUID.randomUUID(), 2, frame, stale, false); // without a recheck the kept digest is trusted
-      assertArrayEquals(stale, ChunkFrame.sha256(Unpooled.wrappedBuffer(frame.duplicate())));
+      assertArrayEquals(stale, ReceivedChunk.sha256(Unpooled.wrappedBuffer(frame.duplicate())));
       PullException e = assertThrows(PullException.class, () -> file.readFrame(UUID.randomUUID(), 2, frame, stale, true));
       assertEquals(ErrorCode.FILE_CHECKSUM_FAILED, e.code());
     }

@@ -1,13 +1,13 @@
 package io.silentmode.server.download;
 
 import io.netty.buffer.ByteBuf;
-import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.silentmode.protocol.PullException;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.ChunkCodec;
+import io.silentmode.server.ReceivedChunk;
 import io.silentmode.server.ServerConfig;
 import io.silentmode.server.download.Pull.Chunk;
 import io.silentmode.server.download.Pull.Status;
@@ -391,9 +391,9 @@ public class OrchestratorVerticle extends VerticleBase {
       frame.release();
       return;
     }
-    int index = ChunkFrame.index(frame);
+    int index = ReceivedChunk.index(frame);
     armStallTimer(pull);
-    if (ChunkFrame.payloadLength(frame) != pull.lengthOf(index)) {
+    if (ReceivedChunk.payloadLength(frame) != pull.lengthOf(index)) {
       frame.release();
       chunkFailed(pull, index, "LENGTH_MISMATCH");
       return;
@@ -423,13 +423,13 @@ public class OrchestratorVerticle extends VerticleBase {
 
   /** The pull a received frame belongs to, or null when it is malformed, late, a duplicate or never asked for. */
   private Pull requestedPull(ByteBuf frame, String clientId) {
-    String malformed = ChunkFrame.malformed(frame);
+    String malformed = ReceivedChunk.malformed(frame);
     if (malformed != null) {
       log.log(System.Logger.Level.WARNING, "Ignoring a frame from agent " + clientId + ": " + malformed);
       return null;
     }
-    Pull pull = activePull(ChunkFrame.requestId(frame).toString(), clientId);
-    int index = ChunkFrame.index(frame);
+    Pull pull = activePull(ReceivedChunk.requestId(frame).toString(), clientId);
+    int index = ReceivedChunk.index(frame);
     // the server only takes what it asked for
     return pull == null || pull.chunks == null || index < 0 || index >= pull.totalChunks
       || pull.chunks[index] != Chunk.REQUESTED ? null : pull;

@@ -14,6 +14,7 @@ import io.silentmode.server.Addresses;
 import io.silentmode.server.ChunkCodec;
 import io.silentmode.server.ServerConfig;
 import io.silentmode.server.http.RequestHeadDeadline;
+import io.silentmode.vertx.VertxInternals;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -21,8 +22,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.internal.ContextInternal;
-import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
@@ -118,10 +117,10 @@ public class GatewayVerticle extends VerticleBase {
       ws.closeHandler(v -> onClose());
       // Frames are decoded by our own decoder, and text and binary messages taken in front of Vert.x's own handler
       // in the connection's Netty pipeline.
-      ChannelHandlerContext vertxHandler = ((WebSocketInternal) ws).channelHandlerContext();
+      ChannelHandlerContext vertxHandler = VertxInternals.pipelineOf(ws);
       ChannelPipeline pipeline = vertxHandler.pipeline();
       pipeline.replace(WebSocketFrameDecoder.class, "silentmode-frame-decoder", new UnmaskingFrameDecoder(maxMessageSize(), arrays));
-      pipeline.addBefore(vertxHandler.name(), "silentmode-messages", new MessageAssembler((ContextInternal) context,
+      pipeline.addBefore(vertxHandler.name(), "silentmode-messages", new MessageAssembler(VertxInternals.emitter(context),
         maxMessageSize(), this::onText, this::onChunk, reason -> broken(WebSocketCloseStatus.MESSAGE_TOO_BIG, reason)));
       outbound = vertx.eventBus().localConsumer(Addresses.gatewayConnection(connectionId), m -> send(m.body()));
       vertx.setTimer(REGISTER_DEADLINE_MS, t -> {

@@ -11,9 +11,9 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.silentmode.protocol.Protocol;
 import io.vertx.core.Handler;
-import io.vertx.core.internal.ContextInternal;
 
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executor;
 
 /**
  * Takes the text and binary messages of one agent connection from {@link UnmaskingFrameDecoder}, ahead of Vert.x, and
@@ -24,8 +24,8 @@ import java.nio.charset.StandardCharsets;
  * one as a composite of its fragments. Ping, pong and close frames go on to Vert.x, which answers them.
  * <p>
  * A binary message is handed over with its ownership: it may be pooled memory, and whoever holds it last releases
- * it (see {@link io.silentmode.server.ChunkCodec}). Handlers run on the gateway verticle's context, whose event
- * loop is the connection's.
+ * it (see {@link io.silentmode.server.ChunkCodec}). Handlers run through {@code onContext}: in the gateway, at once
+ * on its verticle's context, whose event loop is the connection's.
  * <p>
  * A message may have at most {@link Protocol#MAX_FRAGMENTS} fragments, empty ones included: every fragment costs memory
  * beyond its bytes, and a peer that need not even have registered could otherwise fill the memory with empty frames.
@@ -33,7 +33,7 @@ import java.nio.charset.StandardCharsets;
  */
 final class MessageAssembler extends ChannelInboundHandlerAdapter {
 
-  private final ContextInternal context;
+  private final Executor onContext;
   private final int maxMessageSize;
   private final Handler<String> onText;
   private final Handler<ByteBuf> onBinary;
@@ -43,9 +43,9 @@ final class MessageAssembler extends ChannelInboundHandlerAdapter {
   private boolean broken;
 
   /** {@code onViolation} gets the reason when a message exceeds {@code maxMessageSize} or {@link Protocol#MAX_FRAGMENTS}. */
-  MessageAssembler(ContextInternal context, int maxMessageSize, Handler<String> onText, Handler<ByteBuf> onBinary,
+  MessageAssembler(Executor onContext, int maxMessageSize, Handler<String> onText, Handler<ByteBuf> onBinary,
                    Handler<String> onViolation) {
-    this.context = context;
+    this.onContext = onContext;
     this.maxMessageSize = maxMessageSize;
     this.onText = onText;
     this.onBinary = onBinary;
@@ -101,16 +101,16 @@ final class MessageAssembler extends ChannelInboundHandlerAdapter {
     if (text) {
       String decoded = message.toString(StandardCharsets.UTF_8);
       message.release();
-      context.emit(decoded, onText);
+      onContext.execute(() -> onText.handle(decoded));
     } else {
-      context.emit(message, onBinary);
+      onContext.execute(() -> onBinary.handle(message));
     }
   }
 
   private void fail(String reason) {
     releasePartial();
     broken = true;
-    context.emit(reason, onViolation);
+    onContext.execute(() -> onViolation.handle(reason));
   }
 
   @Override

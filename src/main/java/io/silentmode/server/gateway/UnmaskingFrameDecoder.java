@@ -5,8 +5,15 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.silentmode.protocol.FrameMask;
 import io.silentmode.protocol.WebSocketOpcode;
@@ -201,7 +208,20 @@ final class UnmaskingFrameDecoder extends ChannelInboundHandlerAdapter implement
       checkCloseBody(data);
     }
     produced = true;
-    ctx.fireChannelRead(WebSocketOpcode.frame(opcode, fin, data));
+    ctx.fireChannelRead(frame(opcode, fin, data));
+  }
+
+  /** A frame of {@code opcode} carrying {@code data}, without extension bits; control frames are always final. */
+  private static WebSocketFrame frame(int opcode, boolean fin, ByteBuf data) {
+    return switch (opcode) {
+      case CONTINUATION -> new ContinuationWebSocketFrame(fin, 0, data);
+      case TEXT -> new TextWebSocketFrame(fin, 0, data);
+      case BINARY -> new BinaryWebSocketFrame(fin, 0, data);
+      case CLOSE -> new CloseWebSocketFrame(true, 0, data);
+      case PING -> new PingWebSocketFrame(data);
+      case PONG -> new PongWebSocketFrame(data);
+      default -> throw new IllegalArgumentException("reserved opcode " + opcode);
+    };
   }
 
   /** Ends decoding: nothing follows a close frame. Releases {@code data} if its body is invalid. */

@@ -1,11 +1,11 @@
 package io.silentmode.server.storage;
 
 import io.netty.buffer.ByteBuf;
-import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.protocol.PullException;
 import io.silentmode.protocol.Sha256;
 import io.silentmode.server.Addresses;
+import io.silentmode.server.ReceivedChunk;
 import io.silentmode.server.ServerConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -139,7 +139,7 @@ public class DiskWriterVerticle extends VerticleBase {
       fail(m, noOpenFile(requestId));
       return;
     }
-    int index = ChunkFrame.index(frame);
+    int index = ReceivedChunk.index(frame);
     Future<Void> check;
     try {
       check = checks.executeBlocking(() -> verifyAndWrite(part, index, frame), false);
@@ -171,12 +171,12 @@ public class DiskWriterVerticle extends VerticleBase {
    * pull aborted meanwhile has closed its file, and the write fails without touching the disk.
    */
   private Void verifyAndWrite(PartFile part, int index, ByteBuf frame) throws IOException {
-    ByteBuffer[] payload = ChunkFrame.payload(frame);
+    ByteBuffer[] payload = ReceivedChunk.payload(frame);
     MessageDigest digest = Sha256.digest();
     for (ByteBuffer piece : payload) {
       digest.update(piece.duplicate());
     }
-    if (!Arrays.equals(digest.digest(), ChunkFrame.sha256(frame))) {
+    if (!Arrays.equals(digest.digest(), ReceivedChunk.sha256(frame))) {
       throw new PullException(ErrorCode.CHUNK_CHECKSUM_FAILED, "chunk " + index + " does not match its SHA-256");
     }
     TempFile.Scratch scratch = Objects.requireNonNullElseGet(scratches.poll(), TempFile.Scratch::new);
@@ -287,7 +287,7 @@ public class DiskWriterVerticle extends VerticleBase {
         return;
       }
       for (ByteBuf next = frame; next != null; next = ahead.remove(nextToHash)) {
-        for (ByteBuffer part : ChunkFrame.payload(next)) {
+        for (ByteBuffer part : ReceivedChunk.payload(next)) {
           fileDigest.update(part);
         }
         next.release();

@@ -1,0 +1,38 @@
+package io.silentmode.vertx;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.vertx.core.Context;
+import io.vertx.core.http.WebSocketBase;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.http.WebSocketInternal;
+
+import java.util.concurrent.Executor;
+
+/**
+ * The only place silentmode reaches into Vert.x's {@code internal} packages, for the chunk path
+ * (docs/ARCHITECTURE.md §3), as Vert.x's own modules do. Vert.x 5 has no public API for either need:
+ * <ul>
+ *   <li>a WebSocket's Netty pipeline: the gateway reads frames there with its own decoder, and the agent writes the
+ *   frames it has already masked there, below Vert.x's WebSocket, which would copy, frame and mask them again;</li>
+ *   <li>running a handler on a context now, on the thread that is already the context's event loop: what Vert.x
+ *   does for its own handlers. {@link Context#runOnContext} would queue it behind whatever the event loop does next,
+ *   so a message could reach the gateway after the close frame that followed it.</li>
+ * </ul>
+ * Both are stable across Vert.x 5.0.x; a Vert.x upgrade that breaks them breaks only this class.
+ */
+public final class VertxInternals {
+
+  private VertxInternals() {
+  }
+
+  /** The Netty handler context of Vert.x's own handler in {@code ws}'s pipeline. */
+  public static ChannelHandlerContext pipelineOf(WebSocketBase ws) {
+    return ((WebSocketInternal) ws).channelHandlerContext();
+  }
+
+  /** Runs each task at once on {@code context}, from a thread that is that context's event loop. */
+  public static Executor emitter(Context context) {
+    ContextInternal internal = (ContextInternal) context;
+    return task -> internal.emit(v -> task.run());
+  }
+}
