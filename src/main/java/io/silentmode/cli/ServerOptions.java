@@ -79,6 +79,9 @@ public class ServerOptions {
   @Option(names = "--min-free-space", defaultValue = "${env:MIN_FREE_SPACE:-104857600}", description = "Free bytes DOWNLOAD_DIR needs to report ready (MIN_FREE_SPACE, default ${DEFAULT-VALUE}).")
   long minFreeSpace;
 
+  @Option(names = "--max-file-size", defaultValue = "${env:MAX_FILE_SIZE:-1099511627776}", description = "Largest file in bytes a pull takes (MAX_FILE_SIZE, default ${DEFAULT-VALUE}, 1 TiB).")
+  long maxFileSize;
+
   ServerConfig toConfig() {
     if (chunkSize < 1 || chunkSize > Protocol.MAX_CHUNK_SIZE) {
       throw new IllegalArgumentException("CHUNK_SIZE must be between 1 and " + Protocol.MAX_CHUNK_SIZE);
@@ -92,6 +95,9 @@ public class ServerOptions {
       throw new IllegalArgumentException("every duration (CHUNK_RETRY_DELAY, CHUNK_TIMEOUT, HEARTBEAT_INTERVAL, "
         + "DOWNLOAD_TIMEOUT, QUEUE_TIMEOUT, JOB_RETENTION, LINK_TTL, WEBHOOK_RETRY_DELAY, WEBHOOK_TIMEOUT, SSE_HEARTBEAT) must be at least 1 ms");
     }
+    if (maxFileSize < 0) {
+      throw new IllegalArgumentException("MAX_FILE_SIZE must be at least 0");
+    }
     if (webhookSecret != null && !webhookSecret.isBlank() && !webhookSecret.startsWith("whsec_")) {
       throw new IllegalArgumentException("WEBHOOK_SECRET must look like whsec_<base64>, as Standard Webhooks defines");
     }
@@ -102,6 +108,6 @@ public class ServerOptions {
       .setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
       .setLinkTtl(linkTtl).setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts)
       .setWebhookRetryDelay(webhookRetryDelay).setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat)
-      .setMinFreeSpace(minFreeSpace);
+      .setMinFreeSpace(minFreeSpace).setMaxFileSize(maxFileSize);
   }
 }

@@ -37,7 +37,9 @@ public enum ErrorCode {
   UNAUTHORIZED(1024, 401, false),
   RANGE_NOT_SATISFIABLE(1025, 416, false),
   NOT_FOUND(1026, 404, false),
-  METHOD_NOT_ALLOWED(1027, 405, false);
+  METHOD_NOT_ALLOWED(1027, 405, false),
+  // agent protocol
+  FILE_TOO_LARGE(1028, 413, false);
 
   private static final Map<Integer, ErrorCode> BY_BUS_CODE = new HashMap<>();
 

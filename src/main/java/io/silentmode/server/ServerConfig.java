@@ -31,6 +31,7 @@ public final class ServerConfig {
   private long webhookTimeout = 10_000;
   private long sseHeartbeat = 15_000;
   private long minFreeSpace = 100L * 1024 * 1024;
+  private long maxFileSize = 1L << 40;
 
   public static ServerConfig defaults() {
     return new ServerConfig();
@@ -43,7 +44,8 @@ public final class ServerConfig {
       .setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout).setJobRetention(jobRetention)
       .setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret).setLinkTtl(linkTtl)
       .setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts).setWebhookRetryDelay(webhookRetryDelay)
-      .setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat).setMinFreeSpace(minFreeSpace);
+      .setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat).setMinFreeSpace(minFreeSpace)
+      .setMaxFileSize(maxFileSize);
   }
 
   /** Interface both listeners bind (HOST). */
@@ -82,6 +84,8 @@ public final class ServerConfig {
   public long sseHeartbeat() { return sseHeartbeat; }
   /** Free bytes DOWNLOAD_DIR needs for the server to report ready (MIN_FREE_SPACE). */
   public long minFreeSpace() { return minFreeSpace; }
+  /** Largest file a pull takes (MAX_FILE_SIZE): a DOWNLOAD_ACK announcing more fails the pull with FILE_TOO_LARGE. */
+  public long maxFileSize() { return maxFileSize; }
 
   public ServerConfig setHost(String host) { this.host = host; return this; }
   public ServerConfig setPort(int port) { this.port = port; return this; }
@@ -107,6 +111,7 @@ public final class ServerConfig {
   public ServerConfig setWebhookTimeout(long ms) { this.webhookTimeout = ms; return this; }
   public ServerConfig setSseHeartbeat(long ms) { this.sseHeartbeat = ms; return this; }
   public ServerConfig setMinFreeSpace(long bytes) { this.minFreeSpace = bytes; return this; }
+  public ServerConfig setMaxFileSize(long bytes) { this.maxFileSize = bytes; return this; }
 
   private static String blankToNull(String s) {
     return s == null || s.isBlank() ? null : s;

@@ -15,6 +15,7 @@ class ErrorCodeTest {
     assertEquals(1012, ErrorCode.STORAGE_ERROR.busCode());
     assertEquals(1017, ErrorCode.SERVER_RESTARTED.busCode());
     assertEquals(1027, ErrorCode.METHOD_NOT_ALLOWED.busCode());
+    assertEquals(1028, ErrorCode.FILE_TOO_LARGE.busCode());
     Arrays.stream(ErrorCode.values()).forEach(c -> assertEquals(c, ErrorCode.fromBusCode(c.busCode())));
     assertEquals(ErrorCode.INTERNAL_ERROR, ErrorCode.fromBusCode(42));
   }

@@ -298,20 +298,20 @@ public class OrchestratorVerticle extends VerticleBase {
     }
   }
 
-  private void onAck(Pull pull, JsonObject ack) {
-    String problem = invalidAck(ack);
-    if (problem != null) {
-      finish(pull, Status.FAILED, ErrorCode.PROTOCOL_ERROR, "agent '" + pull.clientId + "' sent a bad DOWNLOAD_ACK: " + problem);
+  private void onAck(Pull pull, JsonObject message) {
+    Acknowledgement ack;
+    try {
+      ack = Acknowledgement.of(message, config.chunkSize(), config.maxFileSize());
+    } catch (PullException e) {
+      finish(pull, Status.FAILED, e.code(), "agent '" + pull.clientId + "' sent a DOWNLOAD_ACK the server refuses: " + e.getMessage());
       return;
     }
-    long size = ack.getLong("fileSize");
-    String fileName = ack.getString("fileName");
-    pull.acknowledged(fileName == null || fileName.isBlank() ? "file" : fileName, size, config.chunkSize(), ack.getInteger("totalChunks"),
-      ack.getString("fileChecksum"), config.chunkWindow());
+    pull.acknowledged(ack.fileName(), ack.fileSize(), config.chunkSize(), ack.totalChunks(), ack.fileChecksum(),
+      config.chunkWindow());
     JsonObject open = new JsonObject()
       .put("requestId", pull.requestId.toString())
-      .put("finalName", finalName(pull))
-      .put("size", size)
+      .put("finalName", pull.clientId + "-" + STAMP.format(pull.createdAt) + "-" + ack.safeName())
+      .put("size", ack.fileSize())
       .put("chunkSize", pull.chunkSize)
       .put("totalChunks", pull.totalChunks);
     vertx.eventBus().request(Addresses.STORAGE_OPEN, open)
@@ -325,27 +325,6 @@ public class OrchestratorVerticle extends VerticleBase {
         }
       })
       .onFailure(e -> finish(pull, Status.FAILED, PullException.of(e).code(), e.getMessage()));
-  }
-
-  private String invalidAck(JsonObject ack) {
-    try {
-      Long size = ack.getLong("fileSize");
-      Integer total = ack.getInteger("totalChunks");
-      String sha = ack.getString("fileChecksum");
-      if (size == null || size < 0) {
-        return "fileSize missing or negative";
-      }
-      long expectedChunks = (size + config.chunkSize() - 1) / config.chunkSize();
-      if (total == null || total != expectedChunks) {
-        return "totalChunks " + total + " does not match fileSize " + size + " in chunks of " + config.chunkSize();
-      }
-      if (sha == null || !sha.matches("[0-9a-fA-F]{64}")) {
-        return "fileChecksum is not a hex SHA-256";
-      }
-      return null;
-    } catch (ClassCastException e) {
-      return "a field has the wrong type";
-    }
   }
 
   /** Hands the frame on to the disk writer, or releases it: see {@link ChunkCodec}. */
@@ -597,11 +576,5 @@ public class OrchestratorVerticle extends VerticleBase {
 
   private static void fail(Message<?> m, PullException e) {
     m.fail(e.code().busCode(), e.getMessage());
-  }
-
-  /** {@code <clientId>-<UTC timestamp>-<agent's file name>}, reduced to characters safe in any file system. */
-  private static String finalName(Pull pull) {
-    String name = pull.fileName.replaceAll("[^A-Za-z0-9._-]", "_").replaceAll("^\\.+", "_");
-    return pull.clientId + "-" + STAMP.format(pull.createdAt) + "-" + name;
   }
 }
