@@ -36,12 +36,20 @@ final class RawAgent {
     return new RawAgent(ws);
   }
 
-  /** Answers each DOWNLOAD_REQUEST with the ACK {@code ack} makes of its requestId, and serves {@code file}. */
+  /**
+   * Answers each DOWNLOAD_REQUEST with the ACK {@code ack} makes of its requestId (null: {@code ack} sends it
+   * itself, later), and serves {@code file}.
+   */
   RawAgent serving(byte[] file, Function<String, JsonObject> ack) {
     return on(m -> {
       String requestId = m.getString("requestId");
       switch (Protocol.typeOf(m)) {
-        case DOWNLOAD_REQUEST -> send(ack.apply(requestId));
+        case DOWNLOAD_REQUEST -> {
+          JsonObject answer = ack.apply(requestId);
+          if (answer != null) {
+            send(answer);
+          }
+        }
         case REQUEST_CHUNKS, RETRY_CHUNK -> {
           for (int i = m.getInteger("index"); i < m.getInteger("index") + m.getInteger("count"); i++) {
             ws.writeBinaryMessage(Buffer.buffer(chunkFrame(requestId, i, file)));

@@ -34,7 +34,7 @@ public class ServerOptions {
   @Option(names = "--chunk-retry-delay", defaultValue = "${env:CHUNK_RETRY_DELAY:-1000}", description = "First retry delay in ms, doubling (CHUNK_RETRY_DELAY, default ${DEFAULT-VALUE}).")
   long chunkRetryDelay;
 
-  @Option(names = "--chunk-timeout", defaultValue = "${env:CHUNK_TIMEOUT:-30000}", description = "Ms to wait for an asked-for chunk (CHUNK_TIMEOUT, default ${DEFAULT-VALUE}).")
+  @Option(names = "--chunk-timeout", defaultValue = "${env:CHUNK_TIMEOUT:-30000}", description = "Ms of silence before awaited chunks are retried, or before a pull not yet acknowledged fails (CHUNK_TIMEOUT, default ${DEFAULT-VALUE}).")
   long chunkTimeout;
 
   @Option(names = "--heartbeat-interval", defaultValue = "${env:HEARTBEAT_INTERVAL:-30000}", description = "Ms between PINGs; 3 missed drop the agent (HEARTBEAT_INTERVAL, default ${DEFAULT-VALUE}).")

@@ -202,8 +202,7 @@ public class OrchestratorVerticle extends VerticleBase {
       .put("requestId", pull.requestId.toString())
       .put("filePath", pull.path)
       .put("chunkSize", config.chunkSize()));
-    // No shorter deadline for the acknowledgement: the agent hashes the whole file first, minutes for several GB
-    // on a slow disk. A dead agent is caught sooner by the heartbeat.
+    armAckTimer(pull);
     pull.timers.put(PULL_TIMER, vertx.setTimer(config.downloadTimeout(), t -> finish(pull, Status.FAILED, ErrorCode.DOWNLOAD_TIMEOUT,
       "the pull did not finish within DOWNLOAD_TIMEOUT (" + config.downloadTimeout() + " ms)")));
     return publish(pull, "state");
@@ -290,12 +289,29 @@ public class OrchestratorVerticle extends VerticleBase {
     if (pull == null || pull.committing) {
       return; // every chunk is in and checked: an ERROR now (the agent lost the file, say) changes nothing
     }
-    if (Protocol.typeOf(message) == MessageType.ERROR || !message.getBoolean("success", true).booleanValue()) {
+    MessageType type = Protocol.typeOf(message);
+    if (type == MessageType.ERROR || !message.getBoolean("success", true).booleanValue()) {
       finish(pull, Status.FAILED, ErrorCode.parse(message.getString("code")),
         "agent '" + pull.clientId + "': " + message.getString("message"));
-    } else if (pull.window == null) {
+    } else if (pull.window == null && type == MessageType.DOWNLOAD_PREPARING) {
+      armAckTimer(pull);
+    } else if (pull.window == null && type == MessageType.DOWNLOAD_ACK) {
+      cancelTimer(pull, STALL_TIMER);
       onAck(pull, message);
     }
+  }
+
+  /**
+   * The agent hashes the whole file before its DOWNLOAD_ACK, minutes for several GB on a slow disk, so the wait for
+   * the acknowledgement is no deadline but, like the wait for chunks, a limit on silence: CHUNK_TIMEOUT after the
+   * request or the agent's last DOWNLOAD_PREPARING, which it sends at least every third of CHUNK_TIMEOUT meanwhile.
+   * An agent that answers PINGs but never the request no longer holds its job for the whole DOWNLOAD_TIMEOUT.
+   */
+  private void armAckTimer(Pull pull) {
+    cancelTimer(pull, STALL_TIMER);
+    pull.timers.put(STALL_TIMER, vertx.setTimer(config.chunkTimeout(), t -> finish(pull, Status.FAILED,
+      ErrorCode.DOWNLOAD_TIMEOUT, "agent '" + pull.clientId + "' neither acknowledged the request nor said it was "
+        + "preparing the file within CHUNK_TIMEOUT (" + config.chunkTimeout() + " ms)")));
   }
 
   private void onAck(Pull pull, JsonObject message) {
