@@ -31,7 +31,7 @@ import java.util.UUID;
 /**
  * Runs pulls: asks the agent for the file, then for chunks within a bounded window, hands each chunk to the
  * disk writer, retries failed or late chunks with exponential backoff, and publishes progress and outcome on
- * {@link Addresses#DOWNLOADS_EVENTS}. At most one pull per agent runs at a time.
+ * {@link Addresses#downloadEvents} (states and outcome also on {@link Addresses#DOWNLOADS_EVENTS}). At most one pull per agent runs at a time.
  * <p>
  * The window is what gives backpressure end to end: a chunk is asked for only when one inside the window has
  * been written, so a slow disk slows the agent instead of filling memory.
@@ -574,14 +574,19 @@ public class OrchestratorVerticle extends VerticleBase {
   }
 
   /**
-   * Events carry the job and a per-job sequence, the SSE event id. State changes are also stored: the future is
-   * that of the store's write (already complete for progress, which is not stored).
+   * Events carry the job and a per-job sequence, the SSE event id. Every event goes to the job's own address; state
+   * changes also go to the all-jobs one, and are stored: the future is that of the store's write (already complete
+   * for progress, which is not stored).
    */
   private Future<Void> publish(Pull pull, String event) {
     pull.seq++;
-    Future<Void> stored = "progress".equals(event) ? Future.succeededFuture() : save(pull);
-    vertx.eventBus().publish(Addresses.DOWNLOADS_EVENTS, pull.toJson().put("event", event).put("seq", pull.seq));
-    return stored;
+    JsonObject body = pull.toJson().put("event", event).put("seq", pull.seq);
+    vertx.eventBus().publish(Addresses.downloadEvents(pull.requestId.toString()), body);
+    if ("progress".equals(event)) {
+      return Future.succeededFuture();
+    }
+    vertx.eventBus().publish(Addresses.DOWNLOADS_EVENTS, body);
+    return save(pull);
   }
 
   private Future<Void> save(Pull pull) {
