@@ -223,6 +223,8 @@ public class AgentVerticle extends VerticleBase {
   private void downloadRequested(JsonObject request) {
     String requestId = request.getString("requestId");
     int asked = request.getInteger("chunkSize", 0);
+    // The server runs one pull per agent: a new request means any other pull is over on its side.
+    closeAll();
     opening.add(requestId);
     keepPreparing(requestId);
     vertx.executeBlocking(() -> {
@@ -311,6 +313,12 @@ public class AgentVerticle extends VerticleBase {
     }
     int from = request.getInteger("index", -1);
     int count = request.getInteger("count", 1);
+    if (from < 0 || count < 1 || (long) from + count > pull.file.totalChunks) {
+      // A count the server never sends, bounded before one read is queued for it.
+      sendError(requestId, new PullException(ErrorCode.PROTOCOL_ERROR, "chunks " + from + " to " + ((long) from + count - 1)
+        + " are not all within 0.." + (pull.file.totalChunks - 1)));
+      return;
+    }
     for (int index = from; index < from + count; index++) {
       int i = index;
       vertx.executeBlocking(() -> pull.file.released() ? null : pull.read(i, again, this::prepare))

@@ -285,6 +285,12 @@ public class OrchestratorVerticle extends VerticleBase {
   // ---- messages from agents ----------------------------------------------------------------------------
 
   private void onAgentMessage(JsonObject message) {
+    if (message.getValue("requestId") == null && Protocol.typeOf(message) == MessageType.ERROR) {
+      // about no pull: nothing to fail, but an operator may want to know
+      log.log(System.Logger.Level.WARNING, "Agent '" + message.getString("clientId") + "' reported "
+        + message.getString("code") + ": " + message.getString("message"));
+      return;
+    }
     Pull pull = jobs.active(message.getString("requestId"), message.getString("clientId"));
     if (pull == null || pull.committing) {
       return; // every chunk is in and checked: an ERROR now (the agent lost the file, say) changes nothing
