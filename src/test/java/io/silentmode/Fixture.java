@@ -115,7 +115,11 @@ final class Fixture {
   }
 
   JsonObject awaitFinal(JsonObject job) {
-    return finalOf(job.getString("requestId")).future().timeout(30, TimeUnit.SECONDS).await();
+    return awaitFinal(job, 30);
+  }
+
+  JsonObject awaitFinal(JsonObject job, long seconds) {
+    return finalOf(job.getString("requestId")).future().timeout(seconds, TimeUnit.SECONDS).await();
   }
 
   /** Starts a pull of the agent's own file and waits for its final event. */

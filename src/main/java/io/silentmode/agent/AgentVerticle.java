@@ -72,6 +72,8 @@ public class AgentVerticle extends VerticleBase {
   private int failedAttempts;
   private long watchdog = -1;
   private long heartbeatInterval = 30_000;
+  /** How often to say DOWNLOAD_PREPARING while a request is being opened and hashed; 0 when the server never said. */
+  private long preparingInterval;
   private boolean stopping;
 
   public AgentVerticle(AgentConfig config) {
@@ -194,6 +196,9 @@ public class AgentVerticle extends VerticleBase {
   private void registered(JsonObject ack) {
     failedAttempts = 0;
     heartbeatInterval = ack.getLong("heartbeatInterval", 30_000L);
+    // A server that states its CHUNK_TIMEOUT understands DOWNLOAD_PREPARING; to any other it would be unknown.
+    preparingInterval = ack.getValue("chunkTimeout") instanceof Number timeout && timeout.longValue() >= 3
+      ? timeout.longValue() / 3 : 0;
     if (ack.getValue("chunkSize") instanceof Number size && size.longValue() > 0
       && size.longValue() <= Protocol.MAX_CHUNK_SIZE) {
       chunkSize = size.intValue(); // for hashing ahead; each DOWNLOAD_REQUEST says it again
@@ -230,8 +235,12 @@ public class AgentVerticle extends VerticleBase {
   private void downloadRequested(JsonObject request) {
     String requestId = request.getString("requestId");
     int asked = request.getInteger("chunkSize", 0);
+    // The server runs one pull per agent: a new request means any other pull is over on its side.
+    closeAll();
     opening.add(requestId);
+    keepPreparing(requestId);
     vertx.executeBlocking(() -> {
+        opening(requestId);
         if (asked <= 0 || asked > Protocol.MAX_CHUNK_SIZE) {
           throw new PullException(ErrorCode.PROTOCOL_ERROR, "chunkSize " + asked + " is outside 1.." + Protocol.MAX_CHUNK_SIZE);
         }
@@ -246,6 +255,27 @@ public class AgentVerticle extends VerticleBase {
           sendError(requestId, e);
         }
       });
+  }
+
+  /**
+   * Tells the server, every third of its CHUNK_TIMEOUT, that the request is still being opened and hashed: the
+   * server fails a pull that stays silent for CHUNK_TIMEOUT before its DOWNLOAD_ACK.
+   */
+  private void keepPreparing(String requestId) {
+    if (preparingInterval == 0) {
+      return;
+    }
+    vertx.setPeriodic(preparingInterval, timer -> {
+      if (opening.contains(requestId)) {
+        send(Protocol.message(MessageType.DOWNLOAD_PREPARING).put("requestId", requestId));
+      } else {
+        vertx.cancelTimer(timer);
+      }
+    });
+  }
+
+  /** Called on a worker thread as a requested file is about to be opened and hashed; tests make it slow here. */
+  protected void opening(String requestId) {
   }
 
   private void acknowledge(String requestId, ServedFile file, AsyncResult<FileDigests> hashed) {
@@ -295,6 +325,12 @@ public class AgentVerticle extends VerticleBase {
     }
     int from = request.getInteger("index", -1);
     int count = request.getInteger("count", 1);
+    if (from < 0 || count < 1 || (long) from + count > pull.file.totalChunks) {
+      // A count the server never sends, bounded before one read is queued for it.
+      sendError(requestId, new PullException(ErrorCode.PROTOCOL_ERROR, "chunks " + from + " to " + ((long) from + count - 1)
+        + " are not all within 0.." + (pull.file.totalChunks - 1)));
+      return;
+    }
     for (int index = from; index < from + count; index++) {
       int i = index;
       vertx.executeBlocking(() -> pull.file.released() ? null : pull.read(i, again, this::prepare))

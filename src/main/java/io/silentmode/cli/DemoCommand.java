@@ -91,10 +91,18 @@ public class DemoCommand implements Callable<Integer> {
         }
       });
       long started = System.nanoTime();
-      vertx.eventBus().request(Addresses.DOWNLOADS_START, new JsonObject().put("clientId", clientId)).await();
+      String requestId = vertx.eventBus().<JsonObject>request(Addresses.DOWNLOADS_START, new JsonObject().put("clientId", clientId))
+        .await().body().getString("requestId");
+      // Progress goes only to the job's own address, known once the job is.
+      MessageConsumer<JsonObject> progressEvents = vertx.eventBus().consumer(Addresses.downloadEvents(requestId), m -> {
+        if ("progress".equals(m.body().getString("event"))) {
+          progress.update("progress", m.body());
+        }
+      });
       JsonObject result = done.future().await();
       double seconds = (System.nanoTime() - started) / 1e9;
       events.unregister();
+      progressEvents.unregister();
       return report(result, clientId, seconds);
     } finally {
       shutDown(vertx, running, agent);

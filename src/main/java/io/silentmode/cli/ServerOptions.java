@@ -34,7 +34,7 @@ public class ServerOptions {
   @Option(names = "--chunk-retry-delay", defaultValue = "${env:CHUNK_RETRY_DELAY:-1000}", description = "First retry delay in ms, doubling (CHUNK_RETRY_DELAY, default ${DEFAULT-VALUE}).")
   long chunkRetryDelay;
 
-  @Option(names = "--chunk-timeout", defaultValue = "${env:CHUNK_TIMEOUT:-30000}", description = "Ms to wait for an asked-for chunk (CHUNK_TIMEOUT, default ${DEFAULT-VALUE}).")
+  @Option(names = "--chunk-timeout", defaultValue = "${env:CHUNK_TIMEOUT:-30000}", description = "Ms of silence before awaited chunks are retried, or before a pull not yet acknowledged fails (CHUNK_TIMEOUT, default ${DEFAULT-VALUE}).")
   long chunkTimeout;
 
   @Option(names = "--heartbeat-interval", defaultValue = "${env:HEARTBEAT_INTERVAL:-30000}", description = "Ms between PINGs; 3 missed drop the agent (HEARTBEAT_INTERVAL, default ${DEFAULT-VALUE}).")
@@ -85,6 +85,9 @@ public class ServerOptions {
   @Option(names = "--request-header-timeout", defaultValue = "${env:REQUEST_HEADER_TIMEOUT:-10000}", description = "Ms a connection on PORT or WS_PORT has to send a whole request head or WebSocket upgrade, and an idle HTTP connection stays open (REQUEST_HEADER_TIMEOUT, default ${DEFAULT-VALUE}).")
   long requestHeaderTimeout;
 
+  @Option(names = "--max-file-size", defaultValue = "${env:MAX_FILE_SIZE:-1099511627776}", description = "Largest file in bytes a pull takes (MAX_FILE_SIZE, default ${DEFAULT-VALUE}, 1 TiB).")
+  long maxFileSize;
+
   ServerConfig toConfig() {
     if (chunkSize < 1 || chunkSize > Protocol.MAX_CHUNK_SIZE) {
       throw new IllegalArgumentException("CHUNK_SIZE must be between 1 and " + Protocol.MAX_CHUNK_SIZE);
@@ -99,6 +102,9 @@ public class ServerOptions {
       throw new IllegalArgumentException("every duration (CHUNK_RETRY_DELAY, CHUNK_TIMEOUT, HEARTBEAT_INTERVAL, "
         + "DOWNLOAD_TIMEOUT, QUEUE_TIMEOUT, JOB_RETENTION, LINK_TTL, WEBHOOK_RETRY_DELAY, WEBHOOK_TIMEOUT, SSE_HEARTBEAT, REQUEST_HEADER_TIMEOUT) must be at least 1 ms");
     }
+    if (maxFileSize < 0) {
+      throw new IllegalArgumentException("MAX_FILE_SIZE must be at least 0");
+    }
     if (webhookSecret != null && !webhookSecret.isBlank() && !webhookSecret.startsWith("whsec_")) {
       throw new IllegalArgumentException("WEBHOOK_SECRET must look like whsec_<base64>, as Standard Webhooks defines");
     }
@@ -110,6 +116,6 @@ public class ServerOptions {
       .setLinkTtl(linkTtl).setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts)
       .setWebhookRetryDelay(webhookRetryDelay).setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat)
       .setMinFreeSpace(minFreeSpace).setAllowPrivateCallbacks(allowPrivateCallbacks)
-      .setRequestHeaderTimeout(requestHeaderTimeout);
+      .setRequestHeaderTimeout(requestHeaderTimeout).setMaxFileSize(maxFileSize);
   }
 }

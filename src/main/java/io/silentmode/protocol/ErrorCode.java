@@ -39,7 +39,9 @@ public enum ErrorCode {
   NOT_FOUND(1026, 404, false),
   METHOD_NOT_ALLOWED(1027, 405, false),
   INSUFFICIENT_STORAGE(1028, 507, true),
-  UNSUPPORTED_MEDIA_TYPE(1029, 415, false);
+  UNSUPPORTED_MEDIA_TYPE(1029, 415, false),
+  // agent protocol
+  FILE_TOO_LARGE(1030, 413, false);
 
   private static final Map<Integer, ErrorCode> BY_BUS_CODE = new HashMap<>();
 

@@ -41,8 +41,19 @@ public final class Addresses {
   public static final String DOWNLOADS_AGENT_MESSAGE = "downloads.agent-message";
   /** Orchestrator: a binary chunk frame from an agent; header {@code clientId}. Node-local. */
   public static final String DOWNLOADS_CHUNK = "downloads.chunk";
-  /** Orchestrator publishes progress, state changes and the final event of every pull. */
+  /**
+   * Orchestrator publishes the state changes and the final event of every pull, for the consumers that follow all
+   * jobs (webhooks, metrics); not progress, which only those watching one job want.
+   */
   public static final String DOWNLOADS_EVENTS = "downloads.events";
+
+  /**
+   * Orchestrator publishes every event of one pull, progress included: what an SSE stream of that job follows, so an
+   * open stream costs nothing when another job moves.
+   */
+  public static String downloadEvents(String requestId) {
+    return "downloads." + requestId + ".events";
+  }
 
   /**
    * Webhook sender publishes the outcome of every delivery attempt:

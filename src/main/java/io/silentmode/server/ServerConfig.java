@@ -33,6 +33,7 @@ public final class ServerConfig {
   private long minFreeSpace = 100L * 1024 * 1024;
   private boolean allowPrivateCallbacks;
   private long requestHeaderTimeout = 10_000;
+  private long maxFileSize = 1L << 40;
 
   public static ServerConfig defaults() {
     return new ServerConfig();
@@ -46,7 +47,8 @@ public final class ServerConfig {
       .setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret).setLinkTtl(linkTtl)
       .setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts).setWebhookRetryDelay(webhookRetryDelay)
       .setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat).setMinFreeSpace(minFreeSpace)
-      .setAllowPrivateCallbacks(allowPrivateCallbacks).setRequestHeaderTimeout(requestHeaderTimeout);
+      .setAllowPrivateCallbacks(allowPrivateCallbacks).setRequestHeaderTimeout(requestHeaderTimeout)
+      .setMaxFileSize(maxFileSize);
   }
 
   /** Interface both listeners bind (HOST). */
@@ -89,6 +91,8 @@ public final class ServerConfig {
   public boolean allowPrivateCallbacks() { return allowPrivateCallbacks; }
   /** Ms a connection on either port has to send a whole request head or upgrade (REQUEST_HEADER_TIMEOUT). */
   public long requestHeaderTimeout() { return requestHeaderTimeout; }
+  /** Largest file a pull takes (MAX_FILE_SIZE): a DOWNLOAD_ACK announcing more fails the pull with FILE_TOO_LARGE. */
+  public long maxFileSize() { return maxFileSize; }
 
   public ServerConfig setHost(String host) { this.host = host; return this; }
   public ServerConfig setPort(int port) { this.port = port; return this; }
@@ -116,6 +120,7 @@ public final class ServerConfig {
   public ServerConfig setMinFreeSpace(long bytes) { this.minFreeSpace = bytes; return this; }
   public ServerConfig setAllowPrivateCallbacks(boolean allow) { this.allowPrivateCallbacks = allow; return this; }
   public ServerConfig setRequestHeaderTimeout(long ms) { this.requestHeaderTimeout = ms; return this; }
+  public ServerConfig setMaxFileSize(long bytes) { this.maxFileSize = bytes; return this; }
 
   private static String blankToNull(String s) {
     return s == null || s.isBlank() ? null : s;

@@ -17,6 +17,7 @@ class ErrorCodeTest {
     assertEquals(1027, ErrorCode.METHOD_NOT_ALLOWED.busCode());
     assertEquals(1028, ErrorCode.INSUFFICIENT_STORAGE.busCode());
     assertEquals(1029, ErrorCode.UNSUPPORTED_MEDIA_TYPE.busCode());
+    assertEquals(1030, ErrorCode.FILE_TOO_LARGE.busCode());
     Arrays.stream(ErrorCode.values()).forEach(c -> assertEquals(c, ErrorCode.fromBusCode(c.busCode())));
     assertEquals(ErrorCode.INTERNAL_ERROR, ErrorCode.fromBusCode(42));
   }

@@ -9,7 +9,6 @@ import io.silentmode.server.Addresses;
 import io.silentmode.server.ChunkCodec;
 import io.silentmode.server.ReceivedChunk;
 import io.silentmode.server.ServerConfig;
-import io.silentmode.server.download.Pull.Chunk;
 import io.silentmode.server.download.Pull.Status;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -24,10 +23,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
@@ -35,7 +31,7 @@ import java.util.UUID;
 /**
  * Runs pulls: asks the agent for the file, then for chunks within a bounded window, hands each chunk to the
  * disk writer, retries failed or late chunks with exponential backoff, and publishes progress and outcome on
- * {@link Addresses#DOWNLOADS_EVENTS}. At most one pull per agent runs at a time.
+ * {@link Addresses#downloadEvents} (states and outcome also on {@link Addresses#DOWNLOADS_EVENTS}). At most one pull per agent runs at a time.
  * <p>
  * The window is what gives backpressure end to end: a chunk is asked for only when one inside the window has
  * been written, so a slow disk slows the agent instead of filling memory.
@@ -54,8 +50,7 @@ public class OrchestratorVerticle extends VerticleBase {
   private static final long HOUR_MS = 3_600_000L;
 
   private final ServerConfig config;
-  private final Map<UUID, Pull> jobs = new HashMap<>();
-  private final Map<String, Pull> activeByClient = new HashMap<>();
+  private final JobBook jobs = new JobBook();
   private final Idempotency idempotency = new Idempotency(IDEMPOTENCY_TTL_MS);
 
   public OrchestratorVerticle(ServerConfig config) {
@@ -90,7 +85,7 @@ public class OrchestratorVerticle extends VerticleBase {
   private void restore(JsonArray records) {
     for (int i = 0; i < records.size(); i++) {
       Pull pull = Pull.fromRecord(records.getJsonObject(i));
-      jobs.put(pull.requestId, pull);
+      jobs.add(pull);
       idempotency.restore(pull.idempotencyKey, pull.requestId, pull.createdAt);
       if (pull.status == Status.IN_PROGRESS) {
         finish(pull, Status.FAILED, ErrorCode.SERVER_RESTARTED, "the server stopped while this pull ran; retry it");
@@ -101,7 +96,7 @@ public class OrchestratorVerticle extends VerticleBase {
       }
     }
     prune();
-    if (!jobs.isEmpty()) {
+    if (jobs.size() > 0) {
       log.log(System.Logger.Level.INFO, "Restored " + jobs.size() + " job records");
     }
   }
@@ -119,7 +114,7 @@ public class OrchestratorVerticle extends VerticleBase {
     }
     UUID earlier = idempotency.claim(key);
     if (earlier != null) {
-      replay(m, jobs.get(earlier), pull);
+      replay(m, jobs.get(earlier.toString()), pull);
       return;
     }
     create(pull)
@@ -172,12 +167,12 @@ public class OrchestratorVerticle extends VerticleBase {
       .compose(reply -> {
         JsonObject agent = reply.body();
         boolean connected = agent.getBoolean("connected");
-        Pull busy = activeByClient.get(pull.clientId);
+        Pull busy = jobs.activeOf(pull.clientId);
         if (connected && busy != null) {
           throw new PullException(ErrorCode.DOWNLOAD_IN_PROGRESS, "agent '" + pull.clientId
             + "' is already serving pull " + busy.requestId + "; wait for it or cancel it");
         }
-        jobs.put(pull.requestId, pull);
+        jobs.add(pull);
         Future<Void> recorded;
         if (connected) {
           reserve(pull, agent.getString("connectionId"));
@@ -189,21 +184,16 @@ public class OrchestratorVerticle extends VerticleBase {
         }
         return recorded.recover(e -> {
           finish(pull, Status.FAILED, ErrorCode.STORAGE_ERROR, e.getMessage());
-          jobs.remove(pull.requestId);
+          jobs.remove(pull);
           return Future.failedFuture(new PullException(ErrorCode.STORAGE_ERROR, "could not record the job: " + e.getMessage()));
         });
       })
       .map(recorded -> pull);
   }
 
-  /** Marks the agent busy with this pull, before anything asynchronous, so a second request sees it. */
   private void reserve(Pull pull, String connectionId) {
-    pull.status = Status.IN_PROGRESS;
-    pull.connectionId = connectionId;
-    pull.startedAt = Instant.now();
-    pull.queuedUntil = null;
+    jobs.start(pull, connectionId);
     cancelTimer(pull, QUEUE_TIMER);
-    activeByClient.put(pull.clientId, pull);
   }
 
   /** Asks the agent for the file; the future is that of storing the job's new state. */
@@ -212,8 +202,7 @@ public class OrchestratorVerticle extends VerticleBase {
       .put("requestId", pull.requestId.toString())
       .put("filePath", pull.path)
       .put("chunkSize", config.chunkSize()));
-    // No shorter deadline for the acknowledgement: the agent hashes the whole file first, minutes for several GB
-    // on a slow disk. A dead agent is caught sooner by the heartbeat.
+    armAckTimer(pull);
     pull.timers.put(PULL_TIMER, vertx.setTimer(config.downloadTimeout(), t -> finish(pull, Status.FAILED, ErrorCode.DOWNLOAD_TIMEOUT,
       "the pull did not finish within DOWNLOAD_TIMEOUT (" + config.downloadTimeout() + " ms)")));
     return publish(pull, "state");
@@ -227,16 +216,13 @@ public class OrchestratorVerticle extends VerticleBase {
 
   /** The oldest queued pull of an agent that is connected and idle starts. */
   private void startNextQueued(String clientId, String connectionId) {
-    if (activeByClient.containsKey(clientId)) {
+    if (jobs.activeOf(clientId) != null) {
       return;
     }
-    jobs.values().stream()
-      .filter(p -> p.status == Status.QUEUED && p.clientId.equals(clientId))
-      .min(Comparator.comparing((Pull p) -> p.createdAt))
-      .ifPresent(pull -> {
-        reserve(pull, connectionId);
-        launch(pull);
-      });
+    jobs.oldestQueued(clientId).ifPresent(pull -> {
+      reserve(pull, connectionId);
+      launch(pull);
+    });
   }
 
   private void get(Message<JsonObject> m) {
@@ -246,30 +232,18 @@ public class OrchestratorVerticle extends VerticleBase {
     }
   }
 
-  /** Newest first; the cursor is the position of the last job of the previous page. */
   private void list(Message<JsonObject> m) {
     JsonObject q = m.body();
-    String clientId = q.getString("clientId");
-    String status = q.getString("status");
-    int limit = q.getInteger("limit", 50);
-    Cursor after;
+    JobBook.Page page;
     try {
-      after = Cursor.parse(q.getString("cursor"));
+      page = jobs.page(q.getString("clientId"), q.getString("status"), q.getInteger("limit", 50), q.getString("cursor"));
     } catch (IllegalArgumentException e) {
       fail(m, new PullException(ErrorCode.VALIDATION_FAILED, "cursor is not one this server gave out"));
       return;
     }
-    List<Pull> page = jobs.values().stream()
-      .filter(p -> clientId == null || p.clientId.equals(clientId))
-      .filter(p -> status == null || p.status.name().equalsIgnoreCase(status))
-      .sorted(Cursor.NEWEST_FIRST)
-      .filter(p -> after == null || after.isBefore(p))
-      .limit(limit + 1L)
-      .toList();
     JsonArray items = new JsonArray();
-    page.stream().limit(limit).forEach(p -> items.add(p.toJson()));
-    String next = page.size() > limit ? Cursor.of(page.get(limit - 1)).encode() : null;
-    m.reply(new JsonObject().put("items", items).put("nextCursor", next));
+    page.items().forEach(p -> items.add(p.toJson()));
+    m.reply(new JsonObject().put("items", items).put("nextCursor", page.nextCursor()));
   }
 
   private void cancel(Message<JsonObject> m) {
@@ -288,12 +262,7 @@ public class OrchestratorVerticle extends VerticleBase {
 
   private Pull job(Message<JsonObject> m) {
     String id = m.body().getString("requestId");
-    Pull pull = null;
-    try {
-      pull = jobs.get(UUID.fromString(id));
-    } catch (IllegalArgumentException | NullPointerException e) {
-      // falls through to not found
-    }
+    Pull pull = jobs.get(id);
     if (pull == null) {
       fail(m, new PullException(ErrorCode.DOWNLOAD_NOT_FOUND, "no pull with requestId '" + id + "'"));
     }
@@ -302,15 +271,13 @@ public class OrchestratorVerticle extends VerticleBase {
 
   /** Drops finished jobs older than JOB_RETENTION, in memory and on disk; the pulled files stay. */
   private void prune() {
-    Instant horizon = Instant.now().minusMillis(config.jobRetention());
-    List<Pull> old = jobs.values().stream().filter(p -> p.terminal() && p.finishedAt.isBefore(horizon)).toList();
+    List<Pull> old = jobs.prune(Instant.now().minusMillis(config.jobRetention()));
     idempotency.expire();
     if (old.isEmpty()) {
       return;
     }
     JsonArray ids = new JsonArray();
     old.forEach(p -> {
-      jobs.remove(p.requestId);
       idempotency.forget(p.idempotencyKey, p.requestId);
       ids.add(p.requestId.toString());
     });
@@ -321,32 +288,55 @@ public class OrchestratorVerticle extends VerticleBase {
   // ---- messages from agents ----------------------------------------------------------------------------
 
   private void onAgentMessage(JsonObject message) {
-    Pull pull = activePull(message.getString("requestId"), message.getString("clientId"));
+    if (message.getValue("requestId") == null && Protocol.typeOf(message) == MessageType.ERROR) {
+      // about no pull: nothing to fail, but an operator may want to know
+      log.log(System.Logger.Level.WARNING, "Agent '" + message.getString("clientId") + "' reported "
+        + message.getString("code") + ": " + message.getString("message"));
+      return;
+    }
+    Pull pull = jobs.active(message.getString("requestId"), message.getString("clientId"));
     if (pull == null || pull.committing) {
       return; // every chunk is in and checked: an ERROR now (the agent lost the file, say) changes nothing
     }
-    if (Protocol.typeOf(message) == MessageType.ERROR || !message.getBoolean("success", true).booleanValue()) {
+    MessageType type = Protocol.typeOf(message);
+    if (type == MessageType.ERROR || !message.getBoolean("success", true).booleanValue()) {
       finish(pull, Status.FAILED, ErrorCode.parse(message.getString("code")),
         "agent '" + pull.clientId + "': " + message.getString("message"));
-    } else if (pull.chunks == null) {
+    } else if (pull.window == null && type == MessageType.DOWNLOAD_PREPARING) {
+      armAckTimer(pull);
+    } else if (pull.window == null && type == MessageType.DOWNLOAD_ACK) {
+      cancelTimer(pull, STALL_TIMER);
       onAck(pull, message);
     }
   }
 
-  private void onAck(Pull pull, JsonObject ack) {
-    String problem = invalidAck(ack);
-    if (problem != null) {
-      finish(pull, Status.FAILED, ErrorCode.PROTOCOL_ERROR, "agent '" + pull.clientId + "' sent a bad DOWNLOAD_ACK: " + problem);
+  /**
+   * The agent hashes the whole file before its DOWNLOAD_ACK, minutes for several GB on a slow disk, so the wait for
+   * the acknowledgement is no deadline but, like the wait for chunks, a limit on silence: CHUNK_TIMEOUT after the
+   * request or the agent's last DOWNLOAD_PREPARING, which it sends at least every third of CHUNK_TIMEOUT meanwhile.
+   * An agent that answers PINGs but never the request no longer holds its job for the whole DOWNLOAD_TIMEOUT.
+   */
+  private void armAckTimer(Pull pull) {
+    cancelTimer(pull, STALL_TIMER);
+    pull.timers.put(STALL_TIMER, vertx.setTimer(config.chunkTimeout(), t -> finish(pull, Status.FAILED,
+      ErrorCode.DOWNLOAD_TIMEOUT, "agent '" + pull.clientId + "' neither acknowledged the request nor said it was "
+        + "preparing the file within CHUNK_TIMEOUT (" + config.chunkTimeout() + " ms)")));
+  }
+
+  private void onAck(Pull pull, JsonObject message) {
+    Acknowledgement ack;
+    try {
+      ack = Acknowledgement.of(message, config.chunkSize(), config.maxFileSize());
+    } catch (PullException e) {
+      finish(pull, Status.FAILED, e.code(), "agent '" + pull.clientId + "' sent a DOWNLOAD_ACK the server refuses: " + e.getMessage());
       return;
     }
-    long size = ack.getLong("fileSize");
-    String fileName = ack.getString("fileName");
-    pull.acknowledged(fileName == null || fileName.isBlank() ? "file" : fileName, size, config.chunkSize(), ack.getInteger("totalChunks"),
-      ack.getString("fileChecksum"));
+    pull.acknowledged(ack.fileName(), ack.fileSize(), config.chunkSize(), ack.totalChunks(), ack.fileChecksum(),
+      config.chunkWindow());
     JsonObject open = new JsonObject()
       .put("requestId", pull.requestId.toString())
-      .put("finalName", finalName(pull))
-      .put("size", size)
+      .put("finalName", pull.clientId + "-" + STAMP.format(pull.createdAt) + "-" + ack.safeName())
+      .put("size", ack.fileSize())
       .put("chunkSize", pull.chunkSize)
       .put("totalChunks", pull.totalChunks);
     vertx.eventBus().request(Addresses.STORAGE_OPEN, open)
@@ -360,27 +350,6 @@ public class OrchestratorVerticle extends VerticleBase {
         }
       })
       .onFailure(e -> finish(pull, Status.FAILED, PullException.of(e).code(), e.getMessage()));
-  }
-
-  private String invalidAck(JsonObject ack) {
-    try {
-      Long size = ack.getLong("fileSize");
-      Integer total = ack.getInteger("totalChunks");
-      String sha = ack.getString("fileChecksum");
-      if (size == null || size < 0) {
-        return "fileSize missing or negative";
-      }
-      long expectedChunks = (size + config.chunkSize() - 1) / config.chunkSize();
-      if (total == null || total != expectedChunks) {
-        return "totalChunks " + total + " does not match fileSize " + size + " in chunks of " + config.chunkSize();
-      }
-      if (sha == null || !sha.matches("[0-9a-fA-F]{64}")) {
-        return "fileChecksum is not a hex SHA-256";
-      }
-      return null;
-    } catch (ClassCastException e) {
-      return "a field has the wrong type";
-    }
   }
 
   /** Hands the frame on to the disk writer, or releases it: see {@link ChunkCodec}. */
@@ -398,7 +367,7 @@ public class OrchestratorVerticle extends VerticleBase {
       chunkFailed(pull, index, "LENGTH_MISMATCH");
       return;
     }
-    pull.chunks[index] = Chunk.WRITING;
+    pull.window.writing(index);
     // The one disk writer may be busy with another pull's fsync of several GB, longer than the bus's default
     // 30 s: a write waits for it (DOWNLOAD_TIMEOUT still bounds the pull) rather than failing the pull.
     DeliveryOptions options = new DeliveryOptions().setLocalOnly(true).setCodecName(ChunkCodec.NAME)
@@ -428,11 +397,9 @@ public class OrchestratorVerticle extends VerticleBase {
       log.log(System.Logger.Level.WARNING, "Ignoring a frame from agent " + clientId + ": " + malformed);
       return null;
     }
-    Pull pull = activePull(ReceivedChunk.requestId(frame).toString(), clientId);
-    int index = ReceivedChunk.index(frame);
+    Pull pull = jobs.active(ReceivedChunk.requestId(frame).toString(), clientId);
     // the server only takes what it asked for
-    return pull == null || pull.chunks == null || index < 0 || index >= pull.totalChunks
-      || pull.chunks[index] != Chunk.REQUESTED ? null : pull;
+    return pull == null || pull.window == null || !pull.window.awaited(ReceivedChunk.index(frame)) ? null : pull;
   }
 
   private void onRegistryEvent(JsonObject event) {
@@ -440,7 +407,7 @@ public class OrchestratorVerticle extends VerticleBase {
       startNextQueued(event.getString("clientId"), event.getString("connectionId"));
       return;
     }
-    Pull pull = activeByClient.get(event.getString("clientId"));
+    Pull pull = jobs.activeOf(event.getString("clientId"));
     if (pull != null && !pull.committing && "disconnected".equals(event.getString("event"))
       && pull.connectionId.equals(event.getString("connectionId"))) {
       finish(pull, Status.FAILED, ErrorCode.CLIENT_NOT_CONNECTED,
@@ -452,35 +419,24 @@ public class OrchestratorVerticle extends VerticleBase {
 
   /** Asks for every chunk that fits in the window, or commits when all are written. */
   private void advance(Pull pull) {
-    if (pull.chunksDone == pull.totalChunks) {
+    if (pull.window.complete()) {
       commit(pull);
       return;
     }
-    int from = pull.nextToRequest;
-    int until = Math.min(pull.totalChunks, pull.lowestNotDone + config.chunkWindow());
-    if (from >= until) {
-      return;
+    List<ChunkWindow.Range> ranges = pull.window.next();
+    if (!ranges.isEmpty()) {
+      armStallTimer(pull);
     }
-    for (int i = from; i < until; i++) {
-      pull.chunks[i] = Chunk.REQUESTED;
-      pull.attempts[i] = 1;
-    }
-    armStallTimer(pull);
-    pull.nextToRequest = until;
-    toAgent(pull, Protocol.message(MessageType.REQUEST_CHUNKS)
-      .put("requestId", pull.requestId.toString()).put("index", from).put("count", until - from));
+    ranges.forEach(r -> toAgent(pull, Protocol.message(MessageType.REQUEST_CHUNKS)
+      .put("requestId", pull.requestId.toString()).put("index", r.from()).put("count", r.count())));
   }
 
   private void chunkWritten(Pull pull, int index) {
     if (pull.terminal()) {
       return;
     }
-    pull.chunks[index] = Chunk.DONE;
-    pull.chunksDone++;
+    pull.window.written(index);
     pull.bytesDone += pull.lengthOf(index);
-    while (pull.lowestNotDone < pull.totalChunks && pull.chunks[pull.lowestNotDone] == Chunk.DONE) {
-      pull.lowestNotDone++;
-    }
     long now = System.currentTimeMillis();
     if (now - pull.lastProgressMillis >= PROGRESS_INTERVAL_MS) {
       pull.lastProgressMillis = now;
@@ -490,25 +446,23 @@ public class OrchestratorVerticle extends VerticleBase {
   }
 
   private void chunkFailed(Pull pull, int index, String reason) {
-    int attempt = pull.attempts[index];
+    int attempt = pull.window.failed(index);
     if (attempt > config.maxChunkRetryAttempts()) {
       finish(pull, Status.FAILED, ErrorCode.CHUNK_TRANSFER_FAILED, "chunk " + index + " of pull " + pull.requestId
         + " failed " + attempt + " times (last: " + reason + ")");
       return;
     }
     pull.retries++;
-    pull.chunks[index] = Chunk.BACKOFF;
     long delay = config.chunkRetryDelay() << (attempt - 1);
     log.log(System.Logger.Level.INFO, "Pull " + pull.requestId + ": chunk " + index + " " + reason + ", retry "
       + attempt + " in " + delay + " ms");
     pull.timers.put(index, vertx.setTimer(delay, t -> {
       pull.timers.remove(index);
-      pull.chunks[index] = Chunk.REQUESTED;
-      pull.attempts[index] = attempt + 1;
+      int next = pull.window.retry(index);
       armStallTimer(pull);
       toAgent(pull, Protocol.message(MessageType.RETRY_CHUNK)
         .put("requestId", pull.requestId.toString()).put("index", index).put("count", 1)
-        .put("attempt", attempt + 1).put("reason", reason));
+        .put("attempt", next).put("reason", reason));
     }));
   }
 
@@ -521,10 +475,11 @@ public class OrchestratorVerticle extends VerticleBase {
     cancelTimer(pull, STALL_TIMER);
     pull.timers.put(STALL_TIMER, vertx.setTimer(config.chunkTimeout(), t -> {
       pull.timers.remove(STALL_TIMER);
-      for (int i = pull.lowestNotDone; i < pull.nextToRequest && !pull.terminal(); i++) {
-        if (pull.chunks[i] == Chunk.REQUESTED) {
-          chunkFailed(pull, i, "TIMEOUT");
+      for (int index : pull.window.awaitedChunks()) {
+        if (pull.terminal()) {
+          return;
         }
+        chunkFailed(pull, index, "TIMEOUT");
       }
     }));
   }
@@ -564,7 +519,7 @@ public class OrchestratorVerticle extends VerticleBase {
       return;
     }
     boolean started = pull.connectionId != null;
-    pull.ended(status);
+    boolean freed = jobs.end(pull, status);
     pull.errorCode = code;
     pull.errorMessage = message;
     pull.timers.values().forEach(vertx::cancelTimer);
@@ -586,7 +541,7 @@ public class OrchestratorVerticle extends VerticleBase {
         + status.name().toLowerCase() + (code == null ? "" : ": " + code + " " + message));
     }
     publish(pull, "final");
-    if (activeByClient.remove(pull.clientId, pull)) {
+    if (freed) {
       vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", pull.clientId))
         .onSuccess(agent -> {
           if (agent.body().getBoolean("connected")) {
@@ -598,7 +553,7 @@ public class OrchestratorVerticle extends VerticleBase {
 
   /** Shows on the job how its webhook delivery goes, as the webhook sender reports each attempt. */
   private void onWebhookEvent(JsonObject event) {
-    Pull pull = jobs.get(UUID.fromString(event.getString("requestId")));
+    Pull pull = jobs.get(event.getString("requestId"));
     if (pull == null) {
       return;
     }
@@ -621,11 +576,6 @@ public class OrchestratorVerticle extends VerticleBase {
 
   // ---- helpers ------------------------------------------------------------------------------------------
 
-  private Pull activePull(String requestId, String clientId) {
-    Pull pull = activeByClient.get(clientId);
-    return pull != null && pull.requestId.toString().equals(requestId) ? pull : null;
-  }
-
   private void toAgent(Pull pull, JsonObject message) {
     if (pull.connectionId != null) {
       vertx.eventBus().send(Addresses.gatewayConnection(pull.connectionId), message);
@@ -633,14 +583,19 @@ public class OrchestratorVerticle extends VerticleBase {
   }
 
   /**
-   * Events carry the job and a per-job sequence, the SSE event id. State changes are also stored: the future is
-   * that of the store's write (already complete for progress, which is not stored).
+   * Events carry the job and a per-job sequence, the SSE event id. Every event goes to the job's own address; state
+   * changes also go to the all-jobs one, and are stored: the future is that of the store's write (already complete
+   * for progress, which is not stored).
    */
   private Future<Void> publish(Pull pull, String event) {
     pull.seq++;
-    Future<Void> stored = "progress".equals(event) ? Future.succeededFuture() : save(pull);
-    vertx.eventBus().publish(Addresses.DOWNLOADS_EVENTS, pull.toJson().put("event", event).put("seq", pull.seq));
-    return stored;
+    JsonObject body = pull.toJson().put("event", event).put("seq", pull.seq);
+    vertx.eventBus().publish(Addresses.downloadEvents(pull.requestId.toString()), body);
+    if ("progress".equals(event)) {
+      return Future.succeededFuture();
+    }
+    vertx.eventBus().publish(Addresses.DOWNLOADS_EVENTS, body);
+    return save(pull);
   }
 
   private Future<Void> save(Pull pull) {
@@ -651,11 +606,5 @@ public class OrchestratorVerticle extends VerticleBase {
 
   private static void fail(Message<?> m, PullException e) {
     m.fail(e.code().busCode(), e.getMessage());
-  }
-
-  /** {@code <clientId>-<UTC timestamp>-<agent's file name>}, reduced to characters safe in any file system. */
-  private static String finalName(Pull pull) {
-    String name = pull.fileName.replaceAll("[^A-Za-z0-9._-]", "_").replaceAll("^\\.+", "_");
-    return pull.clientId + "-" + STAMP.format(pull.createdAt) + "-" + name;
   }
 }

@@ -4,7 +4,7 @@ import io.silentmode.protocol.ErrorCode;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
-import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -13,8 +13,6 @@ import java.util.UUID;
 final class Pull {
 
   enum Status { QUEUED, IN_PROGRESS, COMPLETED, FAILED, CANCELLED }
-
-  enum Chunk { WAITING, REQUESTED, WRITING, BACKOFF, DONE }
 
   final UUID requestId;
   final String clientId;
@@ -39,13 +37,12 @@ final class Pull {
   int chunkSize;
   int totalChunks;
   String agentSha256;
-  Chunk[] chunks;
-  int[] attempts;
-  /** Retry backoff timers by chunk index, plus the pull-wide timers under negative keys. */
+  /** The chunks asked for and done, from the acknowledgement on. */
+  ChunkWindow window;
+  /** Retry backoff timers by chunk index (so within the window), plus the pull-wide timers under negative keys. */
   final Map<Integer, Long> timers = new HashMap<>();
-  int nextToRequest;
-  int lowestNotDone;
-  int chunksDone;
+  /** Chunks done of a pull restored from its record, which has no window. */
+  private int restoredChunksDone;
   long bytesDone;
   int retries;
   long transferStartNanos;
@@ -84,7 +81,7 @@ final class Pull {
     pull.fileName = r.getString("fileName");
     pull.size = r.getLong("size", -1L);
     pull.totalChunks = r.getInteger("totalChunks", 0);
-    pull.chunksDone = r.getInteger("chunksDone", 0);
+    pull.restoredChunksDone = r.getInteger("chunksDone", 0);
     pull.bytesDone = r.getLong("bytesDone", 0L);
     pull.retries = r.getInteger("retries", 0);
     pull.finalRate = r.getLong("bytesPerSecond");
@@ -98,16 +95,18 @@ final class Pull {
     return pull;
   }
 
-  void acknowledged(String fileName, long size, int chunkSize, int totalChunks, String sha256) {
+  void acknowledged(String fileName, long size, int chunkSize, int totalChunks, String sha256, int chunkWindow) {
     this.fileName = fileName;
     this.size = size;
     this.chunkSize = chunkSize;
     this.totalChunks = totalChunks;
     this.agentSha256 = sha256;
-    this.chunks = new Chunk[totalChunks];
-    Arrays.fill(chunks, Chunk.WAITING);
-    this.attempts = new int[totalChunks];
+    this.window = new ChunkWindow(totalChunks, chunkWindow, new BitSet());
     this.transferStartNanos = System.nanoTime();
+  }
+
+  int chunksDone() {
+    return window == null ? restoredChunksDone : window.doneCount();
   }
 
   boolean terminal() {
@@ -147,7 +146,7 @@ final class Pull {
       .put("fileName", fileName)
       .put("size", size < 0 ? null : size)
       .put("totalChunks", size < 0 ? null : totalChunks)
-      .put("chunksDone", chunksDone)
+      .put("chunksDone", chunksDone())
       .put("bytesDone", bytesDone)
       .put("retries", retries)
       .put("bytesPerSecond", running ? Long.valueOf((long) rate) : finalRate)

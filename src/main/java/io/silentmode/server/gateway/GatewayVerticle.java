@@ -162,7 +162,7 @@ public class GatewayVerticle extends VerticleBase {
       if (type == null) {
         ws.writeTextMessage(Protocol.error(message.getString("requestId"), ErrorCode.PROTOCOL_ERROR,
           "unknown message type " + message.getString("type")).encode());
-      } else if (type == MessageType.DOWNLOAD_ACK || type == MessageType.ERROR) {
+      } else if (type == MessageType.DOWNLOAD_ACK || type == MessageType.DOWNLOAD_PREPARING || type == MessageType.ERROR) {
         vertx.eventBus().send(Addresses.DOWNLOADS_AGENT_MESSAGE, message.put("clientId", clientId));
       }
       // PONG only counts as traffic; anything else from an agent has no meaning and is ignored.
@@ -198,6 +198,7 @@ public class GatewayVerticle extends VerticleBase {
             .put("protocolVersion", Protocol.VERSION)
             .put("heartbeatInterval", config.heartbeatInterval())
             .put("chunkSize", config.chunkSize())
+            .put("chunkTimeout", config.chunkTimeout())
             .put("message", "Registration successful").encode());
           List<JsonObject> commands = held;
           held = null;

@@ -37,10 +37,7 @@ final class EventStream {
     List<JsonObject> early = new ArrayList<>();
     Stream stream = new Stream(rc.response(), lastEventId);
     // Subscribe before reading the job, so that no event falls between the snapshot and the subscription.
-    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(Addresses.DOWNLOADS_EVENTS, m -> {
-      if (!requestId.equals(m.body().getString("requestId"))) {
-        return;
-      }
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(Addresses.downloadEvents(requestId), m -> {
       if (stream.started) {
         stream.write(m.body());
       } else {
