@@ -140,13 +140,14 @@ await_hashed_ahead() {
   fail "the swarm's agents did not hash their file ahead: $(tail -2 "$WORK/swarm.log")"
 }
 
-# A real agent in its own JVM, serving $1; waits until it has hashed the file ahead of a pull.
-start_agent() { # file, JVM options...
+# A real agent in its own JVM, serving $1, started by the command after it (which ends where `agent` would go);
+# waits until it has hashed the file ahead of a pull.
+start_agent() { # file, command...
   local file="$1"
   shift
   : > "$WORK/agent.log"
-  java "$@" "$LOGGING" -jar target/silentmode.jar agent --id real-agent --server "$WS" --file "$file" \
-    --reconnect-interval 100 --prehash-delay 1000 >> "$WORK/agent.log" 2>&1 &
+  "$@" --id real-agent --server "$WS" --file "$file" --reconnect-interval 100 --prehash-delay 1000 \
+    >> "$WORK/agent.log" 2>&1 &
   AGENT=$!
   PIDS+=("$AGENT")
   for _ in $(seq 6000); do grep -q 'ahead of a pull' "$WORK/agent.log" && return; sleep 0.1; done
@@ -175,7 +176,7 @@ idle() {
     start_server "${SERVER_HEAP:-1g}" --heartbeat-interval "$heartbeat"
     local heap0 rss0 heap1 rss1 dial storm cpu0 cpu1 pongs0 pongs1
     heap0=$(heap_after_gc "$SERVER"); rss0=$(rss "$SERVER")
-    start_agent "$WORK/served.bin" -Xmx128m
+    start_agent "$WORK/served.bin" java -Xmx128m "$LOGGING" -jar target/silentmode.jar agent
     start_swarm "$n"
     dial=$(await_connected $((n + 1)) 600)
     sleep 5
@@ -257,16 +258,15 @@ footprint() {
   local size="${FOOTPRINT_MIB:-1024}"
   generate "$WORK/served.bin" "$size"
   start_server "${SERVER_HEAP:-256m}"
-  # The options agent/silentmode-agent gives the agent JVM, read from the launcher itself.
   local launcher
   launcher=$(sed -n 's/^DEFAULT_JAVA_OPTS="\(.*\)"$/\1/p' agent/silentmode-agent)
-  [ -n "$launcher" ] || fail "no DEFAULT_JAVA_OPTS in agent/silentmode-agent"
   say "== agent footprint: $size MiB pulls, server -Xmx${SERVER_HEAP:-256m}"
   printf '  %-10s %13s %17s %17s %12s\n' options "idle RSS MiB" "peak RSS in pull" "idle after pulls" throughput
-  local label opts
+  local label opts=()
   for label in defaults launcher; do
-    if [ "$label" = defaults ]; then opts=(); else read -r -a opts <<< "$launcher"; fi
-    start_agent "$WORK/served.bin" "${opts[@]}"
+    # The launcher itself, as installed, with its options or with the JVM's own (JAVA_OPTS set replaces them).
+    if [ "$label" = defaults ]; then opts=(JAVA_OPTS=-XX:+UseG1GC); else opts=(); fi
+    start_agent "$WORK/served.bin" env SILENTMODE_JAR=target/silentmode.jar "${opts[@]}" agent/silentmode-agent
     await_connected 1 30 > /dev/null
     sleep 5
     local idle0 rates=()
@@ -278,7 +278,7 @@ footprint() {
       "$(IFS=/; echo "${rates[*]}") MB/s"
     stop "$AGENT"
   done
-  say "  defaults: no JVM options (G1, heap up to a quarter of RAM); launcher: $launcher"
+  say "  defaults: the JVM's own (G1, heap up to a quarter of RAM); launcher: $launcher"
   stop "$SERVER"
 }
 
