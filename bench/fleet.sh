@@ -13,7 +13,7 @@
 #                                     JVM's defaults: idle RSS, RSS during FOOTPRINT_MIB pulls, and their throughput.
 #
 # Every copy is checked with sha256sum; every wait is bounded; everything listens on and dials 127.0.0.0/8 only.
-# Environment: SERVER_HEAP (idle and pulls: 1g; footprint: 256m), HEARTBEAT (idle: HEARTBEAT_INTERVAL in ms, 5000),
+# Environment: SERVER_HEAP (idle: 1g; pulls: 2g, as 50 pulls hold 50 windows of chunks, 800 MiB; footprint: 256m), HEARTBEAT (idle: HEARTBEAT_INTERVAL in ms, 5000),
 # IDLE_SECONDS (60), RECONNECT (the swarm's first reconnect delay, 1000), PULL_MIB (100), PULL_REPEAT (3),
 # FOOTPRINT_MIB (1024), SWARM_HEAP (2g), BENCH_PORT (18090, and the next one).
 set -euo pipefail
@@ -217,13 +217,13 @@ pulls() {
   [ ${#counts[@]} -gt 0 ] || counts=(1 10 50)
   generate "$WORK/served.bin" "$PULL_MIB"
   need_fds 4096
-  say "== concurrent pulls of $PULL_MIB MiB from distinct agents: server -Xmx${SERVER_HEAP:-1g}"
+  say "== concurrent pulls of $PULL_MIB MiB from distinct agents: server -Xmx${SERVER_HEAP:-2g}"
   printf '  %5s %10s %11s %12s %8s %14s %14s\n' pulls aggregate "vs single" "slowest pull" failed "peak heap MiB" "peak RSS MiB"
   local single=""
   for k in "${counts[@]}"; do
     rm -rf "$WORK/data" "$WORK/downloads"
     : > "$WORK/server.log"
-    start_server "${SERVER_HEAP:-1g}"
+    start_server "${SERVER_HEAP:-2g}"
     # Real agents, all in the swarm's JVM: K JVMs would take the memory and CPU the measure is about.
     start_swarm "$k" --serving "$k" --file "$WORK/served.bin" --prehash-delay 1000 --id-prefix p-
     await_connected "$k" 120 > /dev/null
