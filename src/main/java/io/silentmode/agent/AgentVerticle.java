@@ -130,13 +130,9 @@ public class AgentVerticle extends VerticleBase {
       closeAll();
       reconnectLater();
     });
-    send(Protocol.message(MessageType.REGISTER)
-      .put("clientId", config.clientId())
-      .put("protocolVersion", Protocol.VERSION)
-      .put("agentVersion", VERSION)
-      .put("metadata", new JsonObject()
-        .put("os", System.getProperty("os.name"))
-        .put("filePath", config.filePath())));
+    send(Protocol.register(config.clientId(), VERSION, new JsonObject()
+      .put("os", System.getProperty("os.name"))
+      .put("filePath", config.filePath())));
   }
 
   /**
@@ -159,10 +155,15 @@ public class AgentVerticle extends VerticleBase {
       gaveUp.tryFail("gave up after " + config.maxReconnectAttempts() + " reconnect attempts to " + config.serverUrl());
       return;
     }
-    long backoff = Math.min(MAX_RECONNECT_DELAY_MS, config.reconnectInterval() << Math.min(failedAttempts - 1, 20));
-    long delay = Math.max(1, (long) (backoff * (0.5 + ThreadLocalRandom.current().nextDouble() / 2)));
+    long delay = reconnectDelay(config.reconnectInterval(), failedAttempts);
     log.log(System.Logger.Level.INFO, "Reconnecting in " + delay + " ms (attempt " + failedAttempts + ")");
     vertx.setTimer(delay, t -> connect());
+  }
+
+  /** The wait before reconnect attempt {@code failedAttempts} (from 1): doubling up to 60 s, jittered to 50-100 %. */
+  static long reconnectDelay(long interval, int failedAttempts) {
+    long backoff = Math.min(MAX_RECONNECT_DELAY_MS, interval << Math.min(failedAttempts - 1, 20));
+    return Math.max(1, (long) (backoff * (0.5 + ThreadLocalRandom.current().nextDouble() / 2)));
   }
 
   private void onText(String text) {
@@ -181,7 +182,7 @@ public class AgentVerticle extends VerticleBase {
       case REGISTER_ACK -> registered(message);
       case PING -> {
         armWatchdog();
-        send(Protocol.message(MessageType.PONG).put("timestamp", message.getString("timestamp")));
+        send(Protocol.pong(message));
       }
       case DOWNLOAD_REQUEST -> downloadRequested(message);
       case REQUEST_CHUNKS -> chunksRequested(message, false);

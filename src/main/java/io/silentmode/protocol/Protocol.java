@@ -24,6 +24,17 @@ public final class Protocol {
     return new JsonObject().put("type", type.name());
   }
 
+  /** An agent's first message on a connection (docs/PROTOCOL.md §4). */
+  public static JsonObject register(String clientId, String agentVersion, JsonObject metadata) {
+    return message(MessageType.REGISTER).put("clientId", clientId).put("protocolVersion", VERSION)
+      .put("agentVersion", agentVersion).put("metadata", metadata);
+  }
+
+  /** An agent's answer to a PING, echoing its timestamp (docs/PROTOCOL.md §5). */
+  public static JsonObject pong(JsonObject ping) {
+    return message(MessageType.PONG).put("timestamp", ping.getString("timestamp"));
+  }
+
   public static JsonObject error(String requestId, ErrorCode code, String text) {
     return message(MessageType.ERROR).put("requestId", requestId).put("code", code.name()).put("message", text);
   }
