@@ -19,7 +19,7 @@
 # Usage: bench/run.sh [extra server flags, e.g. --chunk-window 32]
 # Environment: SERVER_HEAP (default 256m), WARMUP (default 8), SAME (default 3), BENCH_PORT (default 18080, and the
 # next one), SERVER_JAVA_OPTS (more JVM options for the server, e.g. a flight recording:
-# SERVER_JAVA_OPTS=-XX:StartFlightRecording=filename=/tmp/server.jfr,settings=profile), CPU_BY_THREAD=1 (after
+# SERVER_JAVA_OPTS=-XX:StartFlightRecording=filename=/tmp/server.jfr,settings=profile,dumponexit=true), CPU_BY_THREAD=1 (after
 # each pull, the server's CPU per GiB by thread group, user and system: event loops, chunk checks, workers, GC, JIT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
