@@ -19,7 +19,8 @@
 # Usage: bench/run.sh [extra server flags, e.g. --chunk-window 32]
 # Environment: SERVER_HEAP (default 256m), WARMUP (default 8), SAME (default 3), BENCH_PORT (default 18080, and the
 # next one), SERVER_JAVA_OPTS (more JVM options for the server, e.g. a flight recording:
-# SERVER_JAVA_OPTS=-XX:StartFlightRecording=filename=/tmp/server.jfr,settings=profile).
+# SERVER_JAVA_OPTS=-XX:StartFlightRecording=filename=/tmp/server.jfr,settings=profile,dumponexit=true), CPU_BY_THREAD=1 (after
+# each pull, the server's CPU per GiB by thread group, user and system: event loops, chunk checks, workers, GC, JIT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f target/silentmode.jar ] || mvn -B -q package -DskipTests
@@ -74,15 +75,27 @@ printf '\n%-10s %-12s %8s %10s %12s %14s %13s\n' file pull time throughput "CPU 
 # from it, and the measure is the transfer, not the client.
 TICKS=$(getconf CLK_TCK)
 cpu() { awk -v t="$TICKS" '{ print ($14 + $15) / t }' "/proc/$SERVER/stat"; }
+# Each server thread's name (digits dropped, so that a pool is one group), user and system ticks.
+threads() { for task in /proc/"$SERVER"/task/*; do
+  printf '%s %s %s\n' "${task##*/}" "$(tr -d '0-9#' < "$task/comm" | tr ' ' _)" "$(sed 's/^.*) //' "$task/stat" | cut -d' ' -f12,13)"
+done 2>/dev/null; }
+by_thread() { # snapshot before, snapshot after, MiB
+  awk -v t="$TICKS" -v s="$3" 'NR == FNR { u[$1] = $3; y[$1] = $4; next }
+    { du[$2] += $3 - u[$1]; dy[$2] += $4 - y[$1] }
+    END { for (g in du) if (du[g] + dy[g] > 0) printf "    %-16s user %5.2f  system %5.2f s/GiB\n", g, du[g] / t * 1024 / s, dy[g] / t * 1024 / s }' \
+    "$1" "$2" | sort -k3 -rn
+}
 pull() { # label, size in MiB
   local rss0 heap0 cpu0 cpu1 id job secs stored
   rss0=$(wc -l < "$WORK/rss.log"); heap0=$(wc -l < "$WORK/heap.log"); cpu0=$(cpu)
+  [ -z "${CPU_BY_THREAD:-}" ] || threads > "$WORK/threads.before"
   id=$(curl -sf -X POST "$API/api/v1/downloads" -H 'Content-Type: application/json' \
     -d '{"clientId":"bench-agent"}' | grep -o '"requestId":"[^"]*"' | cut -d'"' -f4)
   while job=$(curl -sf "$API/api/v1/downloads/$id"); grep -q '"status":"\(queued\|in_progress\)"' <<< "$job"; do
     sleep 0.1
   done
   cpu1=$(cpu)
+  [ -z "${CPU_BY_THREAD:-}" ] || threads > "$WORK/threads.after"
   grep -q '"status":"completed"' <<< "$job" || { echo "$job"; exit 1; }
   field() { grep -o "\"$1\":\"[^\"]*\"" <<< "$job" | head -1 | cut -d'"' -f4; }
   secs=$(echo "$(date -d "$(field finishedAt)" +%s.%N) - $(date -d "$(field startedAt)" +%s.%N)" | bc)
@@ -94,6 +107,7 @@ pull() { # label, size in MiB
     "$(awk -v s="$2" -v t="$secs" 'BEGIN {print s * 1048576 / 1e6 / t}')" \
     "$(awk -v a="$cpu0" -v b="$cpu1" -v s="$2" 'BEGIN {print (b - a) * 1024 / s}')" \
     "$(peak "$WORK/rss.log" "$rss0" rss)" "$(peak "$WORK/heap.log" "$heap0" heap)"
+  [ -z "${CPU_BY_THREAD:-}" ] || by_thread "$WORK/threads.before" "$WORK/threads.after" "$2"
 }
 
 # A new version of the served file, the same bytes under a new inode: the agent's kept digests no longer hold.

@@ -18,7 +18,7 @@ import java.util.concurrent.Executor;
  *   does for its own handlers. {@link Context#runOnContext} would queue it behind whatever the event loop does next,
  *   so a message could reach the gateway after the close frame that followed it.</li>
  * </ul>
- * Both are stable across Vert.x 5.0.x; a Vert.x upgrade that breaks them breaks only this class.
+ * Checked against Vert.x 5.0.10; a Vert.x upgrade that changes them breaks only this class.
  */
 public final class VertxInternals {
 
