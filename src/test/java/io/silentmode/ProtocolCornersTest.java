@@ -1,8 +1,10 @@
 package io.silentmode;
 
+import io.silentmode.agent.AgentVerticle;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
+import io.silentmode.server.Addresses;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -17,9 +19,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -92,5 +96,49 @@ class ProtocolCornersTest {
     assertEquals("failed", result.getString("status"), result::encode);
     assertEquals("PROTOCOL_ERROR", result.getJsonObject("error").getString("code"), result::encode);
     assertTrue(result.getJsonObject("error").getString("message").contains("not all within 0..2"), result::encode);
+  }
+
+  /** The server runs one pull per agent: a DOWNLOAD_REQUEST means the agent's other pulls are over. */
+  @Test
+  void a_new_download_request_replaces_the_pull_the_agent_was_preparing() throws Exception {
+    fx.with(c -> c.setChunkTimeout(1_000)).start();
+    Path source = fx.randomFile("two.bin", 2L * Fixture.CHUNK);
+    Promise<Void> openingFirst = Promise.promise();
+    fx.agent("two-requests", source, config -> new AgentVerticle(config) {
+      @Override
+      protected void opening(String requestId) {
+        if (openingFirst.tryComplete()) {
+          sleep(500); // the first request is still being prepared when the second comes
+        }
+      }
+    });
+    List<JsonObject> acks = new CopyOnWriteArrayList<>();
+    fx.vertx.eventBus().addInboundInterceptor(delivery -> {
+      if (Addresses.DOWNLOADS_AGENT_MESSAGE.equals(delivery.message().address())
+        && Protocol.typeOf((JsonObject) delivery.message().body()) == MessageType.DOWNLOAD_ACK) {
+        acks.add((JsonObject) delivery.message().body());
+      }
+      delivery.next();
+    });
+    JsonObject first = fx.startPull("two-requests", null);
+    openingFirst.future().timeout(5, TimeUnit.SECONDS).await();
+    String connectionId = fx.request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", "two-requests"))
+      .getString("connectionId");
+    String second = UUID.randomUUID().toString();
+    fx.vertx.eventBus().send(Addresses.gatewayConnection(connectionId), Protocol.message(MessageType.DOWNLOAD_REQUEST)
+      .put("requestId", second).put("filePath", null).put("chunkSize", Fixture.CHUNK));
+
+    JsonObject result = fx.awaitFinal(first, 10);
+
+    assertEquals("failed", result.getString("status"), "the agent gave up the first request: " + result.encode());
+    assertEquals(List.of(second), acks.stream().map(a -> a.getString("requestId")).toList(), "only the second was acknowledged");
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
