@@ -60,7 +60,8 @@ public class ApiVerticle extends VerticleBase {
         root.route(PREFIX + "/*").subRouter(api(contract.openapi(), contract.text()));
         onFailures(root);
         RequestHeadDeadline deadline = new RequestHeadDeadline(vertx, config.requestHeaderTimeout());
-        return vertx.createHttpServer(RequestHeadDeadline.http1(new HttpServerOptions().setHost(config.host()).setCompressionSupported(false)))
+        HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setCompressionSupported(false);
+        return vertx.createHttpServer(RequestHeadDeadline.http1(options))
           .connectionHandler(deadline::opened)
           .requestHandler(request -> {
             deadline.requested(request);
