@@ -19,7 +19,7 @@ public final class Addresses {
   public static final String REGISTRY_UNREGISTER = "registry.unregister";
   /** Registry: one agent by {@code clientId}; fails with CLIENT_NOT_FOUND. */
   public static final String REGISTRY_GET = "registry.get";
-  /** Registry: all known agents, connected or recently seen. */
+  /** Registry: one page of known agents ({@code connected?, limit, cursor?}), replies {@code {items, nextCursor}}. */
   public static final String REGISTRY_LIST = "registry.list";
   /** Registry publishes {@code {event: connected|disconnected, clientId, connectionId}}. */
   public static final String REGISTRY_EVENTS = "registry.events";

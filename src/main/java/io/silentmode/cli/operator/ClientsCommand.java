@@ -1,8 +1,10 @@
 package io.silentmode.cli.operator;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
@@ -11,7 +13,7 @@ import java.util.function.Function;
 
 @Command(name = "clients", mixinStandardHelpOptions = true, description = "The agents the server knows.",
   subcommands = {ClientsCommand.ListClients.class, ClientsCommand.Show.class},
-  footer = {"", "Examples:", "  silentmode clients list", "  silentmode clients show restaurant-001 --json", "", ExitCode.HELP})
+  footer = {"", "Examples:", "  silentmode clients list", "  silentmode clients list --connected false", "  silentmode clients show restaurant-001 --json", "", ExitCode.HELP})
 public class ClientsCommand {
 
   @Mixin
@@ -27,16 +29,34 @@ public class ClientsCommand {
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "Connected agents first, then recently seen ones.")
+  @Command(name = "list", mixinStandardHelpOptions = true,
+    description = "Known agents in clientId order, every page of them (the API gives them 500 at a time).")
   static class ListClients extends Sub {
+    @Option(names = "--connected", arity = "1", paramLabel = "true|false",
+      description = "Only agents connected now (true) or only those that are not (false).")
+    Boolean connected;
+
+    @Option(names = "--page-size", defaultValue = "500", description = "Agents asked for per request, 1 to 500 (default ${DEFAULT-VALUE}, the API's largest page).")
+    int pageSize;
+
     @Override
     int run() {
-      JsonObject page = global().client().get("/api/v1/clients");
+      if (pageSize < 1 || pageSize > 500) {
+        throw new CliException(ExitCode.USAGE, "--page-size must be 1 to 500");
+      }
+      JsonArray items = new JsonArray();
+      String cursor = null;
+      do {
+        JsonObject page = global().client().get("/api/v1/clients?limit=" + pageSize
+          + (connected == null ? "" : "&connected=" + connected) + (cursor == null ? "" : "&cursor=" + cursor));
+        items.addAll(page.getJsonArray("items"));
+        cursor = page.getString("nextCursor");
+      } while (cursor != null);
       if (global().json) {
-        Output.json(out(), page.getJsonArray("items"));
+        Output.json(out(), items);
       } else {
         Output.table(out(), List.of("CLIENT", "CONNECTED", "LAST SEEN", "ADDRESS", "VERSION"),
-          page.getJsonArray("items").stream().map(JsonObject.class::cast).toList(),
+          items.stream().map(JsonObject.class::cast).toList(),
           List.<Function<JsonObject, Object>>of(c -> c.getString("clientId"), c -> c.getBoolean("connected") ? "yes" : "no",
             c -> c.getString("lastSeen"), c -> c.getString("remoteAddress"), c -> c.getString("agentVersion")));
       }

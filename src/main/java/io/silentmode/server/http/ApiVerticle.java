@@ -60,7 +60,8 @@ public class ApiVerticle extends VerticleBase {
         root.route(PREFIX + "/*").subRouter(api(contract.openapi(), contract.text()));
         onFailures(root);
         RequestHeadDeadline deadline = new RequestHeadDeadline(vertx, config.requestHeaderTimeout());
-        return vertx.createHttpServer(RequestHeadDeadline.http1(new HttpServerOptions().setHost(config.host()).setCompressionSupported(false)))
+        HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setCompressionSupported(false);
+        return vertx.createHttpServer(RequestHeadDeadline.http1(options))
           .connectionHandler(deadline::opened)
           .requestHandler(request -> {
             deadline.requested(request);
@@ -85,8 +86,7 @@ public class ApiVerticle extends VerticleBase {
     rb.getRoute("getHealth").addHandler(Readiness.liveness(vertx));
     rb.getRoute("getReadiness").addHandler(Readiness.readiness(vertx, config));
     rb.getRoute("getContract").addHandler(rc -> rc.response().putHeader("Content-Type", "application/yaml").end(contractText));
-    rb.getRoute("listClients").addHandler(rc -> ask(rc, Addresses.REGISTRY_LIST, new JsonObject(),
-      reply -> json(rc, 200, new JsonObject().put("items", (JsonArray) reply.body()))));
+    rb.getRoute("listClients").addHandler(this::listClients);
     rb.getRoute("getClient").addHandler(rc -> ask(rc, Addresses.REGISTRY_GET, new JsonObject().put("clientId", path(rc, "clientId")),
       reply -> json(rc, 200, (JsonObject) reply.body())));
     rb.getRoute("createDownload").addHandler(this::createDownload);
@@ -147,12 +147,24 @@ public class ApiVerticle extends VerticleBase {
 
   private void listDownloads(RoutingContext rc) {
     Map<String, RequestParameter> query = validated(rc).getQuery();
-    JsonObject q = new JsonObject()
+    JsonObject q = page(query)
       .put("clientId", string(query.get("clientId")))
-      .put("status", string(query.get("status")))
+      .put("status", string(query.get("status")));
+    ask(rc, Addresses.DOWNLOADS_LIST, q, reply -> json(rc, 200, (JsonObject) reply.body()));
+  }
+
+  private void listClients(RoutingContext rc) {
+    Map<String, RequestParameter> query = validated(rc).getQuery();
+    RequestParameter connected = query.get("connected");
+    JsonObject q = page(query).put("connected", connected == null || connected.isNull() ? null : connected.getBoolean());
+    ask(rc, Addresses.REGISTRY_LIST, q, reply -> json(rc, 200, (JsonObject) reply.body()));
+  }
+
+  /** {@code limit} and {@code cursor}, as every list takes them. */
+  private static JsonObject page(Map<String, RequestParameter> query) {
+    return new JsonObject()
       .put("cursor", string(query.get("cursor")))
       .put("limit", query.get("limit") == null ? 50 : query.get("limit").getInteger(50));
-    ask(rc, Addresses.DOWNLOADS_LIST, q, reply -> json(rc, 200, (JsonObject) reply.body()));
   }
 
   private void link(RoutingContext rc, JsonObject job) {

@@ -64,7 +64,10 @@ final class Problems {
    */
   static void onRouterFailure(RoutingContext rc, int status) {
     Throwable failure = rc.failure();
-    if (failure instanceof HttpException http && http.getCause() instanceof ValidatorException invalid) {
+    // The request extractor throws its ValidatorException bare (an undecodable query value), the validator wraps it.
+    ValidatorException invalid = failure instanceof ValidatorException bare ? bare
+      : failure instanceof HttpException http && http.getCause() instanceof ValidatorException wrapped ? wrapped : null;
+    if (invalid != null) {
       JsonArray errors = fields(invalid);
       send(rc, ErrorCode.VALIDATION_FAILED, summary(errors), errors);
     } else if (failure instanceof PullException) {

@@ -31,7 +31,7 @@ final class Readiness {
   static HealthCheckHandler readiness(Vertx vertx, ServerConfig config) {
     return HealthCheckHandler.create(vertx)
       .register("event-bus", CHECK_TIMEOUT_MS, p -> vertx.eventBus()
-        .request(Addresses.REGISTRY_LIST, new JsonObject(), new DeliveryOptions().setSendTimeout(CHECK_TIMEOUT_MS))
+        .request(Addresses.REGISTRY_LIST, new JsonObject().put("limit", 1), new DeliveryOptions().setSendTimeout(CHECK_TIMEOUT_MS))
         .onSuccess(r -> p.complete(Status.OK()))
         .onFailure(e -> p.complete(Status.KO(new JsonObject().put("error", e.getMessage())))))
       .register("download-dir", CHECK_TIMEOUT_MS, p -> directory(vertx, Path.of(config.downloadDir()), config.minFreeSpace(), p))

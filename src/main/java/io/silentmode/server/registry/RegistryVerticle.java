@@ -12,11 +12,12 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.Base64;
 import java.util.List;
-import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 
 /**
  * Knows which agents exist: connected ones with their connection, and recently seen ones (kept in the store, so
@@ -30,8 +31,8 @@ public class RegistryVerticle extends VerticleBase {
   private static final System.Logger log = System.getLogger(RegistryVerticle.class.getName());
 
   private final ServerConfig config;
-  /** By client id; a disconnected agent stays listed with {@code connected: false}. */
-  private final Map<String, JsonObject> agents = new LinkedHashMap<>();
+  /** By client id, in its order (the list's pages follow it); a disconnected agent stays with {@code connected: false}. */
+  private final NavigableMap<String, JsonObject> agents = new TreeMap<>();
   /** A write of the known agents is under way, and the list changed after it was sent. */
   private boolean saving;
   private boolean changedSinceSave;
@@ -114,14 +115,39 @@ public class RegistryVerticle extends VerticleBase {
     }
   }
 
-  /** Connected agents first, then the others, most recently seen first. */
+  /**
+   * One page of agents ({@code connected?, limit, cursor?}), in clientId order: a key that heartbeats and
+   * reconnects do not move, so following {@code nextCursor} sees every agent once. The cursor is the last clientId
+   * of the previous page, base64url-encoded.
+   */
   private void list(Message<JsonObject> m) {
-    JsonArray all = new JsonArray();
-    agents.values().stream()
-      .sorted(Comparator.comparing((JsonObject a) -> !a.getBoolean("connected"))
-        .thenComparing(a -> a.getString("lastSeen"), Comparator.reverseOrder()))
-      .forEach(a -> all.add(a.copy()));
-    m.reply(all);
+    JsonObject q = m.body();
+    Boolean connected = q.getBoolean("connected");
+    int limit = q.getInteger("limit", 50);
+    String after;
+    try {
+      after = q.getString("cursor") == null ? null
+        : new String(Base64.getUrlDecoder().decode(q.getString("cursor")), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      m.fail(ErrorCode.VALIDATION_FAILED.busCode(), "cursor is not one this server gave out");
+      return;
+    }
+    JsonArray items = new JsonArray();
+    String last = null;
+    boolean more = false;
+    for (JsonObject agent : (after == null ? agents : agents.tailMap(after, false)).values()) {
+      if (connected != null && agent.getBoolean("connected") != connected) {
+        continue;
+      }
+      if (items.size() == limit) {
+        more = true;
+        break;
+      }
+      items.add(agent.copy());
+      last = agent.getString("clientId");
+    }
+    String next = more ? Base64.getUrlEncoder().withoutPadding().encodeToString(last.getBytes(StandardCharsets.UTF_8)) : null;
+    m.reply(new JsonObject().put("items", items).put("nextCursor", next));
   }
 
   /** Pings every connected agent, and drops those whose last traffic is older than the allowed misses. */
