@@ -14,7 +14,7 @@
 #
 # Every copy is checked with sha256sum; every wait is bounded; everything listens on and dials 127.0.0.0/8 only.
 # Environment: SERVER_HEAP (idle: 1g; pulls: 2g, as 50 pulls hold 50 windows of chunks, 800 MiB; footprint: 256m), HEARTBEAT (idle: HEARTBEAT_INTERVAL in ms, 5000),
-# IDLE_SECONDS (60), RECONNECT (the swarm's first reconnect delay, 1000), PULL_MIB (100), PULL_REPEAT (3),
+# IDLE_SECONDS (60, after WARM_SECONDS, 30, of heartbeats to warm the JIT), RECONNECT (the swarm's first reconnect delay, 1000), PULL_MIB (100), PULL_REPEAT (3),
 # FOOTPRINT_MIB (1024), SWARM_HEAP (2g), BENCH_PORT (18090, and the next one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,10 +34,11 @@ TICK=$(getconf CLK_TCK)
 say() { printf '%s\n' "$*"; }
 fail() { say "FAILED: $*"; exit 1; }
 
-# Each connection is a file descriptor in the server and in the swarm.
+# Each connection is a file descriptor in the server and in the swarm. Only the soft limit is raised (-S), so that a
+# later, larger N can still raise it: a plain `ulimit -n` lowers the hard limit too.
 need_fds() {
-  ulimit -n "$1" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-  [ "$(ulimit -n)" -ge "$1" ] || fail "need $1 open files, ulimit -n allows $(ulimit -n) (run as root or raise the hard limit)"
+  ulimit -Sn "$1" 2>/dev/null || ulimit -Sn "$(ulimit -Hn)"
+  [ "$(ulimit -Sn)" -ge "$1" ] || fail "need $1 open files, the hard limit allows $(ulimit -Hn) (raise it: root with CAP_SYS_RESOURCE, or limits.conf)"
 }
 
 start_server() { # heap, extra server flags...
@@ -169,7 +170,7 @@ idle() {
   local heartbeat="${HEARTBEAT:-5000}" seconds="${IDLE_SECONDS:-60}"
   generate "$WORK/served.bin" "$PULL_MIB"
   for n in "${counts[@]}"; do
-    need_fds $((n + 4096))
+    need_fds $((n + 1024))
     rm -rf "$WORK/data" "$WORK/downloads"
     : > "$WORK/server.log"
     say "== $n idle agents: server -Xmx${SERVER_HEAP:-1g}, HEARTBEAT_INTERVAL $heartbeat ms, swarm reconnect interval ${RECONNECT:-1000} ms"
@@ -187,6 +188,8 @@ idle() {
       "$(echo "($heap1 - $heap0) * 1024 / $n" | bc -l)"
     printf '  %-28s %s MiB -> %s MiB: %.1f KiB per agent\n' "server RSS" "$rss0" "$rss1" \
       "$(echo "($rss1 - $rss0) * 1024 / $n" | bc -l)"
+    # The JIT compiles the heartbeat path only after many heartbeats; a server runs for weeks, so measure it warm.
+    sleep "${WARM_SECONDS:-30}"
     cpu0=$(cpu_seconds "$SERVER"); pongs0=$(grep -o 'pongs [0-9]*' "$WORK/swarm.log" | tail -1 | cut -d' ' -f2)
     sleep "$seconds"
     cpu1=$(cpu_seconds "$SERVER"); pongs1=$(grep -o 'pongs [0-9]*' "$WORK/swarm.log" | tail -1 | cut -d' ' -f2)
@@ -216,7 +219,7 @@ pulls() {
   local counts=("$@")
   [ ${#counts[@]} -gt 0 ] || counts=(1 10 50)
   generate "$WORK/served.bin" "$PULL_MIB"
-  need_fds 4096
+  need_fds 1024
   say "== concurrent pulls of $PULL_MIB MiB from distinct agents: server -Xmx${SERVER_HEAP:-2g}"
   printf '  %5s %10s %11s %12s %8s %14s %14s\n' pulls aggregate "vs single" "slowest pull" failed "peak heap MiB" "peak RSS MiB"
   local single=""

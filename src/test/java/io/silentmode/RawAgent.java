@@ -4,6 +4,7 @@ import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.silentmode.protocol.Sha256;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -22,6 +23,8 @@ import java.util.function.Function;
 final class RawAgent {
 
   final WebSocket ws;
+  /** The first ERROR the server sent while {@link #serving} answered. */
+  final Promise<JsonObject> firstError = Promise.promise();
 
   private RawAgent(WebSocket ws) {
     this.ws = ws;
@@ -55,6 +58,7 @@ final class RawAgent {
             ws.writeBinaryMessage(Buffer.buffer(chunkFrame(requestId, i, file)));
           }
         }
+        case ERROR -> firstError.tryComplete(m);
         default -> { }
       }
     });

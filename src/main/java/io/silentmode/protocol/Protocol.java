@@ -39,6 +39,22 @@ public final class Protocol {
     return message(MessageType.ERROR).put("requestId", requestId).put("code", code.name()).put("message", text);
   }
 
+  /**
+   * What is wrong with the types of a control message's common fields, or null: {@code type}, {@code requestId},
+   * {@code code}, {@code message} and {@code agentVersion} are strings or absent, {@code success} a boolean or
+   * absent. Checked before anything reads them, so a peer cannot make a reader throw.
+   */
+  public static String wrongFieldTypes(JsonObject message) {
+    for (String field : new String[] {"type", "requestId", "code", "message", "agentVersion"}) {
+      Object value = message.getValue(field);
+      if (value != null && !(value instanceof String)) {
+        return "'" + field + "' must be a string";
+      }
+    }
+    Object success = message.getValue("success");
+    return success == null || success instanceof Boolean ? null : "'success' must be true or false";
+  }
+
   public static MessageType typeOf(JsonObject message) {
     return MessageType.parse(message.getString("type"));
   }

@@ -69,7 +69,7 @@ public final class Addresses {
   public static final String STORE_JOB_DELETE = "store.job.delete";
   /** Job store: every job record, as a JSON array. */
   public static final String STORE_JOB_LOAD = "store.job.load";
-  /** Job store: save the record of a known agent ({@code client}). */
+  /** Job store: replace the records of the known agents with {@code clients}, the whole list; replies once on disk. */
   public static final String STORE_CLIENT_SAVE = "store.client.save";
   /** Job store: every known agent, as a JSON array. */
   public static final String STORE_CLIENT_LOAD = "store.client.load";

@@ -14,6 +14,11 @@ final class Pull {
 
   enum Status { QUEUED, IN_PROGRESS, COMPLETED, FAILED, CANCELLED }
 
+  /** Keys of the pull-wide timers among {@link #timers}, which are otherwise retry backoffs keyed by chunk index. */
+  static final int PULL_TIMER = -1;
+  static final int STALL_TIMER = -2;
+  static final int QUEUE_TIMER = -3;
+
   final UUID requestId;
   final String clientId;
   final String path;

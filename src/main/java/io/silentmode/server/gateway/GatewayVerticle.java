@@ -98,6 +98,8 @@ public class GatewayVerticle extends VerticleBase {
     private final DeliveryOptions chunkDelivery = new DeliveryOptions().setLocalOnly(true).setCodecName(ChunkCodec.NAME);
     private MessageConsumer<JsonObject> outbound;
     private String clientId;
+    /** A REGISTER is with the registry: a second one before its answer is refused, not taken as a replacement. */
+    private boolean registering;
     private boolean closed;
     /**
      * Commands for the agent that came while the registry was still answering its REGISTER: the registry tells the
@@ -149,9 +151,20 @@ public class GatewayVerticle extends VerticleBase {
         reject(ErrorCode.PROTOCOL_ERROR, "control frame is not a JSON object");
         return;
       }
+      String wrongTypes = Protocol.wrongFieldTypes(message);
+      if (wrongTypes != null) {
+        if (clientId == null) {
+          reject(ErrorCode.PROTOCOL_ERROR, wrongTypes);
+        } else {
+          ws.writeTextMessage(Protocol.error(null, ErrorCode.PROTOCOL_ERROR, wrongTypes + "; message ignored").encode());
+        }
+        return;
+      }
       MessageType type = Protocol.typeOf(message);
       if (clientId == null) {
-        if (type == MessageType.REGISTER) {
+        if (registering) {
+          reject(ErrorCode.PROTOCOL_ERROR, "REGISTER sent again before REGISTER_ACK");
+        } else if (type == MessageType.REGISTER) {
           register(message);
         } else {
           reject(ErrorCode.PROTOCOL_ERROR, "the first message must be REGISTER, got " + message.getString("type"));
@@ -180,6 +193,7 @@ public class GatewayVerticle extends VerticleBase {
         reject(ErrorCode.VALIDATION_FAILED, "clientId must be 1-128 characters of A-Z a-z 0-9 . _ -");
         return;
       }
+      registering = true;
       JsonObject registration = new JsonObject()
         .put("clientId", id)
         .put("connectionId", connectionId)

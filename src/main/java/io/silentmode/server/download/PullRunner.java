@@ -1,0 +1,252 @@
+package io.silentmode.server.download;
+
+import io.silentmode.protocol.ErrorCode;
+import io.silentmode.protocol.MessageType;
+import io.silentmode.protocol.Protocol;
+import io.silentmode.protocol.PullException;
+import io.silentmode.server.Addresses;
+import io.silentmode.server.ServerConfig;
+import io.silentmode.server.download.Pull.Status;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * The life of a pull once it is recorded: queued until its agent is there, asked for (DOWNLOAD_REQUEST), the
+ * acknowledgement awaited and checked, the chunks handed to {@link ChunkTransfer}, and the end: completed, failed or
+ * cancelled, told to the agent, the disk writer and everyone listening. Runs on the orchestrator's event loop.
+ */
+final class PullRunner {
+
+  private static final System.Logger log = System.getLogger(PullRunner.class.getName());
+  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+  private final Vertx vertx;
+  private final ServerConfig config;
+  private final JobBook jobs;
+  private final ChunkTransfer chunks;
+
+  PullRunner(Vertx vertx, ServerConfig config, JobBook jobs) {
+    this.vertx = vertx;
+    this.config = config;
+    this.jobs = jobs;
+    this.chunks = new ChunkTransfer(vertx, config, jobs, this);
+  }
+
+  /** Where the verticle hands chunk frames. */
+  ChunkTransfer chunks() {
+    return chunks;
+  }
+
+  /**
+   * Starts a new job on {@code agent} (the registry's record) when it is connected, else queues it for QUEUE_TIMEOUT.
+   * The future is that of storing the job's first state.
+   */
+  Future<Void> begin(Pull pull, JsonObject agent) {
+    if (agent.getBoolean("connected")) {
+      reserve(pull, agent.getString("connectionId"));
+      return launch(pull);
+    }
+    pull.queuedUntil = pull.createdAt.plusMillis(config.queueTimeout());
+    armQueueTimer(pull);
+    return publish(pull, "state");
+  }
+
+  private void reserve(Pull pull, String connectionId) {
+    jobs.start(pull, connectionId);
+    cancelTimer(pull, Pull.QUEUE_TIMER);
+  }
+
+  /** Asks the agent for the file; the future is that of storing the job's new state. */
+  private Future<Void> launch(Pull pull) {
+    toAgent(pull, Protocol.message(MessageType.DOWNLOAD_REQUEST)
+      .put("requestId", pull.requestId.toString())
+      .put("filePath", pull.path)
+      .put("chunkSize", config.chunkSize()));
+    armAckTimer(pull);
+    pull.timers.put(Pull.PULL_TIMER, vertx.setTimer(config.downloadTimeout(), t -> finish(pull, Status.FAILED, ErrorCode.DOWNLOAD_TIMEOUT,
+      "the pull did not finish within DOWNLOAD_TIMEOUT (" + config.downloadTimeout() + " ms)")));
+    return publish(pull, "state");
+  }
+
+  void armQueueTimer(Pull pull) {
+    long wait = Math.max(1, pull.queuedUntil.toEpochMilli() - System.currentTimeMillis());
+    pull.timers.put(Pull.QUEUE_TIMER, vertx.setTimer(wait, t -> finish(pull, Status.FAILED, ErrorCode.CLIENT_NOT_CONNECTED,
+      "agent '" + pull.clientId + "' did not connect within QUEUE_TIMEOUT (" + config.queueTimeout() + " ms)")));
+  }
+
+  /** The oldest queued pull of an agent that is connected and idle starts. */
+  private void startNextQueued(String clientId, String connectionId) {
+    if (jobs.activeOf(clientId) != null) {
+      return;
+    }
+    jobs.oldestQueued(clientId).ifPresent(pull -> {
+      reserve(pull, connectionId);
+      launch(pull);
+    });
+  }
+
+  void onAgentMessage(JsonObject message) {
+    if (message.getValue("requestId") == null && Protocol.typeOf(message) == MessageType.ERROR) {
+      // about no pull: nothing to fail, but an operator may want to know
+      log.log(System.Logger.Level.WARNING, "Agent '" + message.getString("clientId") + "' reported "
+        + message.getString("code") + ": " + message.getString("message"));
+      return;
+    }
+    Pull pull = jobs.active(message.getString("requestId"), message.getString("clientId"));
+    if (pull == null || pull.committing) {
+      return; // every chunk is in and checked: an ERROR now (the agent lost the file, say) changes nothing
+    }
+    MessageType type = Protocol.typeOf(message);
+    boolean refused = type == MessageType.DOWNLOAD_ACK && !message.getBoolean("success", true);
+    if (type == MessageType.ERROR || refused) {
+      finish(pull, Status.FAILED, ErrorCode.parse(message.getString("code")),
+        "agent '" + pull.clientId + "': " + message.getString("message"));
+    } else if (pull.window == null && type == MessageType.DOWNLOAD_PREPARING) {
+      armAckTimer(pull);
+    } else if (pull.window == null && type == MessageType.DOWNLOAD_ACK) {
+      cancelTimer(pull, Pull.STALL_TIMER);
+      onAck(pull, message);
+    }
+  }
+
+  /**
+   * The agent hashes the whole file before its DOWNLOAD_ACK, minutes for several GB on a slow disk, so the wait for
+   * the acknowledgement is no deadline but, like the wait for chunks, a limit on silence: CHUNK_TIMEOUT after the
+   * request or the agent's last DOWNLOAD_PREPARING, which it sends at least every third of CHUNK_TIMEOUT meanwhile.
+   * An agent that answers PINGs but never the request no longer holds its job for the whole DOWNLOAD_TIMEOUT.
+   */
+  private void armAckTimer(Pull pull) {
+    cancelTimer(pull, Pull.STALL_TIMER);
+    pull.timers.put(Pull.STALL_TIMER, vertx.setTimer(config.chunkTimeout(), t -> finish(pull, Status.FAILED,
+      ErrorCode.DOWNLOAD_TIMEOUT, "agent '" + pull.clientId + "' neither acknowledged the request nor said it was "
+        + "preparing the file within CHUNK_TIMEOUT (" + config.chunkTimeout() + " ms)")));
+  }
+
+  private void onAck(Pull pull, JsonObject message) {
+    Acknowledgement ack;
+    try {
+      ack = Acknowledgement.of(message, config.chunkSize(), config.maxFileSize());
+    } catch (PullException e) {
+      finish(pull, Status.FAILED, e.code(), "agent '" + pull.clientId + "' sent a DOWNLOAD_ACK the server refuses: " + e.getMessage());
+      return;
+    }
+    pull.acknowledged(ack.fileName(), ack.fileSize(), config.chunkSize(), ack.totalChunks(), ack.fileChecksum(),
+      config.chunkWindow());
+    JsonObject open = new JsonObject()
+      .put("requestId", pull.requestId.toString())
+      .put("finalName", pull.clientId + "-" + STAMP.format(pull.createdAt) + "-" + ack.safeName())
+      .put("size", ack.fileSize())
+      .put("chunkSize", pull.chunkSize)
+      .put("totalChunks", pull.totalChunks);
+    vertx.eventBus().request(Addresses.STORAGE_OPEN, open)
+      .onSuccess(r -> {
+        pull.storageOpen = true;
+        if (pull.terminal()) {
+          abortStorage(pull);
+        } else {
+          publish(pull, "state");
+          chunks.advance(pull);
+        }
+      })
+      .onFailure(e -> finish(pull, Status.FAILED, PullException.of(e).code(), e.getMessage()));
+  }
+
+  void onRegistryEvent(JsonObject event) {
+    if ("connected".equals(event.getString("event"))) {
+      startNextQueued(event.getString("clientId"), event.getString("connectionId"));
+      return;
+    }
+    Pull pull = jobs.activeOf(event.getString("clientId"));
+    if (pull != null && !pull.committing && "disconnected".equals(event.getString("event"))
+      && pull.connectionId.equals(event.getString("connectionId"))) {
+      finish(pull, Status.FAILED, ErrorCode.CLIENT_NOT_CONNECTED,
+        "agent '" + pull.clientId + "' disconnected during the pull; retry when it is back");
+    }
+  }
+
+  void cancelTimer(Pull pull, int index) {
+    Long timer = pull.timers.remove(index);
+    if (timer != null) {
+      vertx.cancelTimer(timer);
+    }
+  }
+
+  void finish(Pull pull, Status status, ErrorCode code, String message) {
+    if (pull.terminal()) {
+      return;
+    }
+    boolean started = pull.connectionId != null;
+    boolean freed = jobs.end(pull, status);
+    pull.errorCode = code;
+    pull.errorMessage = message;
+    pull.timers.values().forEach(vertx::cancelTimer);
+    pull.timers.clear();
+    if (pull.callbackUrl != null) {
+      pull.webhook = new JsonObject().put("status", "pending").put("attempts", 0);
+    }
+    if (status == Status.COMPLETED) {
+      toAgent(pull, Protocol.message(MessageType.DOWNLOAD_COMPLETE).put("requestId", pull.requestId.toString())
+        .put("checksum", pull.file.getString("sha256")));
+      log.log(System.Logger.Level.INFO, "Pull " + pull.requestId + " from " + pull.clientId + " completed: " + pull.file.getString("path"));
+    } else {
+      if (started) {
+        toAgent(pull, Protocol.message(MessageType.CANCEL_DOWNLOAD).put("requestId", pull.requestId.toString())
+          .put("reason", code == null ? "cancelled by operator" : code.name()));
+      }
+      abortStorage(pull);
+      // an operator's cancel is no trouble; a failure is
+      log.log(status == Status.CANCELLED ? System.Logger.Level.INFO : System.Logger.Level.WARNING, "Pull "
+        + pull.requestId + " from " + pull.clientId + " "
+        + status.name().toLowerCase() + (code == null ? "" : ": " + code + " " + message));
+    }
+    publish(pull, "final");
+    if (freed) {
+      vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", pull.clientId))
+        .onSuccess(agent -> {
+          if (agent.body().getBoolean("connected")) {
+            startNextQueued(pull.clientId, agent.body().getString("connectionId"));
+          }
+        });
+    }
+  }
+
+  private void abortStorage(Pull pull) {
+    if (pull.storageOpen) {
+      pull.storageOpen = false;
+      vertx.eventBus().request(Addresses.STORAGE_ABORT, new JsonObject().put("requestId", pull.requestId.toString()));
+    }
+  }
+
+  void toAgent(Pull pull, JsonObject message) {
+    if (pull.connectionId != null) {
+      vertx.eventBus().send(Addresses.gatewayConnection(pull.connectionId), message);
+    }
+  }
+
+  /**
+   * Events carry the job and a per-job sequence, the SSE event id. Every event goes to the job's own address; state
+   * changes also go to the all-jobs one, and are stored: the future is that of the store's write (already complete
+   * for progress, which is not stored).
+   */
+  Future<Void> publish(Pull pull, String event) {
+    pull.seq++;
+    JsonObject body = pull.toJson().put("event", event).put("seq", pull.seq);
+    vertx.eventBus().publish(Addresses.downloadEvents(pull.requestId.toString()), body);
+    if ("progress".equals(event)) {
+      return Future.succeededFuture();
+    }
+    vertx.eventBus().publish(Addresses.DOWNLOADS_EVENTS, body);
+    return save(pull);
+  }
+
+  Future<Void> save(Pull pull) {
+    return vertx.eventBus().request(Addresses.STORE_JOB_SAVE, new JsonObject().put("job", pull.toRecord()))
+      .<Void>mapEmpty()
+      .onFailure(e -> log.log(System.Logger.Level.ERROR, "Could not store job " + pull.requestId + ": " + e.getMessage()));
+  }
+
+}

@@ -1,0 +1,107 @@
+package io.silentmode;
+
+import io.silentmode.protocol.MessageType;
+import io.silentmode.protocol.Protocol;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Control messages whose fields have the wrong types, or come out of turn: a clear answer, never a lost message. */
+@ExtendWith(VertxExtension.class)
+class MalformedAgentTest {
+
+  @TempDir
+  Path dir;
+  Fixture fx;
+  WebSocketClient client;
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    fx = new Fixture(vertx, dir).start();
+    client = vertx.createWebSocketClient();
+  }
+
+  @AfterEach
+  void closeClient() {
+    client.close().await();
+  }
+
+  /** Before, the number was taken and turned into text; the protocol says agentVersion is a string. */
+  @Test
+  void a_register_with_a_number_for_agent_version_is_refused_at_once() {
+    WebSocket ws = client.connect(fx.server.wsPort(), "127.0.0.1", "/").await();
+    Promise<String> error = Promise.promise();
+    Promise<String> closed = Promise.promise();
+    ws.textMessageHandler(error::tryComplete);
+    ws.closeHandler(v -> closed.complete(ws.closeStatusCode() + " " + ws.closeReason()));
+
+    ws.writeTextMessage(Protocol.register("typed", null, new JsonObject()).put("agentVersion", 42).encode());
+
+    JsonObject answer = new JsonObject(error.future().timeout(5, TimeUnit.SECONDS).await());
+    assertEquals("PROTOCOL_ERROR", answer.getString("code"), answer::encode);
+    assertTrue(answer.getString("message").contains("'agentVersion' must be a string"), answer::encode);
+    assertEquals("1008 PROTOCOL_ERROR", closed.future().timeout(5, TimeUnit.SECONDS).await());
+  }
+
+  /** Before, the registry took the second REGISTER for a newer connection and closed this one as replaced. */
+  @Test
+  void a_second_register_before_the_ack_is_a_protocol_error() {
+    WebSocket ws = client.connect(fx.server.wsPort(), "127.0.0.1", "/").await();
+    Promise<String> closed = Promise.promise();
+    ws.closeHandler(v -> closed.complete(ws.closeStatusCode() + " " + ws.closeReason()));
+
+    String register = Protocol.register("eager", "1", new JsonObject()).encode();
+    ws.writeTextMessage(register);
+    ws.writeTextMessage(register);
+
+    assertEquals("1008 PROTOCOL_ERROR", closed.future().timeout(5, TimeUnit.SECONDS).await());
+  }
+
+  /** Only a DOWNLOAD_ACK can refuse a pull with success false; on DOWNLOAD_PREPARING it means nothing. */
+  @Test
+  void preparing_with_success_false_does_not_fail_the_pull() throws Exception {
+    byte[] file = Files.readAllBytes(fx.randomFile("prep.bin", 2L * Fixture.CHUNK));
+    RawAgent agent = RawAgent.register(fx, client, "preparer");
+    agent.serving(file, id -> {
+      agent.send(Protocol.message(MessageType.DOWNLOAD_PREPARING).put("requestId", id).put("success", false));
+      return RawAgent.ack(id, "prep.bin", file);
+    });
+
+    JsonObject result = fx.pull("preparer");
+
+    assertEquals("completed", result.getString("status"), result::encode);
+  }
+
+  /** Before, a string 'success' threw in the orchestrator's consumer and the message vanished without a word. */
+  @Test
+  void a_message_with_a_mistyped_field_gets_an_error_and_the_pull_goes_on() throws Exception {
+    byte[] file = Files.readAllBytes(fx.randomFile("typed.bin", 2L * Fixture.CHUNK));
+    RawAgent agent = RawAgent.register(fx, client, "mistyped");
+    agent.serving(file, id -> {
+      agent.send(RawAgent.ack(id, "typed.bin", file).put("success", "yes"));
+      return RawAgent.ack(id, "typed.bin", file);
+    });
+
+    JsonObject result = fx.pull("mistyped");
+
+    assertEquals("completed", result.getString("status"), result::encode);
+    JsonObject error = agent.firstError.future().timeout(5, TimeUnit.SECONDS).await();
+    assertEquals("PROTOCOL_ERROR", error.getString("code"), error::encode);
+    assertTrue(error.getString("message").contains("'success' must be true or false"), error::encode);
+  }
+}
