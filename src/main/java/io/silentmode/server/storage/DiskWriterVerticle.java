@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -182,6 +183,8 @@ public class DiskWriterVerticle extends VerticleBase {
     TempFile.Scratch scratch = Objects.requireNonNullElseGet(scratches.poll(), TempFile.Scratch::new);
     try {
       part.file.write(index, payload, scratch);
+    } catch (ClosedChannelException e) { // the pull was aborted meanwhile: expected, nothing to log
+      throw storageError("chunk " + index + " came after its pull ended");
     } catch (IOException e) {
       throw ioError("cannot write chunk " + index, part.temp, e);
     } finally {
