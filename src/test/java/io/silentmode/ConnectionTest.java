@@ -6,7 +6,6 @@ import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
-import io.silentmode.protocol.Sha256;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.Server;
 import io.vertx.core.Promise;
@@ -24,11 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -226,7 +222,7 @@ class ConnectionTest {
           .put("fileChecksum", sha).encode());
         case REQUEST_CHUNKS -> {
           for (int i = m.getInteger("index"); i < m.getInteger("index") + m.getInteger("count"); i++) {
-            ws.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(chunkFrame(requestId, i, bytes)), true));
+            ws.writeFrame(WebSocketFrame.binaryFrame(Buffer.buffer(RawAgent.chunkFrame(requestId, i, bytes)), true));
           }
         }
         default -> { }
@@ -259,7 +255,7 @@ class ConnectionTest {
           .put("fileChecksum", sha).encode());
         case REQUEST_CHUNKS -> {
           for (int i = m.getInteger("index"); i < m.getInteger("index") + m.getInteger("count"); i++) {
-            ws.writeBinaryMessage(Buffer.buffer(chunkFrame(requestId, i, bytes)));
+            ws.writeBinaryMessage(Buffer.buffer(RawAgent.chunkFrame(requestId, i, bytes)));
           }
         }
         default -> { }
@@ -347,17 +343,6 @@ class ConnectionTest {
     int half = text.length() / 2;
     ws.writeFrame(WebSocketFrame.textFrame(text.substring(0, half), false));
     ws.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer(text.substring(half)), true));
-  }
-
-  private static byte[] chunkFrame(String requestId, int index, byte[] file) {
-    int from = index * Fixture.CHUNK;
-    int length = Math.min(Fixture.CHUNK, file.length - from);
-    byte[] frame = new byte[ChunkFrame.HEADER_SIZE + length];
-    System.arraycopy(file, from, frame, ChunkFrame.HEADER_SIZE, length);
-    MessageDigest digest = Sha256.digest();
-    digest.update(file, from, length);
-    ChunkFrame.writeHeader(ByteBuffer.wrap(frame), UUID.fromString(requestId), index, length, digest.digest());
-    return frame;
   }
 
   /** A bare WebSocket that registers and then never answers anything: the agent a test controls fully. */

@@ -90,7 +90,8 @@ final class RawAgent {
       .put("fileChecksum", Sha256.hex(digest.digest(file)));
   }
 
-  private static byte[] chunkFrame(String requestId, int index, byte[] file) {
+  /** Chunk {@code index} of {@code file} as the agent sends it: header with its SHA-256, then the payload. */
+  static byte[] chunkFrame(String requestId, int index, byte[] file) {
     int from = index * Fixture.CHUNK;
     int length = Math.min(Fixture.CHUNK, file.length - from);
     byte[] frame = new byte[ChunkFrame.HEADER_SIZE + length];
