@@ -108,4 +108,43 @@ class SlowlorisTest {
       return closed.future();
     });
   }
+
+  /** Before, the stream's end handler replaced the deadline's, and the connection was never timed out again. */
+  @Test
+  void a_connection_whose_event_stream_ended_is_timed_out_again(Vertx vertx) throws Exception {
+    Fixture fx = new Fixture(vertx, dir).with(c -> c.setRequestHeaderTimeout(BOUND)).start();
+    RawAgent gone = RawAgent.register(fx, vertx.createWebSocketClient(), "gone");
+    Promise<Void> offline = Promise.promise();
+    vertx.eventBus().<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> {
+      if ("disconnected".equals(m.body().getString("event"))) {
+        offline.tryComplete();
+      }
+    });
+    gone.ws.close();
+    offline.future().timeout(5, TimeUnit.SECONDS).await();
+    String id = fx.startPull("gone", null).getString("requestId"); // queued: its agent is known but away
+
+    NetSocket socket = vertx.createNetClient().connect(fx.server.apiPort(), "127.0.0.1").await();
+    StringBuilder received = new StringBuilder();
+    Promise<Void> streaming = Promise.promise();
+    Promise<Long> streamEnded = Promise.promise();
+    Promise<Long> closed = Promise.promise();
+    socket.handler(b -> {
+      received.append(b.toString());
+      if (received.indexOf("event: state") >= 0) {
+        streaming.tryComplete();
+      }
+      if (received.indexOf("event: final") >= 0 && received.indexOf("\r\n0\r\n\r\n") >= 0) {
+        streamEnded.tryComplete(System.nanoTime());
+      }
+    });
+    socket.closeHandler(v -> closed.complete(System.nanoTime()));
+    socket.write("GET /api/v1/downloads/" + id + "/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    streaming.future().timeout(5, TimeUnit.SECONDS).await();
+    fx.request(Addresses.DOWNLOADS_CANCEL, new JsonObject().put("requestId", id));
+
+    long end = streamEnded.future().timeout(5, TimeUnit.SECONDS).await();
+    long millis = (closed.future().timeout(BOUND + 5_000, TimeUnit.MILLISECONDS).await() - end) / 1_000_000;
+    assertTrue(millis < BOUND + 3_000, "the idle connection closed " + millis + " ms after its stream ended");
+  }
 }

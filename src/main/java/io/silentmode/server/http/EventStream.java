@@ -62,8 +62,9 @@ final class EventStream {
           vertx.cancelTimer(heartbeat);
           consumer.unregister();
         };
+        // Not endHandler: a response has one, and RequestHeadDeadline counts the connection's answers with it.
         response.closeHandler(cleanUp);
-        response.endHandler(cleanUp);
+        stream.ended = cleanUp;
         response.write("retry: " + RETRY_MILLIS + "\n\n");
         stream.started = true;
         stream.write(job.put("event", terminal(job) ? "final" : "state"));
@@ -92,6 +93,8 @@ final class EventStream {
     final HttpServerResponse response;
     long lastWritten;
     boolean started;
+    /** Run once the final event has ended the response. */
+    Handler<Void> ended = v -> { };
 
     Stream(HttpServerResponse response, long lastEventId) {
       this.response = response;
@@ -114,6 +117,7 @@ final class EventStream {
       }
       if (last) {
         response.end();
+        ended.handle(null);
       }
     }
   }

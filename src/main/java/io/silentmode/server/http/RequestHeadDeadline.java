@@ -69,7 +69,8 @@ public final class RequestHeadDeadline {
     }
     watch.answering++;
     vertx.cancelTimer(watch.timer);
-    request.response().endHandler(v -> {
+    // bodyEndHandler, which nothing else here sets: vertx-web's addEndHandler and others take the one endHandler.
+    request.response().bodyEndHandler(v -> {
       if (--watch.answering == 0) {
         arm(watch);
       }
