@@ -1,5 +1,6 @@
 package io.silentmode;
 
+import io.silentmode.server.Addresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -12,6 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static io.silentmode.Api.problem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -65,6 +68,38 @@ class StorageGuardTest {
     HttpResponse<Buffer> ready = api.call("getReadiness", HttpMethod.GET, "/api/v1/health/ready", null);
     assertEquals(503, ready.statusCode());
     assertNoPath(ready.bodyAsString());
+  }
+
+  /**
+   * Before, the job was announced failed (final event, webhook, the store's path in its error) after the API had
+   * answered 500. Its first state event still goes out: events are published as the record is written.
+   */
+  @Test
+  void a_job_the_store_cannot_record_is_refused_and_never_announced(Vertx vertx) throws Exception {
+    Fixture fx = new Fixture(vertx, dir).start();
+    fx.agent("shop-1", fx.randomFile("f.bin", 1000));
+    Path jobs = dir.resolve("data").resolve("jobs");
+    Files.walk(jobs).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    Files.writeString(jobs, "not a directory");
+    List<JsonObject> announced = new CopyOnWriteArrayList<>();
+    // Outbound interceptors run as the orchestrator publishes, so all is seen by the time the API answers.
+    vertx.eventBus().addOutboundInterceptor(delivery -> {
+      if (Addresses.DOWNLOADS_EVENTS.equals(delivery.message().address())
+        && "final".equals(((JsonObject) delivery.message().body()).getString("event"))) {
+        announced.add((JsonObject) delivery.message().body());
+      }
+      delivery.next();
+    });
+    Api api = fx.api();
+
+    HttpResponse<Buffer> refused = api.call("createDownload", HttpMethod.POST, "/api/v1/downloads",
+      new JsonObject().put("clientId", "shop-1").put("callbackUrl", "https://hooks.example.com/x"));
+
+    problem(refused, 500, "STORAGE_ERROR");
+    assertNoPath(refused.bodyAsString());
+    assertEquals(List.of(), announced.stream().map(JsonObject::encode).toList(), "no final event (which starts the webhook)");
+    JsonObject listed = new JsonObject(api.call("listDownloads", HttpMethod.GET, "/api/v1/downloads", null).bodyAsString());
+    assertEquals(0, listed.getJsonArray("items").size(), listed::encode);
   }
 
   private void assertNoPath(String answer) {

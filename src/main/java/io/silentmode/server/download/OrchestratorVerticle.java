@@ -160,7 +160,7 @@ public class OrchestratorVerticle extends VerticleBase {
         }
         jobs.add(pull);
         return runner.begin(pull, agent).recover(e -> {
-          runner.finish(pull, Status.FAILED, ErrorCode.STORAGE_ERROR, e.getMessage());
+          runner.abandon(pull);
           jobs.remove(pull);
           return Future.failedFuture(new PullException(ErrorCode.STORAGE_ERROR, "could not record the job: " + e.getMessage()));
         });

@@ -176,6 +176,18 @@ final class PullRunner {
   }
 
   void finish(Pull pull, Status status, ErrorCode code, String message) {
+    end(pull, status, code, message, true);
+  }
+
+  /**
+   * Ends a pull whose first record could not be stored. The operator's request failed with that, so the job never
+   * existed for anyone: no event, no webhook, no record; the agent and the disk writer still let go of it.
+   */
+  void abandon(Pull pull) {
+    end(pull, Status.FAILED, ErrorCode.STORAGE_ERROR, "the job could not be recorded", false);
+  }
+
+  private void end(Pull pull, Status status, ErrorCode code, String message, boolean announce) {
     if (pull.terminal()) {
       return;
     }
@@ -185,7 +197,7 @@ final class PullRunner {
     pull.errorMessage = message;
     pull.timers.values().forEach(vertx::cancelTimer);
     pull.timers.clear();
-    if (pull.callbackUrl != null) {
+    if (announce && pull.callbackUrl != null) {
       pull.webhook = new JsonObject().put("status", "pending").put("attempts", 0);
     }
     if (status == Status.COMPLETED) {
@@ -203,7 +215,9 @@ final class PullRunner {
         + pull.requestId + " from " + pull.clientId + " "
         + status.name().toLowerCase() + (code == null ? "" : ": " + code + " " + message));
     }
-    publish(pull, "final");
+    if (announce) {
+      publish(pull, "final");
+    }
     if (freed) {
       vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", pull.clientId))
         .onSuccess(agent -> {

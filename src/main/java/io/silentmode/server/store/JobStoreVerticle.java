@@ -60,7 +60,9 @@ public class JobStoreVerticle extends VerticleBase {
       m.reply(action.get());
     } catch (RuntimeException e) {
       log.log(System.Logger.Level.ERROR, "Job store failed on " + m.address(), e);
-      m.fail(ErrorCode.STORAGE_ERROR.busCode(), "the job store under DATA_DIR failed: " + e.getMessage());
+      // the message may reach API clients and webhooks: the path and the details stay in the log
+      m.fail(ErrorCode.STORAGE_ERROR.busCode(), "the job store under DATA_DIR failed ("
+        + (e.getCause() != null ? e.getCause() : e).getClass().getSimpleName() + "); the server log has the details");
     }
   }
 
