@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -56,6 +57,20 @@ class MalformedAgentTest {
     assertEquals("PROTOCOL_ERROR", answer.getString("code"), answer::encode);
     assertTrue(answer.getString("message").contains("'agentVersion' must be a string"), answer::encode);
     assertEquals("1008 PROTOCOL_ERROR", closed.future().timeout(5, TimeUnit.SECONDS).await());
+  }
+
+  /** Before, any size up to the message limit (about 1 MiB) was kept in memory and in DATA_DIR for 30 days. */
+  @Test
+  void a_register_with_4_kib_of_metadata_or_a_long_version_is_refused() {
+    for (JsonObject register : List.of(
+      Protocol.register("bulky", "1", new JsonObject().put("notes", "x".repeat(4_100))),
+      Protocol.register("bulky", "v".repeat(65), new JsonObject()))) {
+      WebSocket ws = client.connect(fx.server.wsPort(), "127.0.0.1", "/").await();
+      Promise<String> closed = Promise.promise();
+      ws.closeHandler(v -> closed.complete(ws.closeStatusCode() + " " + ws.closeReason()));
+      ws.writeTextMessage(register.encode());
+      assertEquals("1008 VALIDATION_FAILED", closed.future().timeout(5, TimeUnit.SECONDS).await());
+    }
   }
 
   /** Before, the registry took the second REGISTER for a newer connection and closed this one as replaced. */

@@ -38,6 +38,8 @@ public class GatewayVerticle extends VerticleBase {
   /** A connection that has not registered by then is closed: sockets cost memory and file descriptors. */
   private static final long REGISTER_DEADLINE_MS = 10_000;
   private static final System.Logger log = System.getLogger(GatewayVerticle.class.getName());
+  static final int MAX_AGENT_VERSION = 64;
+  static final int MAX_METADATA = 4096;
 
   private final ServerConfig config;
   private FrameArrays arrays;
@@ -156,7 +158,7 @@ public class GatewayVerticle extends VerticleBase {
         if (clientId == null) {
           reject(ErrorCode.PROTOCOL_ERROR, wrongTypes);
         } else {
-          ws.writeTextMessage(Protocol.error(null, ErrorCode.PROTOCOL_ERROR, wrongTypes + "; message ignored").encode());
+          protest(null, wrongTypes + "; message ignored");
         }
         return;
       }
@@ -173,12 +175,23 @@ public class GatewayVerticle extends VerticleBase {
       }
       vertx.eventBus().send(Addresses.REGISTRY_SEEN, seen());
       if (type == null) {
-        ws.writeTextMessage(Protocol.error(message.getString("requestId"), ErrorCode.PROTOCOL_ERROR,
-          "unknown message type " + message.getString("type")).encode());
+        protest(message.getString("requestId"), "unknown message type " + message.getString("type"));
       } else if (type == MessageType.DOWNLOAD_ACK || type == MessageType.DOWNLOAD_PREPARING || type == MessageType.ERROR) {
         vertx.eventBus().send(Addresses.DOWNLOADS_AGENT_MESSAGE, message.put("clientId", clientId));
       }
       // PONG only counts as traffic; anything else from an agent has no meaning and is ignored.
+    }
+
+    /**
+     * Tells a registered agent its message was ignored. An agent that keeps sending such messages but never reads
+     * would pile the answers up in the server's memory: once its socket is backed up, it is closed instead.
+     */
+    private void protest(String requestId, String text) {
+      if (ws.writeQueueFull()) {
+        reject(ErrorCode.PROTOCOL_ERROR, "the agent sends messages it does not read the answers to");
+      } else {
+        ws.writeTextMessage(Protocol.error(requestId, ErrorCode.PROTOCOL_ERROR, text).encode());
+      }
     }
 
     private void register(JsonObject message) {
@@ -193,13 +206,21 @@ public class GatewayVerticle extends VerticleBase {
         reject(ErrorCode.VALIDATION_FAILED, "clientId must be 1-128 characters of A-Z a-z 0-9 . _ -");
         return;
       }
+      JsonObject metadata = message.getValue("metadata") instanceof JsonObject meta ? meta : new JsonObject();
+      String agentVersion = message.getString("agentVersion");
+      // kept in memory and in DATA_DIR for as long as the agent is known: bounded, whoever sends it
+      if (agentVersion != null && agentVersion.length() > MAX_AGENT_VERSION || metadata.encode().length() > MAX_METADATA) {
+        reject(ErrorCode.VALIDATION_FAILED, "agentVersion may have at most " + MAX_AGENT_VERSION
+          + " characters and metadata at most " + MAX_METADATA + " as JSON");
+        return;
+      }
       registering = true;
       JsonObject registration = new JsonObject()
         .put("clientId", id)
         .put("connectionId", connectionId)
         .put("remoteAddress", String.valueOf(ws.remoteAddress()))
-        .put("agentVersion", message.getString("agentVersion"))
-        .put("metadata", message.getValue("metadata") instanceof JsonObject meta ? meta : new JsonObject());
+        .put("agentVersion", agentVersion)
+        .put("metadata", metadata);
       vertx.eventBus().request(Addresses.REGISTRY_REGISTER, registration)
         .onSuccess(reply -> {
           clientId = name;
