@@ -76,7 +76,7 @@ public class ServerOptions {
   @Option(names = "--sse-heartbeat", defaultValue = "${env:SSE_HEARTBEAT:-15000}", description = "Ms between SSE keep-alive comments (SSE_HEARTBEAT, default ${DEFAULT-VALUE}).")
   long sseHeartbeat;
 
-  @Option(names = "--min-free-space", defaultValue = "${env:MIN_FREE_SPACE:-104857600}", description = "Free bytes DOWNLOAD_DIR needs to report ready (MIN_FREE_SPACE, default ${DEFAULT-VALUE}).")
+  @Option(names = "--min-free-space", defaultValue = "${env:MIN_FREE_SPACE:-104857600}", description = "Free bytes DOWNLOAD_DIR needs to report ready and to take new pulls (MIN_FREE_SPACE, default ${DEFAULT-VALUE}).")
   long minFreeSpace;
 
   @Option(names = "--allow-private-callbacks", defaultValue = "${env:ALLOW_PRIVATE_CALLBACKS:-false}", description = "Let callbackUrl name loopback, private and link-local addresses (ALLOW_PRIVATE_CALLBACKS, default ${DEFAULT-VALUE}).")

@@ -52,7 +52,9 @@ final class PullRunner {
     }
     pull.queuedUntil = pull.createdAt.plusMillis(config.queueTimeout());
     armQueueTimer(pull);
-    return publish(pull, "state");
+    Future<Void> recorded = publish(pull, "state");
+    startNextIfConnected(pull.clientId); // it may have connected while the registry answered, finding nothing queued
+    return recorded;
   }
 
   private void reserve(Pull pull, String connectionId) {
@@ -219,13 +221,17 @@ final class PullRunner {
       publish(pull, "final");
     }
     if (freed) {
-      vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", pull.clientId))
-        .onSuccess(agent -> {
-          if (agent.body().getBoolean("connected")) {
-            startNextQueued(pull.clientId, agent.body().getString("connectionId"));
-          }
-        });
+      startNextIfConnected(pull.clientId);
     }
+  }
+
+  private void startNextIfConnected(String clientId) {
+    vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", clientId))
+      .onSuccess(agent -> {
+        if (agent.body().getBoolean("connected")) {
+          startNextQueued(clientId, agent.body().getString("connectionId"));
+        }
+      });
   }
 
   private void abortStorage(Pull pull) {
