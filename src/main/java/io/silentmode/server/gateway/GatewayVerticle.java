@@ -135,6 +135,9 @@ public class GatewayVerticle extends VerticleBase {
     }
 
     private void send(JsonObject command) {
+      if (closed) {
+        return;
+      }
       String close = command.getString("close");
       if (close != null) {
         ws.close(Protocol.CLOSE_POLICY, close);
@@ -270,7 +273,11 @@ public class GatewayVerticle extends VerticleBase {
 
     private void onClose() {
       closed = true;
-      outbound.unregister();
+      // While the server stops, the orchestrator still answers chunk writes under way with requests for this agent:
+      // the consumer stays (dropping them) until the undeploy removes it, or each would be logged as undeliverable.
+      if (!stopping) {
+        outbound.unregister();
+      }
       // While the server stops, the registry is undeployed soon after this verticle, maybe before it takes the message;
       // and a running pull is to fail with SERVER_RESTARTED at the next start, not as if its agent had left.
       if (clientId != null && !stopping) {
