@@ -115,8 +115,12 @@ public class DemoCommand implements Callable<Integer> {
   /** The agent first, then the server verticle by verticle: neither sees the other vanish, so neither warns. */
   private static void shutDown(Vertx vertx, Server running, String agent) {
     Future<?> agentGone = agent == null ? Future.succeededFuture() : vertx.undeploy(agent);
-    agentGone.eventually(() -> running == null ? Future.succeededFuture() : running.stop())
-      .eventually(vertx::close).await();
+    try {
+      agentGone.eventually(() -> running == null ? Future.succeededFuture() : running.stop()).await();
+    } finally {
+      // Not chained to the above: its result would be handed to an event loop that vertx.close() has just ended.
+      vertx.close().await();
+    }
   }
 
   private int report(JsonObject result, String clientId, double seconds) {
