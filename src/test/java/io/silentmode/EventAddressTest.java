@@ -8,7 +8,6 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.AfterEach;
@@ -38,26 +37,23 @@ class EventAddressTest {
   Path dir;
   Fixture fx;
   HttpClient http;
-  WebSocketClient ws;
 
   @BeforeEach
   void setUp(Vertx vertx) {
     fx = new Fixture(vertx, dir);
     http = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(STREAMS));
-    ws = vertx.createWebSocketClient();
   }
 
   @AfterEach
   void close() {
     http.close().await();
-    ws.close().await();
   }
 
   @Test
   void an_event_of_one_job_reaches_no_stream_of_another() throws Exception {
     fx.with(c -> c.setChunkTimeout(60_000)).start();
     // A job that stays in progress: its agent never answers the request.
-    RawAgent.register(fx, ws, "watched").on(m -> { });
+    RawAgent.register(fx, "watched").on(m -> { });
     String watched = fx.startPull("watched", null).getString("requestId");
     List<StringBuilder> bodies = new ArrayList<>();
     for (int i = 0; i < STREAMS; i++) {

@@ -9,6 +9,7 @@ import io.silentmode.server.ServerConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
@@ -31,6 +32,7 @@ final class Fixture {
   static final int CHUNK = 64 * 1024;
 
   final Vertx vertx;
+  private WebSocketClient webSockets;
   final Path dir;
   final Path downloads;
   ServerConfig config;
@@ -69,6 +71,14 @@ final class Fixture {
 
   Api api() {
     return new Api(vertx, server.apiPort());
+  }
+
+  /** The client raw agents dial through ({@link RawAgent}); Vert.x closes it with itself. */
+  WebSocketClient webSocketClient() {
+    if (webSockets == null) {
+      webSockets = vertx.createWebSocketClient();
+    }
+    return webSockets;
   }
 
   String wsUrl() {

@@ -3,10 +3,8 @@ package io.silentmode;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -31,23 +29,16 @@ class HostileAgentTest {
   @TempDir
   Path dir;
   Fixture fx;
-  WebSocketClient client;
 
   @BeforeEach
   void setUp(Vertx vertx) {
     fx = new Fixture(vertx, dir);
-    client = vertx.createWebSocketClient();
-  }
-
-  @AfterEach
-  void closeClient() {
-    client.close().await();
   }
 
   @Test
   void an_ack_claiming_two_billion_chunks_fails_the_job_at_once_and_the_server_keeps_serving() throws Exception {
     fx.start();
-    RawAgent liar = RawAgent.register(fx, client, "liar");
+    RawAgent liar = RawAgent.register(fx, "liar");
     liar.on(m -> {
       if (Protocol.typeOf(m) == MessageType.DOWNLOAD_REQUEST) {
         int total = Integer.MAX_VALUE;
@@ -78,7 +69,7 @@ class HostileAgentTest {
       "sub/dir/name.bin", ".hidden", "\u202e" + "nib.exe", "x".repeat(1024));
     for (String name : names) {
       String clientId = "namer-" + names.indexOf(name);
-      RawAgent agent = RawAgent.register(fx, client, clientId);
+      RawAgent agent = RawAgent.register(fx, clientId);
       agent.serving(file, id -> RawAgent.ack(id, name, file));
       JsonObject result = fx.pull(clientId);
       assertEquals("completed", result.getString("status"), () -> name + ": " + result.encode());
@@ -100,7 +91,7 @@ class HostileAgentTest {
   void a_file_name_over_1024_characters_fails_the_pull_with_a_protocol_error() throws Exception {
     fx.start();
     byte[] file = Files.readAllBytes(fx.randomFile("long.bin", 10));
-    RawAgent.register(fx, client, "long-name").serving(file, id -> RawAgent.ack(id, "y".repeat(10_000), file));
+    RawAgent.register(fx, "long-name").serving(file, id -> RawAgent.ack(id, "y".repeat(10_000), file));
 
     JsonObject result = fx.pull("long-name");
 

@@ -5,10 +5,8 @@ import io.silentmode.protocol.Protocol;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -29,23 +27,16 @@ class MalformedAgentTest {
   @TempDir
   Path dir;
   Fixture fx;
-  WebSocketClient client;
 
   @BeforeEach
   void setUp(Vertx vertx) {
     fx = new Fixture(vertx, dir).start();
-    client = vertx.createWebSocketClient();
-  }
-
-  @AfterEach
-  void closeClient() {
-    client.close().await();
   }
 
   /** Before, the number was taken and turned into text; the protocol says agentVersion is a string. */
   @Test
   void a_register_with_a_number_for_agent_version_is_refused_at_once() {
-    WebSocket ws = client.connect(fx.server.wsPort(), "127.0.0.1", "/").await();
+    WebSocket ws = RawAgent.connect(fx);
     Promise<String> error = Promise.promise();
     Promise<String> closed = Promise.promise();
     ws.textMessageHandler(error::tryComplete);
@@ -65,7 +56,7 @@ class MalformedAgentTest {
     for (JsonObject register : List.of(
       Protocol.register("bulky", "1", new JsonObject().put("notes", "x".repeat(4_100))),
       Protocol.register("bulky", "v".repeat(65), new JsonObject()))) {
-      WebSocket ws = client.connect(fx.server.wsPort(), "127.0.0.1", "/").await();
+      WebSocket ws = RawAgent.connect(fx);
       Promise<String> closed = Promise.promise();
       ws.closeHandler(v -> closed.complete(ws.closeStatusCode() + " " + ws.closeReason()));
       ws.writeTextMessage(register.encode());
@@ -76,7 +67,7 @@ class MalformedAgentTest {
   /** Before, the registry took the second REGISTER for a newer connection and closed this one as replaced. */
   @Test
   void a_second_register_before_the_ack_is_a_protocol_error() {
-    WebSocket ws = client.connect(fx.server.wsPort(), "127.0.0.1", "/").await();
+    WebSocket ws = RawAgent.connect(fx);
     Promise<String> closed = Promise.promise();
     ws.closeHandler(v -> closed.complete(ws.closeStatusCode() + " " + ws.closeReason()));
 
@@ -91,7 +82,7 @@ class MalformedAgentTest {
   @Test
   void preparing_with_success_false_does_not_fail_the_pull() throws Exception {
     byte[] file = Files.readAllBytes(fx.randomFile("prep.bin", 2L * Fixture.CHUNK));
-    RawAgent agent = RawAgent.register(fx, client, "preparer");
+    RawAgent agent = RawAgent.register(fx, "preparer");
     agent.serving(file, id -> {
       agent.send(Protocol.message(MessageType.DOWNLOAD_PREPARING).put("requestId", id).put("success", false));
       return RawAgent.ack(id, "prep.bin", file);
@@ -106,7 +97,7 @@ class MalformedAgentTest {
   @Test
   void a_message_with_a_mistyped_field_gets_an_error_and_the_pull_goes_on() throws Exception {
     byte[] file = Files.readAllBytes(fx.randomFile("typed.bin", 2L * Fixture.CHUNK));
-    RawAgent agent = RawAgent.register(fx, client, "mistyped");
+    RawAgent agent = RawAgent.register(fx, "mistyped");
     agent.serving(file, id -> {
       agent.send(RawAgent.ack(id, "typed.bin", file).put("success", "yes"));
       return RawAgent.ack(id, "typed.bin", file);

@@ -4,10 +4,8 @@ import io.silentmode.agent.AgentVerticle;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -32,23 +30,16 @@ class PreparingTest {
   @TempDir
   Path dir;
   Fixture fx;
-  WebSocketClient client;
 
   @BeforeEach
   void setUp(Vertx vertx) {
     fx = new Fixture(vertx, dir).with(c -> c.setChunkTimeout(CHUNK_TIMEOUT));
-    client = vertx.createWebSocketClient();
-  }
-
-  @AfterEach
-  void closeClient() {
-    client.close().await();
   }
 
   @Test
   void an_agent_that_answers_pings_but_never_the_request_fails_its_pull_after_chunk_timeout() {
     fx.with(c -> c.setHeartbeatInterval(100)).start();
-    RawAgent.register(fx, client, "mute").on(m -> { });
+    RawAgent.register(fx, "mute").on(m -> { });
     long started = System.currentTimeMillis();
 
     JsonObject result = fx.awaitFinal(fx.startPull("mute", null), 5);
@@ -85,7 +76,7 @@ class PreparingTest {
   void an_agent_that_says_nothing_new_but_acknowledges_within_chunk_timeout_needs_nothing_new() throws Exception {
     fx.start();
     byte[] file = Files.readAllBytes(fx.randomFile("old.bin", 2L * Fixture.CHUNK));
-    RawAgent.register(fx, client, "old-agent").serving(file, id -> RawAgent.ack(id, "old.bin", file));
+    RawAgent.register(fx, "old-agent").serving(file, id -> RawAgent.ack(id, "old.bin", file));
 
     JsonObject result = fx.pull("old-agent");
 
@@ -96,7 +87,7 @@ class PreparingTest {
   void preparing_keeps_a_raw_agent_s_pull_alive_until_its_ack() throws Exception {
     fx.start();
     byte[] file = Files.readAllBytes(fx.randomFile("raw.bin", Fixture.CHUNK + 3));
-    RawAgent agent = RawAgent.register(fx, client, "raw-preparer");
+    RawAgent agent = RawAgent.register(fx, "raw-preparer");
     agent.serving(file, id -> {
       for (int i = 1; i <= 6; i++) { // keep-alives every third of CHUNK_TIMEOUT, then the ACK
         fx.vertx.setTimer(i * CHUNK_TIMEOUT / 3, t -> agent.send(Protocol.message(MessageType.DOWNLOAD_PREPARING).put("requestId", id)));

@@ -8,10 +8,8 @@ import io.silentmode.server.Addresses;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -34,23 +32,16 @@ class ProtocolCornersTest {
   @TempDir
   Path dir;
   Fixture fx;
-  WebSocketClient client;
 
   @BeforeEach
   void setUp(Vertx vertx) {
     fx = new Fixture(vertx, dir);
-    client = vertx.createWebSocketClient();
-  }
-
-  @AfterEach
-  void closeClient() {
-    client.close().await();
   }
 
   @Test
   void websocket_pings_are_answered_but_are_no_heartbeat() {
     fx.with(c -> c.setHeartbeatInterval(100)).start();
-    RawAgent agent = RawAgent.register(fx, client, "frame-pinger");
+    RawAgent agent = RawAgent.register(fx, "frame-pinger");
     agent.ws.textMessageHandler(text -> { }); // never a PONG message
     Promise<Buffer> pong = Promise.promise();
     Promise<String> closed = Promise.promise();
@@ -67,7 +58,7 @@ class ProtocolCornersTest {
   void an_agent_error_without_request_id_fails_no_pull() throws Exception {
     fx.start();
     byte[] file = Files.readAllBytes(fx.randomFile("plain.bin", 2L * Fixture.CHUNK));
-    RawAgent agent = RawAgent.register(fx, client, "null-error");
+    RawAgent agent = RawAgent.register(fx, "null-error");
     agent.serving(file, id -> {
       agent.send(Protocol.error(null, ErrorCode.FILE_READ_ERROR, "something about no pull"));
       return RawAgent.ack(id, "plain.bin", file);

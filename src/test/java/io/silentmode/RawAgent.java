@@ -7,7 +7,6 @@ import io.silentmode.protocol.Sha256;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.ByteBuffer;
@@ -30,9 +29,14 @@ final class RawAgent {
     this.ws = ws;
   }
 
+  /** A bare WebSocket to the fixture's server, nothing sent yet. */
+  static WebSocket connect(Fixture fx) {
+    return fx.webSocketClient().connect(fx.server.wsPort(), "127.0.0.1", "/").await();
+  }
+
   /** Connects, registers and waits until the server has registered the agent. */
-  static RawAgent register(Fixture fx, WebSocketClient client, String clientId) {
-    WebSocket ws = client.connect(fx.server.wsPort(), "127.0.0.1", "/").await();
+  static RawAgent register(Fixture fx, String clientId) {
+    WebSocket ws = connect(fx);
     ws.writeTextMessage(Protocol.message(MessageType.REGISTER).put("clientId", clientId)
       .put("protocolVersion", Protocol.VERSION).encode());
     fx.awaitConnected(clientId);

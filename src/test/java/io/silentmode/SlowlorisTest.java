@@ -113,7 +113,7 @@ class SlowlorisTest {
   @Test
   void a_connection_whose_event_stream_ended_is_timed_out_again(Vertx vertx) throws Exception {
     Fixture fx = new Fixture(vertx, dir).with(c -> c.setRequestHeaderTimeout(BOUND)).start();
-    RawAgent gone = RawAgent.register(fx, vertx.createWebSocketClient(), "gone");
+    RawAgent gone = RawAgent.register(fx, "gone");
     Promise<Void> offline = Promise.promise();
     vertx.eventBus().<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> {
       if ("disconnected".equals(m.body().getString("event"))) {
