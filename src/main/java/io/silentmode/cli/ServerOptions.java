@@ -46,6 +46,9 @@ public class ServerOptions {
   @Option(names = "--queue-timeout", defaultValue = "${env:QUEUE_TIMEOUT:-3600000}", description = "Ms a pull for an offline agent waits for it (QUEUE_TIMEOUT, default ${DEFAULT-VALUE}).")
   long queueTimeout;
 
+  @Option(names = "--resume-timeout", defaultValue = "${env:RESUME_TIMEOUT:-3600000}", description = "Ms a paused pull keeps its verified chunks for its agent to come back, and a failed one for a retry (RESUME_TIMEOUT, default ${DEFAULT-VALUE}).")
+  long resumeTimeout;
+
   @Option(names = "--job-retention", defaultValue = "${env:JOB_RETENTION:-2592000000}", description = "Ms finished job records are kept (JOB_RETENTION, default ${DEFAULT-VALUE}, 30 days).")
   long jobRetention;
 
@@ -97,10 +100,10 @@ public class ServerOptions {
         "CHUNK_WINDOW and WEBHOOK_MAX_ATTEMPTS must be at least 1 and MAX_CHUNK_RETRY_ATTEMPTS at least 0");
     }
     if (chunkRetryDelay < 1 || chunkTimeout < 1 || heartbeatInterval < 1 || downloadTimeout < 1 || queueTimeout < 1
-      || jobRetention < 1 || linkTtl < 1 || webhookRetryDelay < 1 || webhookTimeout < 1 || sseHeartbeat < 1
+      || resumeTimeout < 1 || jobRetention < 1 || linkTtl < 1 || webhookRetryDelay < 1 || webhookTimeout < 1 || sseHeartbeat < 1
       || requestHeaderTimeout < 1) {
       throw new IllegalArgumentException("every duration (CHUNK_RETRY_DELAY, CHUNK_TIMEOUT, HEARTBEAT_INTERVAL, "
-        + "DOWNLOAD_TIMEOUT, QUEUE_TIMEOUT, JOB_RETENTION, LINK_TTL, WEBHOOK_RETRY_DELAY, WEBHOOK_TIMEOUT, SSE_HEARTBEAT, REQUEST_HEADER_TIMEOUT) must be at least 1 ms");
+        + "DOWNLOAD_TIMEOUT, QUEUE_TIMEOUT, RESUME_TIMEOUT, JOB_RETENTION, LINK_TTL, WEBHOOK_RETRY_DELAY, WEBHOOK_TIMEOUT, SSE_HEARTBEAT, REQUEST_HEADER_TIMEOUT) must be at least 1 ms");
     }
     if (maxFileSize < 0) {
       throw new IllegalArgumentException("MAX_FILE_SIZE must be at least 0");
@@ -112,7 +115,7 @@ public class ServerOptions {
       .setDataDir(dataDir).setChunkSize(chunkSize).setChunkWindow(chunkWindow)
       .setMaxChunkRetryAttempts(maxChunkRetryAttempts).setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout)
       .setHeartbeatInterval(heartbeatInterval).setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout)
-      .setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
+      .setResumeTimeout(resumeTimeout).setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
       .setLinkTtl(linkTtl).setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts)
       .setWebhookRetryDelay(webhookRetryDelay).setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat)
       .setMinFreeSpace(minFreeSpace).setAllowPrivateCallbacks(allowPrivateCallbacks)

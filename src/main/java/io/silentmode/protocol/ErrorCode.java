@@ -41,7 +41,10 @@ public enum ErrorCode {
   INSUFFICIENT_STORAGE(1028, 507, true),
   UNSUPPORTED_MEDIA_TYPE(1029, 415, false),
   // agent protocol
-  FILE_TOO_LARGE(1030, 413, false);
+  FILE_TOO_LARGE(1030, 413, false),
+  // resume
+  RESUME_TIMEOUT(1031, 504, true),
+  DOWNLOAD_NOT_PAUSED(1032, 409, false);
 
   private static final Map<Integer, ErrorCode> BY_BUS_CODE = new HashMap<>();
 

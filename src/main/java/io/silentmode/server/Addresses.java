@@ -35,6 +35,10 @@ public final class Addresses {
   public static final String DOWNLOADS_LIST = "downloads.list";
   /** Orchestrator: cancel by {@code requestId}. */
   public static final String DOWNLOADS_CANCEL = "downloads.cancel";
+  /** Orchestrator: pause by {@code requestId} (queued or in progress); replies with the job, now {@code paused}. */
+  public static final String DOWNLOADS_PAUSE = "downloads.pause";
+  /** Orchestrator: resume a paused job by {@code requestId}; replies with the job (running, or paused waiting for its agent). */
+  public static final String DOWNLOADS_RESUME = "downloads.resume";
   /** Orchestrator: a new job pulling again what a failed or cancelled one ({@code requestId}) asked for. */
   public static final String DOWNLOADS_RETRY = "downloads.retry";
   /** Orchestrator: a JSON control message from an agent about a pull, with {@code clientId} added by the gateway. */
@@ -74,14 +78,23 @@ public final class Addresses {
   /** Job store: every known agent, as a JSON array. */
   public static final String STORE_CLIENT_LOAD = "store.client.load";
 
-  /** Disk writer: create the temp file of a pull. */
+  /**
+   * Disk writer: open the part files of {@code partId} ({@code finalName, size, chunkSize, totalChunks, sha256,
+   * resume}): new ones, or with {@code resume} the kept ones, each recorded chunk verified again from disk; replies
+   * {@code {done, verifiedBytes, discarded}} ({@code done} the base64 BitSet of verified chunks) or
+   * {@code {published: {path, sha256, size}}} when the file was already published before a crash.
+   */
   public static final String STORAGE_OPEN = "storage.open";
-  /** Disk writer: verify and write one chunk frame at {@code index * chunkSize}; header {@code requestId}. Node-local. */
+  /** Disk writer: verify and write one chunk frame at {@code index * chunkSize}; header {@code partId}. Node-local. */
   public static final String STORAGE_WRITE = "storage.write";
-  /** Disk writer: check the whole-file SHA-256, fsync, rename atomically; replies with the final file. */
+  /** Disk writer: check the whole-file SHA-256, fsync, rename atomically ({@code partId, sha256}); replies with the final file. */
   public static final String STORAGE_COMMIT = "storage.commit";
-  /** Disk writer: drop the temp file of a pull. */
+  /** Disk writer: close the part files of {@code partId} and keep them, for a pull that pauses. */
+  public static final String STORAGE_CLOSE = "storage.close";
+  /** Disk writer: drop the part files of {@code partId}. */
   public static final String STORAGE_ABORT = "storage.abort";
+  /** Disk writer: remove every part file in DOWNLOAD_DIR that is not open and not among {@code keep} (partIds). */
+  public static final String STORAGE_SWEEP = "storage.sweep";
 
   private Addresses() {
   }

@@ -20,6 +20,7 @@ public final class ServerConfig {
   private long heartbeatInterval = 30_000;
   private long downloadTimeout = 3_600_000;
   private long queueTimeout = 3_600_000;
+  private long resumeTimeout = 3_600_000;
   private long jobRetention = 30L * 24 * 3_600_000;
   private String apiToken;
   private String publicUrl;
@@ -43,7 +44,7 @@ public final class ServerConfig {
     return new ServerConfig().setHost(host).setPort(port).setWsPort(wsPort).setDownloadDir(downloadDir).setDataDir(dataDir)
       .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxChunkRetryAttempts(maxChunkRetryAttempts)
       .setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout).setHeartbeatInterval(heartbeatInterval)
-      .setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout).setJobRetention(jobRetention)
+      .setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention)
       .setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret).setLinkTtl(linkTtl)
       .setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts).setWebhookRetryDelay(webhookRetryDelay)
       .setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat).setMinFreeSpace(minFreeSpace)
@@ -69,6 +70,8 @@ public final class ServerConfig {
   public long downloadTimeout() { return downloadTimeout; }
   /** How long a pull for a known but offline agent waits in {@code queued} (QUEUE_TIMEOUT). */
   public long queueTimeout() { return queueTimeout; }
+  /** How long a paused pull keeps its verified chunks waiting to resume, and a failed one for a retry (RESUME_TIMEOUT). */
+  public long resumeTimeout() { return resumeTimeout; }
   /** How long finished job records are kept (JOB_RETENTION); the pulled files themselves are never deleted. */
   public long jobRetention() { return jobRetention; }
   /** Bearer token the API requires, or null for none (API_TOKEN). */
@@ -107,6 +110,7 @@ public final class ServerConfig {
   public ServerConfig setHeartbeatInterval(long ms) { this.heartbeatInterval = ms; return this; }
   public ServerConfig setDownloadTimeout(long ms) { this.downloadTimeout = ms; return this; }
   public ServerConfig setQueueTimeout(long ms) { this.queueTimeout = ms; return this; }
+  public ServerConfig setResumeTimeout(long ms) { this.resumeTimeout = ms; return this; }
   public ServerConfig setJobRetention(long ms) { this.jobRetention = ms; return this; }
   public ServerConfig setApiToken(String token) { this.apiToken = blankToNull(token); return this; }
   public ServerConfig setPublicUrl(String url) { this.publicUrl = blankToNull(url); return this; }

@@ -18,6 +18,8 @@ class ErrorCodeTest {
     assertEquals(1028, ErrorCode.INSUFFICIENT_STORAGE.busCode());
     assertEquals(1029, ErrorCode.UNSUPPORTED_MEDIA_TYPE.busCode());
     assertEquals(1030, ErrorCode.FILE_TOO_LARGE.busCode());
+    assertEquals(1031, ErrorCode.RESUME_TIMEOUT.busCode());
+    assertEquals(1032, ErrorCode.DOWNLOAD_NOT_PAUSED.busCode());
     Arrays.stream(ErrorCode.values()).forEach(c -> assertEquals(c, ErrorCode.fromBusCode(c.busCode())));
     assertEquals(ErrorCode.INTERNAL_ERROR, ErrorCode.fromBusCode(42));
   }
