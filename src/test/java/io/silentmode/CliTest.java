@@ -14,6 +14,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -40,8 +42,12 @@ class CliTest {
   }
 
   private Run run(String... args) {
+    return run(new StringWriter(), args);
+  }
+
+  /** Runs with stderr going to {@code err}, which a test may read while the command runs (StringWriter locks). */
+  private Run run(StringWriter err, String... args) {
     StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
     CommandLine cli = io.silentmode.Main.commandLine();
     cli.setOut(new PrintWriter(out));
     cli.setErr(new PrintWriter(err));
@@ -119,6 +125,58 @@ class CliTest {
     Run again = run("downloads", "cancel", retry, "--server", server);
     assertEquals(5, again.code);
     assertTrue(again.err.contains("DOWNLOAD_NOT_ACTIVE"), again.err);
+  }
+
+  @Test
+  void pause_and_resume_show_the_reason_and_a_follow_waits_through_the_pause() throws Exception {
+    Path file = fx.randomFile("big.bin", 200L * Fixture.CHUNK);
+    fx.agent("slow-1", file, c -> new LifecycleTest.SlowAgent(c, new AtomicInteger()));
+    String id = new JsonObject(run("download", "slow-1", "--no-wait", "--json", "--server", server).out).getString("requestId");
+
+    Run paused = run("downloads", "pause", id, "--server", server);
+    assertEquals(0, paused.code, paused.err);
+    assertTrue(paused.out.contains("paused (OPERATOR)") && paused.out.contains("pausedUntil"), paused.out);
+    Run list = run("downloads", "list", "--status", "paused", "--server", server);
+    assertTrue(list.out.contains(id) && list.out.contains("paused (OPERATOR)"), list.out);
+    assertEquals(0, run("downloads", "status", id, "--server", server).code, "a paused pull has not failed");
+
+    // A follow that starts while the job is paused waits through the pause: it has drawn the paused state once
+    // its stderr shows it, and ends only with the resumed pull.
+    StringWriter progress = new StringWriter();
+    CompletableFuture<Run> follow = CompletableFuture.supplyAsync(() ->
+      run(progress, "downloads", "status", id, "--follow", "--json", "--server", server));
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (!progress.toString().contains("paused (OPERATOR)")) {
+      assertTrue(System.currentTimeMillis() < deadline && !follow.isDone(), "follow: " + progress);
+      Thread.sleep(20);
+    }
+    Run resumed = run("downloads", "resume", id, "--json", "--server", server);
+    assertEquals(0, resumed.code, resumed.err);
+    assertEquals("in_progress", new JsonObject(resumed.out).getString("status"), resumed.out);
+    Run followed = follow.get(30, TimeUnit.SECONDS);
+    assertEquals(0, followed.code, followed.err);
+    JsonObject done = new JsonObject(followed.out);
+    assertEquals("completed", done.getString("status"));
+    assertEquals(Fixture.sha256(file), done.getJsonObject("file").getString("sha256"));
+    assertEquals(1, done.getInteger("resumes"));
+
+    Run notPaused = run("downloads", "resume", id, "--server", server);
+    assertEquals(5, notPaused.code);
+    assertTrue(notPaused.err.startsWith("error: DOWNLOAD_NOT_PAUSED"), notPaused.err);
+    Run ended = run("downloads", "pause", id, "--server", server);
+    assertEquals(5, ended.code);
+    assertTrue(ended.err.startsWith("error: DOWNLOAD_NOT_ACTIVE"), ended.err);
+    assertEquals(4, run("downloads", "pause", "00000000-0000-4000-8000-000000000000", "--server", server).code);
+  }
+
+  @Test
+  void pause_and_resume_document_their_exit_codes() {
+    for (String command : new String[] {"pause", "resume"}) {
+      Run help = run("downloads", command, "--help");
+      assertEquals(0, help.code);
+      assertTrue(help.out.contains("Exit codes: 0 ") && help.out.contains("5 the job"), help.out);
+    }
+    assertTrue(run("downloads", "--help").out.contains("downloads pause"), "the examples show pause");
   }
 
   @Test

@@ -198,6 +198,59 @@ class WebhookTest {
     }
   }
 
+  @Test
+  void each_pause_is_delivered_as_download_paused_with_its_own_id_and_leaves_the_final_webhook_alone() throws Exception {
+    String id = UUID.randomUUID().toString();
+    publish(job(id, "paused", callbackUrl).put("event", "state").put("seq", 5L).put("pausedReason", "AGENT_DISCONNECTED"));
+    publish(job(id, "in_progress", callbackUrl).put("event", "state").put("seq", 6L));
+    publish(job(id, "paused", callbackUrl).put("event", "state").put("seq", 9L).put("pausedReason", "OPERATOR"));
+    publish(job(id, "completed", callbackUrl).put("event", "final").put("seq", 12L));
+
+    JsonObject end = ended(id);
+    awaitLaterThanAnyRetry();
+    assertEquals("delivered", end.getString("outcome"));
+    assertEquals(1, eventsOf(id).size(), "only the final webhook is reported, as the job's webhook field shows it");
+    assertEquals(3, received.size(), "a state event that is not a pause sends nothing");
+    Map<String, JsonObject> byId = new ConcurrentHashMap<>();
+    for (Received r : received) {
+      assertTrue(verify(secret, r), "a pause is signed like the final webhook");
+      byId.put(r.headers().get("webhook-id"), r.json());
+    }
+    JsonObject first = byId.get("msg_" + id + "_paused_5");
+    JsonObject second = byId.get("msg_" + id + "_paused_9");
+    assertNotNull(first, byId::toString);
+    assertNotNull(second, byId::toString);
+    assertEquals("download.paused", first.getString("type"));
+    assertEquals("AGENT_DISCONNECTED", first.getJsonObject("data").getString("pausedReason"));
+    assertEquals("OPERATOR", second.getJsonObject("data").getString("pausedReason"));
+    assertFalse(first.getJsonObject("data").containsKey("seq"));
+    assertEquals("download.completed", byId.get("msg_" + id).getString("type"));
+  }
+
+  @Test
+  void a_pause_webhook_is_retried_with_the_same_id_and_body() throws Exception {
+    answers = List.of(500, 503, 200);
+    String id = UUID.randomUUID().toString();
+    publish(job(id, "paused", callbackUrl).put("event", "state").put("pausedReason", "OPERATOR"));
+
+    awaitReceived(3);
+    awaitLaterThanAnyRetry();
+    assertEquals(3, received.size(), "delivered at the third attempt, then no more");
+    assertEquals(1, received.stream().map(r -> r.headers().get("webhook-id")).distinct().count());
+    assertEquals(1, received.stream().map(Received::body).distinct().count());
+    assertEquals("msg_" + id + "_paused_42", received.get(0).headers().get("webhook-id"));
+    assertTrue(eventsOf(id).isEmpty(), "a pause's attempts are not reported: " + eventsOf(id));
+  }
+
+  /** Waits until the receiver has had {@code n} requests, bounded. */
+  private void awaitReceived(int n) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (received.size() < n) {
+      assertTrue(System.currentTimeMillis() < deadline, "the receiver had " + received.size() + " requests, not " + n);
+      Thread.sleep(10);
+    }
+  }
+
   /**
    * Returns once a delivery published now has timed out (WEBHOOK_TIMEOUT, 2 s), on the sender's event loop: every
    * retry an earlier delivery could have scheduled (at most 1.2 x 8 retry delays, 192 ms) fired before that, in
@@ -246,8 +299,12 @@ class WebhookTest {
 
   private String publishFinal(String status, String url) {
     String id = UUID.randomUUID().toString();
-    vertx.eventBus().publish(Addresses.DOWNLOADS_EVENTS, job(id, status, url).put("event", "final"));
+    publish(job(id, status, url).put("event", "final"));
     return id;
+  }
+
+  private void publish(JsonObject event) {
+    vertx.eventBus().publish(Addresses.DOWNLOADS_EVENTS, event);
   }
 
   private static JsonObject job(String requestId, String status, String callbackUrl) {

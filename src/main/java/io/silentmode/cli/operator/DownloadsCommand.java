@@ -13,11 +13,14 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Function;
 
-@Command(name = "downloads", mixinStandardHelpOptions = true, description = "Pulls as jobs: list, follow, cancel, retry, fetch, share.",
-  subcommands = {DownloadsCommand.ListJobs.class, DownloadsCommand.Status.class, DownloadsCommand.Cancel.class,
-    DownloadsCommand.Retry.class, DownloadsCommand.Fetch.class, DownloadsCommand.Link.class},
+@Command(name = "downloads", mixinStandardHelpOptions = true,
+  description = "Pulls as jobs: list, follow, pause, resume, cancel, retry, fetch, share.",
+  subcommands = {DownloadsCommand.ListJobs.class, DownloadsCommand.Status.class, DownloadsCommand.Pause.class,
+    DownloadsCommand.Resume.class, DownloadsCommand.Cancel.class, DownloadsCommand.Retry.class,
+    DownloadsCommand.Fetch.class, DownloadsCommand.Link.class},
   footer = {"", "Examples:", "  silentmode downloads list --client restaurant-001 --status failed",
-    "  silentmode downloads status 3f2c... --follow", "  silentmode downloads retry 3f2c...",
+    "  silentmode downloads status 3f2c... --follow", "  silentmode downloads pause 3f2c...",
+    "  silentmode downloads resume 3f2c...", "  silentmode downloads retry 3f2c...",
     "  silentmode downloads fetch 3f2c... --output menu.csv", "", ExitCode.HELP})
 public class DownloadsCommand {
 
@@ -43,7 +46,7 @@ public class DownloadsCommand {
   static class ListJobs extends Sub {
     @Option(names = "--client", description = "Only this agent's jobs.")
     String client;
-    @Option(names = "--status", description = "Only jobs in this state: queued, in_progress, completed, failed, cancelled.")
+    @Option(names = "--status", description = "Only jobs in this state: queued, in_progress, paused, completed, failed, cancelled.")
     String status;
     @Option(names = "--limit", defaultValue = "50", description = "At most this many (default ${DEFAULT-VALUE}).")
     int limit;
@@ -64,14 +67,15 @@ public class DownloadsCommand {
         Output.table(out(), List.of("REQUEST ID", "CLIENT", "STATUS", "CREATED", "SIZE", "ERROR"),
           page.getJsonArray("items").stream().map(JsonObject.class::cast).toList(),
           List.<Function<JsonObject, Object>>of(j -> j.getString("requestId"), j -> j.getString("clientId"),
-            j -> j.getString("status"), j -> j.getString("createdAt"), j -> Output.bytes(j.getLong("size")),
+            Output::status, j -> j.getString("createdAt"), j -> Output.bytes(j.getLong("size")),
             j -> j.getJsonObject("error") == null ? null : j.getJsonObject("error").getString("code")));
       }
       return ExitCode.OK;
     }
   }
 
-  @Command(name = "status", mixinStandardHelpOptions = true, description = "One job; --follow waits for its end with live progress.")
+  @Command(name = "status", mixinStandardHelpOptions = true,
+    description = "One job; --follow waits for its end with live progress, through any pause.")
   static class Status extends OneJob {
     @Option(names = {"-f", "--follow"}, description = "Follow the job until it ends.")
     boolean follow;
@@ -84,7 +88,29 @@ public class DownloadsCommand {
     }
   }
 
-  @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Cancel a queued or running pull.")
+  @Command(name = "pause", mixinStandardHelpOptions = true,
+    description = "Pause a queued or running pull: it keeps what it verified and frees the agent until resumed.",
+    footer = {"", "Exit codes: 0 paused (or already paused), 3 server unreachable, 4 no such job, 5 the job has ended "
+      + "or is being published (DOWNLOAD_NOT_ACTIVE), 6 unauthorized."})
+  static class Pause extends OneJob {
+    @Override
+    int run() {
+      return Jobs.report(global(), out(), global().client().post(Jobs.PATH + requestId + "/pause", null));
+    }
+  }
+
+  @Command(name = "resume", mixinStandardHelpOptions = true,
+    description = "Resume a paused pull from what it misses; it waits, still paused, while its agent is away or busy.",
+    footer = {"", "Exit codes: 0 resumed (or waiting for its agent), 3 server unreachable, 4 no such job, 5 the job "
+      + "is not paused (DOWNLOAD_NOT_PAUSED), 6 unauthorized."})
+  static class Resume extends OneJob {
+    @Override
+    int run() {
+      return Jobs.report(global(), out(), global().client().post(Jobs.PATH + requestId + "/resume", null));
+    }
+  }
+
+  @Command(name = "cancel", mixinStandardHelpOptions = true, description = "Cancel a queued, running or paused pull.")
   static class Cancel extends OneJob {
     @Override
     int run() {

@@ -14,8 +14,8 @@ final class ExitCode {
   /** The server wants a token (--token or SILENTMODE_TOKEN), or refused this one. */
   static final int UNAUTHORIZED = 6;
 
-  static final String HELP = "Exit codes: 0 success, 1 the pull failed or was cancelled, 2 usage, 3 server unreachable, "
-    + "4 not found, 5 conflict (e.g. agent busy, job finished), 6 unauthorized.";
+  static final String HELP = "Exit codes: 0 success (a job shown queued, running or paused too), 1 the pull failed or "
+    + "was cancelled, 2 usage, 3 server unreachable, 4 not found, 5 conflict (e.g. agent busy, job finished), 6 unauthorized.";
 
   private ExitCode() {
   }

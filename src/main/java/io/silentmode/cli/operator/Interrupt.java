@@ -6,8 +6,8 @@ import java.io.Console;
 import java.io.PrintWriter;
 
 /**
- * Ctrl-C while following a pull on a terminal asks whether to cancel the pull on the server or only stop
- * watching it: the pull runs on the server either way, so quitting must not silently mean either.
+ * Ctrl-C while following a pull on a terminal asks whether to cancel the pull on the server, pause it there, or only
+ * stop watching it: the pull runs on the server either way, so quitting must not silently mean any of them.
  * Off a terminal Ctrl-C keeps its usual meaning (the command stops, the pull goes on).
  */
 final class Interrupt {
@@ -22,22 +22,32 @@ final class Interrupt {
     }
     // sun.misc.Signal (module jdk.unsupported) is the JDK's only way to handle SIGINT without exiting.
     Signal.handle(new Signal("INT"), signal -> {
-      progress.pause();
-      err.print(System.lineSeparator() + "Cancel pull " + requestId + " on the server? [y/N] ");
+      progress.hold();
+      err.print(System.lineSeparator() + "Pull " + requestId + ": cancel it on the server (y), pause it there (p), "
+        + "or only stop watching (N)? [y/p/N] ");
       err.flush();
       String answer = console.readLine();
-      if (answer != null && answer.trim().toLowerCase().startsWith("y")) {
-        int code = Output.run(err, () -> {
-          api.delete(Jobs.PATH + requestId);
-          err.println("Cancelled " + requestId + ".");
-          return ExitCode.FAILED;
-        });
-        err.flush();
-        System.exit(code);
+      String choice = answer == null ? "" : answer.trim().toLowerCase();
+      if (choice.startsWith("y")) {
+        exitAfter(err, () -> api.delete(Jobs.PATH + requestId), "Cancelled " + requestId + ".", ExitCode.FAILED);
+      } else if (choice.startsWith("p")) {
+        exitAfter(err, () -> api.post(Jobs.PATH + requestId + "/pause", null), "Paused " + requestId
+          + "; it keeps what it verified. Go on: silentmode downloads resume " + requestId, ExitCode.OK);
       }
       err.println("Detached; the pull goes on. Follow it again: silentmode downloads status " + requestId + " --follow");
       err.flush();
       System.exit(ExitCode.OK);
     });
+  }
+
+  /** Asks the server, then exits with {@code code}, or with the failure's code if it refused. */
+  private static void exitAfter(PrintWriter err, Runnable call, String done, int code) {
+    int exit = Output.run(err, () -> {
+      call.run();
+      err.println(done);
+      return code;
+    });
+    err.flush();
+    System.exit(exit);
   }
 }

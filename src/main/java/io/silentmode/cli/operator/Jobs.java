@@ -23,7 +23,11 @@ final class Jobs {
   private Jobs() {
   }
 
-  /** Follows the job's events, drawing progress on stderr, and returns the job as it ended. */
+  /**
+   * Follows the job's events, drawing progress on stderr, and returns the job as it ended. A paused job has not
+   * ended: this waits through the pause (its stream stays open) until the job resumes and ends, or fails at
+   * {@code pausedUntil}.
+   */
   static JsonObject follow(ApiClient api, String requestId, PrintWriter err) {
     ProgressLine progress = new ProgressLine(err);
     Interrupt.askOnCtrlC(api, requestId, err, progress);
@@ -39,7 +43,10 @@ final class Jobs {
     return last[0];
   }
 
-  /** Prints the job (table or JSON) and returns 0 when it completed, 1 when it failed or was cancelled. */
+  /**
+   * Prints the job (table or JSON) and returns 1 when it failed or was cancelled, else 0: completed, or not finished
+   * (queued, running or paused).
+   */
   static int report(Global global, PrintWriter out, JsonObject job) {
     if (global.json) {
       Output.json(out, job);
@@ -48,14 +55,16 @@ final class Jobs {
       JsonObject error = job.getJsonObject("error");
       Output.table(out, List.of("FIELD", "VALUE"), List.of(
           row("requestId", job.getString("requestId")), row("client", job.getString("clientId")),
-          row("status", Output.colourStatus(job.getString("status"))), row("file", file == null ? null : file.getString("path")),
+          row("status", Output.colourStatus(Output.status(job))), row("pausedUntil", job.getString("pausedUntil")),
+          row("file", file == null ? null : file.getString("path")),
           row("size", Output.bytes(job.getLong("size"))), row("sha256", file == null ? null : file.getString("sha256")),
           row("time", seconds(job)), row("speed", speed(job)), row("retries", job.getInteger("retries")),
+          row("resumes", job.getInteger("resumes")), row("resent", Output.bytes(job.getLong("bytesResent"))),
           row("error", error == null ? null : error.getString("code") + ": " + error.getString("message"))),
         List.<Function<JsonObject, Object>>of(r -> r.getString("k"), r -> r.getValue("v")));
     }
     String status = job.getString("status");
-    return "completed".equals(status) || "queued".equals(status) || "in_progress".equals(status) ? ExitCode.OK : ExitCode.FAILED;
+    return "failed".equals(status) || "cancelled".equals(status) ? ExitCode.FAILED : ExitCode.OK;
   }
 
   /** Downloads the content to {@code target} and checks its SHA-256 here against the server's. */

@@ -62,12 +62,19 @@ final class Output {
     out.flush();
   }
 
+  /** The job's status, with why a paused one waits: {@code paused (AGENT_DISCONNECTED)}. */
+  static String status(JsonObject job) {
+    String status = job.getString("status");
+    String reason = job.getString("pausedReason");
+    return "paused".equals(status) && reason != null ? status + " (" + reason + ")" : status;
+  }
+
   /** Green, red or yellow on a terminal, unless NO_COLOR is set (no-color.org); plain otherwise. */
   static String colourStatus(String status) {
     if (System.console() == null || System.getenv("NO_COLOR") != null || status == null) {
       return status;
     }
-    String colour = switch (status) {
+    String colour = switch (status.split(" ")[0]) {
       case "completed" -> "32";
       case "failed", "cancelled" -> "31";
       default -> "33";
@@ -96,7 +103,7 @@ final class Output {
     String percent = size == null || size == 0 ? "  -  " : String.format(Locale.ROOT, "%5.1f%%", 100.0 * done / size);
     Long rate = job.getLong("bytesPerSecond");
     Long eta = job.getLong("etaSeconds");
-    return String.format(Locale.ROOT, "%s %s  %s / %s  %s/s  ETA %s  retries %d", job.getString("status"), percent,
+    return String.format(Locale.ROOT, "%s %s  %s / %s  %s/s  ETA %s  retries %d", status(job), percent,
       bytes(done), size == null ? "?" : bytes(size), rate == null ? "-" : bytes(rate), eta == null ? "-" : eta + " s",
       job.getInteger("retries", 0));
   }

@@ -14,16 +14,20 @@ public final class ProgressLine {
   private final PrintWriter err;
   private final boolean terminal = System.console() != null;
   /** Set while the operator answers a question on the same terminal. */
-  private volatile boolean paused;
+  private volatile boolean held;
 
   public ProgressLine(PrintWriter err) {
     this.err = err;
   }
 
-  /** Draws one event ({@code state}, {@code progress} or {@code final}) of the job. */
+  /** Draws one event ({@code state}, {@code progress}, {@code file_changed} or {@code final}) of the job. */
   public void update(String event, JsonObject job) {
-    if (paused) {
+    if (held) {
       return;
+    }
+    if ("file_changed".equals(event)) {
+      err.print((terminal ? "\r\033[K" : "") + "The file changed on the agent: pulling the new version from the start"
+        + System.lineSeparator());
     }
     if (terminal) {
       err.print("\r\033[K" + Output.progress(job) + ("final".equals(event) ? System.lineSeparator() : ""));
@@ -33,7 +37,7 @@ public final class ProgressLine {
     err.flush();
   }
 
-  void pause() {
-    paused = true;
+  void hold() {
+    held = true;
   }
 }

@@ -91,10 +91,10 @@ public class ApiVerticle extends VerticleBase {
       reply -> json(rc, 200, (JsonObject) reply.body())));
     rb.getRoute("createDownload").addHandler(this::createDownload);
     rb.getRoute("listDownloads").addHandler(this::listDownloads);
-    rb.getRoute("getDownload").addHandler(rc -> ask(rc, Addresses.DOWNLOADS_GET, requestId(rc),
-      reply -> json(rc, 200, job(reply))));
-    rb.getRoute("cancelDownload").addHandler(rc -> ask(rc, Addresses.DOWNLOADS_CANCEL, requestId(rc),
-      reply -> json(rc, 200, job(reply))));
+    rb.getRoute("getDownload").addHandler(rc -> answerJob(rc, Addresses.DOWNLOADS_GET));
+    rb.getRoute("cancelDownload").addHandler(rc -> answerJob(rc, Addresses.DOWNLOADS_CANCEL));
+    rb.getRoute("pauseDownload").addHandler(rc -> answerJob(rc, Addresses.DOWNLOADS_PAUSE));
+    rb.getRoute("resumeDownload").addHandler(rc -> answerJob(rc, Addresses.DOWNLOADS_RESUME));
     rb.getRoute("retryDownload").addHandler(rc -> withRoom(rc, () -> ask(rc, Addresses.DOWNLOADS_RETRY, requestId(rc),
       reply -> accepted(rc, job(reply)))));
     rb.getRoute("streamDownloadEvents").addHandler(rc -> events.handle(rc, path(rc, "requestId")));
@@ -241,6 +241,11 @@ public class ApiVerticle extends VerticleBase {
   /** Asks a verticle; its failure becomes the problem+json answer. */
   private <T> void ask(RoutingContext rc, String address, JsonObject body, Consumer<Message<T>> onReply) {
     vertx.eventBus().<T>request(address, body).onSuccess(onReply::accept).onFailure(e -> Problems.send(rc, e));
+  }
+
+  /** Sends the path's {@code requestId} to {@code address} and answers 200 with the job it replies. */
+  private void answerJob(RoutingContext rc, String address) {
+    ask(rc, address, requestId(rc), reply -> json(rc, 200, job(reply)));
   }
 
   private void onFailures(Router router) {

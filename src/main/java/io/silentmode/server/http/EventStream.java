@@ -76,9 +76,10 @@ final class EventStream {
       });
   }
 
+  /** Completed, failed or cancelled; a paused job is not finished, its stream stays open until it resumes and ends. */
   private static boolean terminal(JsonObject job) {
     String status = job.getString("status");
-    return !"queued".equals(status) && !"in_progress".equals(status);
+    return "completed".equals(status) || "failed".equals(status) || "cancelled".equals(status);
   }
 
   private static long parseLastEventId(String header) {

@@ -22,11 +22,14 @@ import java.util.concurrent.ThreadLocalRandom;
 import static java.lang.System.Logger.Level.WARNING;
 
 /**
- * Tells a job's {@code callbackUrl} that the job ended, as a Standard Webhooks POST signed with the server's
- * {@code whsec_} secret. Failed attempts are retried with exponential backoff and jitter; 410 Gone stops at once.
- * The outcome of every attempt is published on {@link Addresses#WEBHOOKS_EVENTS}.
- * Pending deliveries live in memory; after a restart the orchestrator hands back, on
- * {@link Addresses#WEBHOOKS_RESUME}, the jobs whose delivery had not ended, and they go on from the next attempt.
+ * Tells a job's {@code callbackUrl} that the job ended ({@code download.completed|failed|cancelled}) or paused
+ * ({@code download.paused}), as a Standard Webhooks POST signed with the server's {@code whsec_} secret. Failed
+ * attempts are retried with exponential backoff and jitter; 410 Gone stops at once.
+ * The outcome of every attempt of the final webhook is published on {@link Addresses#WEBHOOKS_EVENTS}, which the
+ * orchestrator shows as the job's {@code webhook}; a pause's webhook is only logged when it fails, so that it never
+ * overwrites how the final one went. Pending deliveries live in memory; after a restart the orchestrator hands back,
+ * on {@link Addresses#WEBHOOKS_RESUME}, the jobs whose final delivery had not ended, and they go on from the next
+ * attempt. A pause's delivery is not resumed: the job's next event supersedes it.
  */
 public class WebhookVerticle extends VerticleBase {
 
@@ -45,8 +48,8 @@ public class WebhookVerticle extends VerticleBase {
     this.config = config;
   }
 
-  /** One webhook: what every attempt resends unchanged. */
-  private record Delivery(String requestId, String url, String id, Buffer body) {
+  /** One webhook: what every attempt resends unchanged; {@code tracked} when its outcomes are reported. */
+  private record Delivery(String requestId, String url, String id, Buffer body, boolean tracked) {
   }
 
   @Override
@@ -69,20 +72,30 @@ public class WebhookVerticle extends VerticleBase {
   }
 
   private void onEvent(JsonObject event) {
-    if ("final".equals(event.getString("event"))) {
-      deliver(event, 1);
+    String name = event.getString("event");
+    if ("final".equals(name)) {
+      deliver(event, finalId(event), 1, true);
+    } else if ("state".equals(name) && "paused".equals(event.getString("status"))) {
+      // A job pauses more than once, and a resume that waits for its agent changes the reason: the event's
+      // sequence number tells those webhooks apart for the receiver's deduplication.
+      deliver(event, finalId(event) + "_paused_" + event.getLong("seq"), 1, false);
     }
+  }
+
+  /** The final webhook's id, the same across retries and restarts. */
+  private static String finalId(JsonObject job) {
+    return "msg_" + job.getString("requestId");
   }
 
   private void onResume(JsonObject job) {
     JsonObject webhook = job.getJsonObject("webhook");
     int done = webhook == null ? 0 : webhook.getInteger("attempts", 0);
     if (done < config.webhookMaxAttempts()) {
-      deliver(job, done + 1);
+      deliver(job, finalId(job), done + 1, true);
     }
   }
 
-  private void deliver(JsonObject event, int firstAttempt) {
+  private void deliver(JsonObject event, String id, int firstAttempt, boolean tracked) {
     if (!(event.getValue("callbackUrl") instanceof String url) || url.isBlank()) {
       return;
     }
@@ -96,7 +109,7 @@ public class WebhookVerticle extends VerticleBase {
       .put("timestamp", Instant.now().toString())
       .put("data", job)
       .toBuffer();
-    attempt(new Delivery(requestId, url, "msg_" + requestId, body), firstAttempt);
+    attempt(new Delivery(requestId, url, id, body, tracked), firstAttempt);
   }
 
   private void attempt(Delivery d, int attempt) {
@@ -112,7 +125,8 @@ public class WebhookVerticle extends VerticleBase {
       }
       String error = status != null ? "HTTP " + status + " " + response.statusMessage()
         : Objects.requireNonNullElse(ar.cause().getMessage(), ar.cause().toString());
-      String failed = "Webhook attempt " + attempt + " for job " + d.requestId() + " to " + d.url() + " failed: " + error;
+      String failed = "Webhook " + d.id() + " attempt " + attempt + " for job " + d.requestId() + " to " + d.url()
+        + " failed: " + error;
       if (status != null && status == 410) {
         log.log(WARNING, failed + "; the receiver is gone, not retrying");
         report(d, attempt, "gone", status, error, null);
@@ -154,6 +168,9 @@ public class WebhookVerticle extends VerticleBase {
   }
 
   private void report(Delivery d, int attempt, String outcome, Integer status, String error, Instant nextAttemptAt) {
+    if (!d.tracked()) {
+      return;
+    }
     JsonObject event = new JsonObject().put("requestId", d.requestId()).put("attempt", attempt).put("outcome", outcome);
     if (status != null) {
       event.put("statusCode", status);
