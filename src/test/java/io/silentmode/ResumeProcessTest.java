@@ -84,11 +84,20 @@ class ResumeProcessTest {
 
   @Test
   void server_killed_halfway_and_started_again_on_the_same_dirs_completes_with_one_published_file() throws Exception {
+    restartServerHalfway(JvmProcess::kill);
+  }
+
+  @Test
+  void server_stopped_halfway_and_started_again_on_the_same_dirs_completes_with_one_published_file() throws Exception {
+    restartServerHalfway(JvmProcess::stop);
+  }
+
+  private void restartServerHalfway(Interruption stop) throws Exception {
     JvmProcess server = server();
     agent();
     String id = startPull();
     awaitHalfway(id);
-    server.kill();
+    stop.on(server);
     server();
     JsonObject job = awaitFinal(id);
     assertCompletedWith(served, job);
@@ -110,7 +119,7 @@ class ResumeProcessTest {
 
   @Test
   void a_black_holed_link_is_dropped_by_heartbeat_and_the_pull_resumes_once_the_agent_is_back() throws Exception {
-    server("--heartbeat-interval", "300");
+    server("--heartbeat-interval", "400");
     agent();
     String id = startPull();
     awaitHalfway(id);
@@ -147,6 +156,10 @@ class ResumeProcessTest {
     assertEquals("failed", job.getString("status"), job::encode);
     assertEquals("RESUME_TIMEOUT", job.getJsonObject("error").getString("code"), job::encode);
     assertEquals(List.of(), awaitNoPartFiles());
+  }
+
+  private interface Interruption {
+    void on(JvmProcess process) throws InterruptedException;
   }
 
   private JvmProcess server(String... flags) throws IOException, InterruptedException {
