@@ -108,13 +108,18 @@ final class Api {
     return awaitDone(startPull(clientId));
   }
 
-  /** Polls the job until it is no longer queued or running. */
+  /** Polls the job until it ended: completed, failed or cancelled. */
   JsonObject awaitDone(String requestId) throws InterruptedException {
+    return awaitStatus(requestId, "completed", "failed", "cancelled");
+  }
+
+  /** Polls the job until its status is one of {@code statuses}. */
+  JsonObject awaitStatus(String requestId, String... statuses) throws InterruptedException {
     long deadline = System.currentTimeMillis() + 30_000;
     while (true) {
       JsonObject job = get("getDownload", "/api/v1/downloads/" + requestId, 200);
       String status = job.getString("status");
-      if (!"queued".equals(status) && !"in_progress".equals(status)) {
+      if (java.util.Arrays.asList(statuses).contains(status)) {
         return job;
       }
       if (System.currentTimeMillis() > deadline) {

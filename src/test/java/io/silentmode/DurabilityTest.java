@@ -20,9 +20,12 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -171,28 +174,56 @@ class DurabilityTest {
   }
 
   @Test
-  void a_pull_running_when_the_server_stops_fails_with_SERVER_RESTARTED_and_can_be_retried() throws Exception {
+  void a_pull_running_when_the_server_stops_resumes_after_the_restart_from_its_verified_chunks() throws Exception {
     Path file = fx.randomFile("big.bin", 150L * Fixture.CHUNK);
     AtomicInteger frames = new AtomicInteger();
     fx.agent("slow-1", file, c -> new LifecycleTest.SlowAgent(c, frames));
     String id = api.startPull("slow-1");
-    while (frames.get() < 10) {
+    while (frames.get() < 40) {
       Thread.sleep(10);
     }
 
     restart();
+    JsonObject done = api.awaitDone(id);
 
-    JsonObject failed = api.get("getDownload", "/api/v1/downloads/" + id, 200);
-    assertEquals("failed", failed.getString("status"));
-    assertEquals("SERVER_RESTARTED", failed.getJsonObject("error").getString("code"));
-    assertTrue(failed.getJsonObject("error").getBoolean("retryable"));
-    assertTrue(fx.downloadDirContents().isEmpty(), "the dead pull's temp file is gone: " + fx.downloadDirContents());
-
-    fx.awaitConnected("slow-1");
-    String retry = api.post("retryDownload", "/api/v1/downloads/" + id + "/retry", null, 202).getString("requestId");
-    JsonObject done = api.awaitDone(retry);
     assertEquals("completed", done.getString("status"), done::encode);
-    assertEquals(Fixture.sha256(file), done.getJsonObject("file").getString("sha256"));
+    assertEquals(Fixture.sha256(file), Fixture.sha256(Path.of(done.getJsonObject("file").getString("path"))));
+    assertEquals(1, done.getInteger("resumes"), done::encode);
+    assertTrue(frames.get() < 150 + fx.config.chunkWindow(), "what was verified before the restart was not sent again: "
+      + frames.get() + " frames for 150 chunks");
+    assertEquals(List.of(Path.of(done.getJsonObject("file").getString("path"))), fx.downloadDirContents(),
+      "one published file, no part files");
+  }
+
+  @Test
+  void a_chunk_corrupted_on_disk_while_the_server_was_down_is_caught_and_fetched_again() throws Exception {
+    Path file = fx.randomFile("big.bin", 150L * Fixture.CHUNK);
+    AtomicInteger frames = new AtomicInteger();
+    fx.agent("slow-1", file, c -> new LifecycleTest.SlowAgent(c, frames));
+    String id = api.startPull("slow-1");
+    while (frames.get() < 40) {
+      Thread.sleep(10);
+    }
+
+    restart(c -> { }, () -> {
+      flipByte(fx.downloads.resolve("." + id + ".part"), 3L * Fixture.CHUNK + 99);
+      frames.set(0);
+    });
+    JsonObject done = api.awaitDone(id);
+
+    assertEquals("completed", done.getString("status"), done::encode);
+    assertEquals(Fixture.sha256(file), Fixture.sha256(Path.of(done.getJsonObject("file").getString("path"))));
+    assertTrue(frames.get() >= 150 - 3, "everything from the corrupted chunk 3 on was fetched again: " + frames.get());
+  }
+
+  private static void flipByte(Path file, long position) {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ByteBuffer one = ByteBuffer.allocate(1);
+      channel.read(one, position);
+      channel.write(one.put(0, (byte) ~one.get(0)).clear(), position);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   @Test

@@ -132,6 +132,21 @@ final class Fixture {
     return finalOf(job.getString("requestId")).future().timeout(seconds, TimeUnit.SECONDS).await();
   }
 
+  /** Polls the job over the bus until its status is {@code status}. */
+  JsonObject awaitStatus(JsonObject job, String status) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (true) {
+      JsonObject now = request(Addresses.DOWNLOADS_GET, new JsonObject().put("requestId", job.getString("requestId")));
+      if (status.equals(now.getString("status"))) {
+        return now;
+      }
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("job still " + now.getString("status") + ": " + now.encode());
+      }
+      Thread.sleep(10);
+    }
+  }
+
   /** Starts a pull of the agent's own file and waits for its final event. */
   JsonObject pull(String clientId) {
     return awaitFinal(startPull(clientId, null));

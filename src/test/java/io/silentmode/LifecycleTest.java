@@ -85,20 +85,6 @@ class LifecycleTest {
   }
 
   @Test
-  void an_agent_that_disconnects_mid_pull_fails_it_with_CLIENT_NOT_CONNECTED() throws Exception {
-    AtomicInteger frames = new AtomicInteger();
-    SlowAgent agent = fx.agent("gone", fx.randomFile("f.bin", 200L * Fixture.CHUNK), c -> new SlowAgent(c, frames));
-    JsonObject job = fx.startPull("gone", null);
-    awaitFrames(frames, 3);
-
-    fx.vertx.undeploy(agent.deploymentID()).await();
-
-    JsonObject result = fx.awaitFinal(job);
-    assertEquals("CLIENT_NOT_CONNECTED", result.getJsonObject("error").getString("code"));
-    fx.awaitEmptyDownloadDir();
-  }
-
-  @Test
   void unknown_agents_and_pulls_get_clear_errors() {
     assertFails(ErrorCode.CLIENT_NOT_FOUND, fx.startPullAsync("nobody"));
     assertFails(ErrorCode.DOWNLOAD_NOT_FOUND, fx.vertx.eventBus().request(Addresses.DOWNLOADS_GET,
@@ -110,7 +96,7 @@ class LifecycleTest {
   @Test
   void a_pull_for_an_agent_that_left_waits_queued_and_runs_when_it_is_back() throws Exception {
     Path file = fx.randomFile("f.bin", 3L * Fixture.CHUNK + 5);
-    leave(fx.agent("left", file));
+    leave(fx, fx.agent("left", file));
 
     JsonObject queued = fx.startPull("left", null);
     assertEquals("queued", queued.getString("status"), queued::encode);
@@ -126,7 +112,7 @@ class LifecycleTest {
   void a_queued_pull_fails_with_CLIENT_NOT_CONNECTED_when_QUEUE_TIMEOUT_passes() throws Exception {
     fx.server.stop().await();
     fx.with(c -> c.setQueueTimeout(200)).start();
-    leave(fx.agent("left", fx.randomFile("f.bin", 10)));
+    leave(fx, fx.agent("left", fx.randomFile("f.bin", 10)));
 
     JsonObject result = fx.awaitFinal(fx.startPull("left", null));
     assertEquals("failed", result.getString("status"));
@@ -174,7 +160,7 @@ class LifecycleTest {
     }
   }
 
-  private void leave(AgentVerticle agent) {
+  static void leave(Fixture fx, AgentVerticle agent) {
     Promise<Void> gone = Promise.promise();
     fx.vertx.eventBus().<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> {
       if ("disconnected".equals(m.body().getString("event"))) {
@@ -185,12 +171,12 @@ class LifecycleTest {
     gone.future().await();
   }
 
-  private static void assertFails(ErrorCode code, Future<?> future) {
+  static void assertFails(ErrorCode code, Future<?> future) {
     ReplyException e = assertThrows(ReplyException.class, future::await);
     assertEquals(code, ErrorCode.fromBusCode(e.failureCode()), e.getMessage());
   }
 
-  private static void awaitFrames(AtomicInteger frames, int n) throws InterruptedException {
+  static void awaitFrames(AtomicInteger frames, int n) throws InterruptedException {
     long deadline = System.currentTimeMillis() + 5_000;
     while (frames.get() < n) {
       assertTrue(System.currentTimeMillis() < deadline, "the agent sent no chunk");

@@ -81,12 +81,18 @@ class MetricsTest {
   }
 
   @Test
-  void finished_pulls_are_counted_by_outcome_with_bytes_retries_and_duration() {
+  void finished_pulls_are_counted_by_outcome_with_bytes_retries_resumes_and_duration() {
     Instant t0 = Instant.parse("2025-01-01T00:00:00Z");
     downloadEvent("state", job("r1", "in_progress", t0.minusSeconds(10), t0, null));
     downloadEvent("state", job("r2", "in_progress", t0, null, null));
     downloadEvent("progress", job("r1", "in_progress", t0.minusSeconds(10), t0, null).put("bytesDone", 4096));
     downloadEvent("state", job("r3", "in_progress", t0, null, null));
+    awaitValue(3, "silentmode_pulls_active");
+    downloadEvent("state", job("r1", "paused", t0.minusSeconds(10), t0, null));
+    awaitValue(1, "silentmode_pulls_paused");
+    awaitValue(2, "silentmode_pulls_active");
+    downloadEvent("state", job("r1", "in_progress", t0.minusSeconds(10), t0, null));
+    awaitValue(0, "silentmode_pulls_paused");
     awaitValue(3, "silentmode_pulls_active");
     // a state change out of in_progress ends the pull's activity before its final event
     downloadEvent("state", job("r3", "cancelled", t0, null, t0.plusMillis(250)));
@@ -94,7 +100,8 @@ class MetricsTest {
 
     // startedAt wins over createdAt: 2.5 s, not 12.5 s
     downloadEvent("final", job("r1", "completed", t0.minusSeconds(10), t0, t0.plusMillis(2500))
-      .put("bytesDone", 1_048_576L).put("retries", 2));
+      .put("bytesDone", 1_048_576L).put("retries", 2).put("resumes", 1).put("bytesReceived", 1_114_112L)
+      .put("bytesResent", 65_536L));
     // no startedAt: from createdAt, 0.5 s
     downloadEvent("final", job("r2", "failed", t0, null, t0.plusMillis(500)).put("bytesDone", 1000L).put("retries", 3));
     downloadEvent("final", job("r3", "cancelled", t0, null, t0.plusMillis(250)));
@@ -105,6 +112,9 @@ class MetricsTest {
     assertEquals(1, value(s, "silentmode_pulls_total", "outcome", "failed"));
     assertEquals(1_049_576, value(s, "silentmode_pulled_bytes_total"));
     assertEquals(5, value(s, "silentmode_chunk_retries_total"));
+    assertEquals(1, value(s, "silentmode_pull_resumes_total"));
+    assertEquals(1_114_112, value(s, "silentmode_received_bytes_total"));
+    assertEquals(65_536, value(s, "silentmode_resent_bytes_total"));
     assertEquals(1, value(s, "silentmode_pull_duration_seconds_count", "outcome", "completed"));
     assertEquals(2.5, value(s, "silentmode_pull_duration_seconds_sum", "outcome", "completed"), 1e-9);
     assertEquals(0.5, value(s, "silentmode_pull_duration_seconds_sum", "outcome", "failed"), 1e-9);

@@ -95,8 +95,8 @@ class PullTest {
   }
 
   @Test
-  void a_chunk_corrupt_on_every_send_fails_the_pull_and_leaves_nothing_behind() throws Exception {
-    fx.start();
+  void a_chunk_corrupt_on_every_send_fails_the_pull_and_leaves_nothing_behind_once_RESUME_TIMEOUT_passed() throws Exception {
+    fx.with(c -> c.setResumeTimeout(300)).start(); // a failed pull's verified chunks wait that long for a retry
     Path source = fx.randomFile("file.bin", 10L * Fixture.CHUNK);
     AtomicInteger sends = new AtomicInteger();
     fx.agent("broken", source, c -> new CorruptingAgent(c, 7, sends, Integer.MAX_VALUE));
@@ -205,8 +205,8 @@ class PullTest {
   }
 
   @Test
-  void a_pull_longer_than_DOWNLOAD_TIMEOUT_fails_and_leaves_nothing_behind() throws Exception {
-    fx.with(c -> c.setDownloadTimeout(300)).start();
+  void a_pull_longer_than_DOWNLOAD_TIMEOUT_fails_and_leaves_nothing_behind_once_RESUME_TIMEOUT_passed() throws Exception {
+    fx.with(c -> c.setDownloadTimeout(300).setResumeTimeout(300)).start();
     fx.agent("sluggish", fx.randomFile("file.bin", 200L * Fixture.CHUNK),
       c -> new LifecycleTest.SlowAgent(c, new AtomicInteger()));
 

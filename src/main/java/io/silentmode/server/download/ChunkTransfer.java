@@ -30,6 +30,8 @@ final class ChunkTransfer {
 
   private static final System.Logger log = System.getLogger(ChunkTransfer.class.getName());
   private static final long PROGRESS_INTERVAL_MS = 250;
+  /** How often a running pull's record is stored, so that its counters survive a crash. */
+  private static final long SAVE_INTERVAL_MS = 5_000;
 
   private final Vertx vertx;
   private final ServerConfig config;
@@ -52,7 +54,9 @@ final class ChunkTransfer {
       return;
     }
     int index = ReceivedChunk.index(frame);
+    int run = pull.run;
     armStallTimer(pull);
+    pull.bytesReceived += ReceivedChunk.payloadLength(frame);
     if (ReceivedChunk.payloadLength(frame) != pull.lengthOf(index)) {
       frame.release();
       chunkFailed(pull, index, "LENGTH_MISMATCH");
@@ -62,16 +66,16 @@ final class ChunkTransfer {
     // The one disk writer may be busy with another pull's fsync of several GB, longer than the bus's default
     // 30 s: a write waits for it (DOWNLOAD_TIMEOUT still bounds the pull) rather than failing the pull.
     DeliveryOptions options = new DeliveryOptions().setLocalOnly(true).setCodecName(ChunkCodec.NAME)
-      .setSendTimeout(config.downloadTimeout()).addHeader("requestId", pull.requestId.toString());
+      .setSendTimeout(config.downloadTimeout()).addHeader("partId", pull.partId);
     vertx.eventBus().request(Addresses.STORAGE_WRITE, frame, options)
-      .onSuccess(r -> chunkWritten(pull, index))
+      .onSuccess(r -> chunkWritten(pull, run, index))
       .onFailure(e -> {
         if (e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
           frame.release(); // it never reached the disk writer, which releases every frame it gets
         }
         PullException failure = PullException.of(e);
-        if (pull.terminal()) {
-          return;
+        if (!pull.runs(run)) {
+          return; // paused or ended meanwhile
         }
         if (failure.code() == ErrorCode.CHUNK_CHECKSUM_FAILED) {
           chunkFailed(pull, index, ErrorCode.CHUNK_CHECKSUM_FAILED.name());
@@ -107,8 +111,8 @@ final class ChunkTransfer {
       .put("requestId", pull.requestId.toString()).put("index", r.from()).put("count", r.count())));
   }
 
-  private void chunkWritten(Pull pull, int index) {
-    if (pull.terminal()) {
+  private void chunkWritten(Pull pull, int run, int index) {
+    if (!pull.runs(run)) {
       return;
     }
     pull.window.written(index);
@@ -117,6 +121,10 @@ final class ChunkTransfer {
     if (now - pull.lastProgressMillis >= PROGRESS_INTERVAL_MS) {
       pull.lastProgressMillis = now;
       runner.publish(pull, "progress");
+    }
+    if (now - pull.lastSaveMillis >= SAVE_INTERVAL_MS) {
+      pull.lastSaveMillis = now;
+      runner.save(pull);
     }
     advance(pull);
   }
@@ -165,17 +173,19 @@ final class ChunkTransfer {
     pull.committing = true;
     runner.cancelTimer(pull, Pull.PULL_TIMER);
     runner.cancelTimer(pull, Pull.STALL_TIMER);
-    JsonObject req = new JsonObject().put("requestId", pull.requestId.toString()).put("sha256", pull.agentSha256);
+    JsonObject req = new JsonObject().put("partId", pull.partId).put("sha256", pull.agentSha256);
     // fsync of a multi-GB file can take longer than the bus's default 30 s reply timeout.
     DeliveryOptions slow = new DeliveryOptions().setSendTimeout(config.downloadTimeout());
     vertx.eventBus().<JsonObject>request(Addresses.STORAGE_COMMIT, req, slow)
       .onSuccess(r -> {
         pull.storageOpen = false;
+        pull.parts = false;
         pull.file = r.body();
         runner.finish(pull, Status.COMPLETED, null, null);
       })
       .onFailure(e -> {
         pull.storageOpen = false;
+        pull.parts = false; // the disk writer removed them: a file that fails its hash is no base for a retry
         PullException failure = PullException.of(e);
         runner.finish(pull, Status.FAILED, failure.code(), failure.getMessage());
       });

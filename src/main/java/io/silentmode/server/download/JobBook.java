@@ -17,13 +17,16 @@ import java.util.UUID;
  * The orchestrator's jobs: every job by id, the one pull each agent is serving, the states a job goes through,
  * the job list in pages, and the pruning of old jobs. No timers, no messages: those stay in the verticle.
  * <p>
- * A job is queued (its agent is offline), in progress, or ended (completed, failed, cancelled) for good.
+ * A job is queued (its agent is offline), in progress, paused (it keeps its verified chunks and holds no agent), or
+ * ended (completed, failed, cancelled) for good.
  */
 final class JobBook {
 
   private static final Map<Status, Set<Status>> NEXT = Map.of(
-    Status.QUEUED, EnumSet.of(Status.IN_PROGRESS, Status.FAILED, Status.CANCELLED),
-    Status.IN_PROGRESS, EnumSet.of(Status.COMPLETED, Status.FAILED, Status.CANCELLED),
+    Status.QUEUED, EnumSet.of(Status.IN_PROGRESS, Status.PAUSED, Status.FAILED, Status.CANCELLED),
+    Status.IN_PROGRESS, EnumSet.of(Status.PAUSED, Status.COMPLETED, Status.FAILED, Status.CANCELLED),
+    // paused to paused: the reason changes (an operator's resume that waits for the agent)
+    Status.PAUSED, EnumSet.of(Status.IN_PROGRESS, Status.PAUSED, Status.FAILED, Status.CANCELLED),
     Status.COMPLETED, EnumSet.noneOf(Status.class),
     Status.FAILED, EnumSet.noneOf(Status.class),
     Status.CANCELLED, EnumSet.noneOf(Status.class));
@@ -83,10 +86,26 @@ final class JobBook {
     if (activeByClient.putIfAbsent(pull.clientId, pull) != null) {
       throw new IllegalStateException("agent " + pull.clientId + " is already serving a pull");
     }
+    if (pull.status == Status.PAUSED) {
+      pull.resumes++;
+    } else {
+      pull.startedAt = Instant.now();
+    }
     pull.status = Status.IN_PROGRESS;
     pull.connectionId = connectionId;
-    pull.startedAt = Instant.now();
     pull.queuedUntil = null;
+    pull.pausedReason = null;
+    pull.pausedUntil = null;
+  }
+
+  /** Pauses the job until {@code until}; returns whether its agent was serving it, and is now free. */
+  boolean pause(Pull pull, Pull.PauseReason reason, Instant until) {
+    check(pull, Status.PAUSED);
+    pull.status = Status.PAUSED;
+    pull.pausedReason = reason;
+    pull.pausedUntil = until;
+    pull.queuedUntil = null;
+    return activeByClient.remove(pull.clientId, pull);
   }
 
   /** Ends the job; returns whether its agent was serving it, and is now free for the next queued pull. */
@@ -96,11 +115,16 @@ final class JobBook {
     return activeByClient.remove(pull.clientId, pull);
   }
 
-  /** The agent's oldest queued pull. */
-  Optional<Pull> oldestQueued(String clientId) {
+  /**
+   * What the agent serves next once it is connected and idle: its oldest pull paused for a reason that ends by
+   * itself (so work already done finishes first), else its oldest queued pull.
+   */
+  Optional<Pull> next(String clientId) {
+    Comparator<Pull> oldest = Comparator.comparing((Pull p) -> p.createdAt);
     return jobs.values().stream()
-      .filter(p -> p.status == Status.QUEUED && p.clientId.equals(clientId))
-      .min(Comparator.comparing((Pull p) -> p.createdAt));
+      .filter(p -> p.clientId.equals(clientId) && p.status == Status.PAUSED && p.pausedReason.automatic())
+      .min(oldest)
+      .or(() -> jobs.values().stream().filter(p -> p.clientId.equals(clientId) && p.status == Status.QUEUED).min(oldest));
   }
 
   /** Newest first; the cursor is the position of the last job of the previous page. IllegalArgumentException for a bad cursor. */

@@ -57,6 +57,8 @@ public class OrchestratorVerticle extends VerticleBase {
           bus.<JsonObject>consumer(Addresses.DOWNLOADS_GET, this::get).completion(),
           bus.<JsonObject>consumer(Addresses.DOWNLOADS_LIST, this::list).completion(),
           bus.<JsonObject>consumer(Addresses.DOWNLOADS_CANCEL, this::cancel).completion(),
+          bus.<JsonObject>consumer(Addresses.DOWNLOADS_PAUSE, this::pause).completion(),
+          bus.<JsonObject>consumer(Addresses.DOWNLOADS_RESUME, this::resume).completion(),
           bus.<JsonObject>consumer(Addresses.DOWNLOADS_AGENT_MESSAGE, m -> runner.onAgentMessage(m.body())).completion(),
           bus.<ByteBuf>localConsumer(Addresses.DOWNLOADS_CHUNK, runner.chunks()::onChunk).completion(),
           bus.<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> runner.onRegistryEvent(m.body())).completion(),
@@ -65,23 +67,23 @@ public class OrchestratorVerticle extends VerticleBase {
   }
 
   /**
-   * Takes the stored jobs back. A pull that was running when the server stopped cannot continue (its chunk
-   * state was in memory): it fails with SERVER_RESTARTED and can be retried. Queued jobs keep waiting.
+   * Takes the stored jobs back. A pull that was running when the server stopped pauses and resumes from its part
+   * files once its agent connects; queued jobs keep waiting. Part files no job owns are removed.
    */
   private void restore(JsonArray records) {
     for (int i = 0; i < records.size(); i++) {
       Pull pull = Pull.fromRecord(records.getJsonObject(i));
       jobs.add(pull);
       idempotency.restore(pull.idempotencyKey, pull.requestId, pull.createdAt);
-      if (pull.status == Status.IN_PROGRESS) {
-        runner.finish(pull, Status.FAILED, ErrorCode.SERVER_RESTARTED, "the server stopped while this pull ran; retry it");
-      } else if (pull.status == Status.QUEUED) {
+      runner.pauses().restore(pull);
+      if (pull.status == Status.QUEUED) {
         runner.armQueueTimer(pull);
       } else if (pull.webhook != null && Set.of("pending", "retrying").contains(pull.webhook.getString("status"))) {
         vertx.eventBus().send(Addresses.WEBHOOKS_RESUME, pull.toJson());
       }
     }
     prune();
+    runner.pauses().sweep();
     if (jobs.size() > 0) {
       log.log(System.Logger.Level.INFO, "Restored " + jobs.size() + " job records");
     }
@@ -140,6 +142,7 @@ public class OrchestratorVerticle extends VerticleBase {
     }
     Pull pull = new Pull(UUID.randomUUID(), old.clientId, old.path, old.callbackUrl, null, old.requestId.toString(),
       Instant.now());
+    runner.pauses().handOver(old, pull);
     create(pull).onSuccess(job -> m.reply(job.toJson())).onFailure(e -> fail(m, PullException.of(e)));
   }
 
@@ -191,16 +194,45 @@ public class OrchestratorVerticle extends VerticleBase {
 
   private void cancel(Message<JsonObject> m) {
     Pull pull = job(m);
-    if (pull == null) {
-      return;
-    }
-    if (pull.terminal() || pull.committing) {
-      fail(m, new PullException(ErrorCode.DOWNLOAD_NOT_ACTIVE, "pull " + pull.requestId + " is already "
-        + (pull.committing && !pull.terminal() ? "being published" : pull.status.name().toLowerCase())));
+    if (pull == null || !stillActive(m, pull)) {
       return;
     }
     runner.finish(pull, Status.CANCELLED, null, null);
     m.reply(pull.toJson());
+  }
+
+  private void pause(Message<JsonObject> m) {
+    Pull pull = job(m);
+    if (pull == null || !stillActive(m, pull)) {
+      return;
+    }
+    if (pull.status != Status.PAUSED) {
+      runner.pauses().pause(pull, Pull.PauseReason.OPERATOR);
+    }
+    m.reply(pull.toJson());
+  }
+
+  private void resume(Message<JsonObject> m) {
+    Pull pull = job(m);
+    if (pull == null) {
+      return;
+    }
+    if (pull.status != Status.PAUSED) {
+      fail(m, new PullException(ErrorCode.DOWNLOAD_NOT_PAUSED, "pull " + pull.requestId + " is "
+        + pull.status.name().toLowerCase() + ", not paused"));
+      return;
+    }
+    runner.pauses().resume(pull).onSuccess(p -> m.reply(p.toJson())).onFailure(e -> fail(m, PullException.of(e)));
+  }
+
+  /** Whether the pull can still be cancelled or paused: not ended, and not being published; else m fails. */
+  private static boolean stillActive(Message<JsonObject> m, Pull pull) {
+    if (pull.terminal() || pull.committing) {
+      fail(m, new PullException(ErrorCode.DOWNLOAD_NOT_ACTIVE, "pull " + pull.requestId + " is already "
+        + (pull.committing && !pull.terminal() ? "being published" : pull.status.name().toLowerCase())));
+      return false;
+    }
+    return true;
   }
 
   private Pull job(Message<JsonObject> m) {
@@ -221,6 +253,7 @@ public class OrchestratorVerticle extends VerticleBase {
     }
     JsonArray ids = new JsonArray();
     old.forEach(p -> {
+      runner.pauses().forget(p);
       idempotency.forget(p.idempotencyKey, p.requestId);
       ids.add(p.requestId.toString());
     });

@@ -12,12 +12,23 @@ import java.util.UUID;
 /** One pull: its job record and, while it runs, the state of each chunk. Owned by the orchestrator alone. */
 final class Pull {
 
-  enum Status { QUEUED, IN_PROGRESS, COMPLETED, FAILED, CANCELLED }
+  enum Status { QUEUED, IN_PROGRESS, PAUSED, COMPLETED, FAILED, CANCELLED }
+
+  /** Why a pull is paused. All but an operator's pause end by themselves, once the agent is there and idle. */
+  enum PauseReason {
+    AGENT_DISCONNECTED, SERVER_RESTARTED, OPERATOR, AGENT_BUSY;
+
+    boolean automatic() {
+      return this != OPERATOR;
+    }
+  }
 
   /** Keys of the pull-wide timers among {@link #timers}, which are otherwise retry backoffs keyed by chunk index. */
   static final int PULL_TIMER = -1;
   static final int STALL_TIMER = -2;
   static final int QUEUE_TIMER = -3;
+  /** A paused pull gives up, or a failed one drops the part files it kept for a retry. */
+  static final int RESUME_TIMER = -4;
 
   final UUID requestId;
   final String clientId;
@@ -35,6 +46,22 @@ final class Pull {
   Instant queuedUntil;
   /** Sequence of the events published about this job: the SSE event id. */
   long seq;
+  PauseReason pausedReason;
+  /** When a paused pull gives up (RESUME_TIMEOUT). */
+  Instant pausedUntil;
+  /** How many times the pull continued after a pause. */
+  int resumes;
+  /**
+   * The name of the part files the pull writes into, on disk while {@link #parts}: the job's own id, or that of the
+   * failed job it retries, whose verified chunks it takes over.
+   */
+  String partId;
+  /** Part files of this pull are on disk, open or kept. */
+  boolean parts;
+  /** When a failed pull's kept part files go, unless a retry takes them over first. */
+  Instant partsKeptUntil;
+  /** Counts the runs of the pull (each DOWNLOAD_REQUEST): an answer about an earlier run is stale. */
+  int run;
 
   // Known once the agent acknowledged the request.
   String fileName;
@@ -49,11 +76,16 @@ final class Pull {
   /** Chunks done of a pull restored from its record, which has no window. */
   private int restoredChunksDone;
   long bytesDone;
+  /** Chunk payload bytes received, whether written, re-sent or refused. */
+  long bytesReceived;
   int retries;
   long transferStartNanos;
+  /** The bytes done when the transfer (re)started: the rate counts only what came since. */
+  long transferStartBytes;
   /** The average rate of a finished pull, frozen when it ended. */
   Long finalRate;
   long lastProgressMillis;
+  long lastSaveMillis;
   boolean storageOpen;
   /** Every byte is written and the disk writer is verifying and publishing the file. */
   boolean committing;
@@ -72,9 +104,13 @@ final class Pull {
     this.idempotencyKey = idempotencyKey;
     this.retryOf = retryOf;
     this.createdAt = createdAt;
+    this.partId = requestId.toString();
   }
 
-  /** A job as {@link #toRecord()} stored it; chunk state is not kept, as a stored pull never resumes. */
+  /**
+   * A job as {@link #toRecord()} stored it. Which chunks are done is not in it: the part files say, and a resumed
+   * pull reads them back.
+   */
   static Pull fromRecord(JsonObject r) {
     Pull pull = new Pull(UUID.fromString(r.getString("requestId")), r.getString("clientId"), r.getString("path"),
       r.getString("callbackUrl"), r.getString("idempotencyKey"), r.getString("retryOf"), r.getInstant("createdAt"));
@@ -85,10 +121,20 @@ final class Pull {
     pull.seq = r.getLong("seq", 0L);
     pull.fileName = r.getString("fileName");
     pull.size = r.getLong("size", -1L);
+    pull.chunkSize = r.getInteger("chunkSize", 0);
+    pull.agentSha256 = r.getString("fileSha256");
     pull.totalChunks = r.getInteger("totalChunks", 0);
     pull.restoredChunksDone = r.getInteger("chunksDone", 0);
     pull.bytesDone = r.getLong("bytesDone", 0L);
     pull.retries = r.getInteger("retries", 0);
+    pull.bytesReceived = r.getLong("bytesReceived", 0L);
+    pull.resumes = r.getInteger("resumes", 0);
+    String reason = r.getString("pausedReason");
+    pull.pausedReason = reason == null ? null : PauseReason.valueOf(reason);
+    pull.pausedUntil = r.getInstant("pausedUntil");
+    pull.partId = r.getString("partId", pull.partId);
+    pull.parts = r.getBoolean("parts", false);
+    pull.partsKeptUntil = r.getInstant("partsKeptUntil");
     pull.finalRate = r.getLong("bytesPerSecond");
     pull.file = r.getJsonObject("file");
     pull.webhook = r.getJsonObject("webhook");
@@ -100,14 +146,41 @@ final class Pull {
     return pull;
   }
 
-  void acknowledged(String fileName, long size, int chunkSize, int totalChunks, String sha256, int chunkWindow) {
+  /** The file the agent announced, for this run; returns whether it is another version than an earlier run's. */
+  boolean acknowledged(String fileName, long size, int chunkSize, int totalChunks, String sha256) {
+    boolean changed = agentSha256 != null && (this.size != size || this.chunkSize != chunkSize
+      || !agentSha256.equalsIgnoreCase(sha256));
     this.fileName = fileName;
     this.size = size;
     this.chunkSize = chunkSize;
     this.totalChunks = totalChunks;
     this.agentSha256 = sha256;
-    this.window = new ChunkWindow(totalChunks, chunkWindow, new BitSet());
-    this.transferStartNanos = System.nanoTime();
+    return changed;
+  }
+
+  /** The part files are open with their first {@code verified} chunks done: the chunks can flow. */
+  void opened(int verified, long verifiedBytes, int chunkWindow) {
+    BitSet done = new BitSet(totalChunks);
+    done.set(0, verified);
+    window = new ChunkWindow(totalChunks, chunkWindow, done);
+    bytesDone = verifiedBytes;
+    transferStartNanos = System.nanoTime();
+    transferStartBytes = verifiedBytes;
+  }
+
+  /** Forgets the chunks of a version that is gone. */
+  void forgetChunks() {
+    restoredChunksDone = 0;
+    bytesDone = 0;
+  }
+
+  /** Leaves the chunk state of a run that stopped; the chunks done stay counted. */
+  void dropWindow() {
+    if (window != null) {
+      restoredChunksDone = window.doneCount();
+      window = null;
+    }
+    transferStartNanos = 0;
   }
 
   int chunksDone() {
@@ -115,7 +188,12 @@ final class Pull {
   }
 
   boolean terminal() {
-    return status != Status.IN_PROGRESS && status != Status.QUEUED;
+    return status == Status.COMPLETED || status == Status.FAILED || status == Status.CANCELLED;
+  }
+
+  /** Whether a message or a reply of run {@code run} still concerns the pull. */
+  boolean runs(int run) {
+    return status == Status.IN_PROGRESS && this.run == run;
   }
 
   int lengthOf(int index) {
@@ -125,12 +203,12 @@ final class Pull {
   void ended(Status status) {
     this.status = status;
     this.finishedAt = Instant.now();
-    this.finalRate = transferStartNanos == 0 ? null : (long) bytesPerSecond();
+    this.finalRate = transferStartNanos == 0 ? finalRate : Long.valueOf((long) bytesPerSecond());
   }
 
   private double bytesPerSecond() {
     double seconds = (System.nanoTime() - transferStartNanos) / 1e9;
-    return transferStartNanos == 0 || seconds <= 0 ? 0 : bytesDone / seconds;
+    return transferStartNanos == 0 || seconds <= 0 ? 0 : (bytesDone - transferStartBytes) / seconds;
   }
 
   /** The job as the API shows it. */
@@ -148,12 +226,17 @@ final class Pull {
       .put("startedAt", stamp(startedAt))
       .put("finishedAt", stamp(finishedAt))
       .put("queuedUntil", status == Status.QUEUED ? stamp(queuedUntil) : null)
+      .put("pausedReason", status == Status.PAUSED ? pausedReason.name() : null)
+      .put("pausedUntil", status == Status.PAUSED ? stamp(pausedUntil) : null)
       .put("fileName", fileName)
       .put("size", size < 0 ? null : size)
       .put("totalChunks", size < 0 ? null : totalChunks)
       .put("chunksDone", chunksDone())
       .put("bytesDone", bytesDone)
       .put("retries", retries)
+      .put("resumes", resumes)
+      .put("bytesReceived", bytesReceived)
+      .put("bytesResent", Math.max(0, bytesReceived - bytesDone))
       .put("bytesPerSecond", running ? Long.valueOf((long) rate) : finalRate)
       .put("etaSeconds", running && rate > 0 && size >= 0 ? (long) Math.ceil((size - bytesDone) / rate) : null)
       .put("file", file)
@@ -168,7 +251,9 @@ final class Pull {
   /** What the store keeps: the job plus what the server alone needs back after a restart. */
   JsonObject toRecord() {
     return toJson().put("idempotencyKey", idempotencyKey).put("seq", seq)
-      .put("queuedUntil", stamp(queuedUntil));
+      .put("queuedUntil", stamp(queuedUntil))
+      .put("chunkSize", chunkSize).put("fileSha256", agentSha256)
+      .put("partId", partId).put("parts", parts).put("partsKeptUntil", stamp(partsKeptUntil));
   }
 
   private static String stamp(Instant instant) {

@@ -9,15 +9,17 @@ import io.silentmode.server.ServerConfig;
 import io.silentmode.server.download.Pull.Status;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
 /**
- * The life of a pull once it is recorded: queued until its agent is there, asked for (DOWNLOAD_REQUEST), the
- * acknowledgement awaited and checked, the chunks handed to {@link ChunkTransfer}, and the end: completed, failed or
- * cancelled, told to the agent, the disk writer and everyone listening. Runs on the orchestrator's event loop.
+ * The life of a pull once it is recorded: queued until its agent is there, asked for (DOWNLOAD_REQUEST, again at
+ * each resume), the acknowledgement awaited and checked against the version an earlier run fetched, the chunks
+ * handed to {@link ChunkTransfer}, pauses handed to {@link Pauses}, and the end: completed, failed or cancelled,
+ * told to the agent, the disk writer and everyone listening. Runs on the orchestrator's event loop.
  */
 final class PullRunner {
 
@@ -28,12 +30,18 @@ final class PullRunner {
   private final ServerConfig config;
   private final JobBook jobs;
   private final ChunkTransfer chunks;
+  private final Pauses pauses;
 
   PullRunner(Vertx vertx, ServerConfig config, JobBook jobs) {
     this.vertx = vertx;
     this.config = config;
     this.jobs = jobs;
     this.chunks = new ChunkTransfer(vertx, config, jobs, this);
+    this.pauses = new Pauses(vertx, config, jobs, this);
+  }
+
+  Pauses pauses() {
+    return pauses;
   }
 
   /** Where the verticle hands chunk frames. */
@@ -57,17 +65,28 @@ final class PullRunner {
     return recorded;
   }
 
+  /** Starts a queued or paused pull on the agent's connection; the future is that of storing its new state. */
+  Future<Void> start(Pull pull, String connectionId) {
+    reserve(pull, connectionId);
+    return launch(pull);
+  }
+
   private void reserve(Pull pull, String connectionId) {
     jobs.start(pull, connectionId);
     cancelTimer(pull, Pull.QUEUE_TIMER);
+    cancelTimer(pull, Pull.RESUME_TIMER);
   }
 
-  /** Asks the agent for the file; the future is that of storing the job's new state. */
+  /**
+   * Asks the agent for the file, with the chunk size of the chunks a resumed pull already has; the future is that
+   * of storing the job's new state.
+   */
   private Future<Void> launch(Pull pull) {
+    pull.run++;
     toAgent(pull, Protocol.message(MessageType.DOWNLOAD_REQUEST)
       .put("requestId", pull.requestId.toString())
       .put("filePath", pull.path)
-      .put("chunkSize", config.chunkSize()));
+      .put("chunkSize", chunkSizeOf(pull)));
     armAckTimer(pull);
     pull.timers.put(Pull.PULL_TIMER, vertx.setTimer(config.downloadTimeout(), t -> finish(pull, Status.FAILED, ErrorCode.DOWNLOAD_TIMEOUT,
       "the pull did not finish within DOWNLOAD_TIMEOUT (" + config.downloadTimeout() + " ms)")));
@@ -80,15 +99,15 @@ final class PullRunner {
       "agent '" + pull.clientId + "' did not connect within QUEUE_TIMEOUT (" + config.queueTimeout() + " ms)")));
   }
 
-  /** The oldest queued pull of an agent that is connected and idle starts. */
-  private void startNextQueued(String clientId, String connectionId) {
-    if (jobs.activeOf(clientId) != null) {
-      return;
+  private int chunkSizeOf(Pull pull) {
+    return pull.parts && pull.chunkSize > 0 ? pull.chunkSize : config.chunkSize();
+  }
+
+  /** An agent that is connected and idle starts what {@link JobBook#next} says it serves next. */
+  private void startNext(String clientId, String connectionId) {
+    if (jobs.activeOf(clientId) == null) {
+      jobs.next(clientId).ifPresent(pull -> start(pull, connectionId));
     }
-    jobs.oldestQueued(clientId).ifPresent(pull -> {
-      reserve(pull, connectionId);
-      launch(pull);
-    });
   }
 
   void onAgentMessage(JsonObject message) {
@@ -128,45 +147,71 @@ final class PullRunner {
         + "preparing the file within CHUNK_TIMEOUT (" + config.chunkTimeout() + " ms)")));
   }
 
+  /**
+   * Checks the acknowledgement, then has the disk writer open the part files: new ones, or the kept ones of a resumed
+   * pull whose file is still the version its chunks came from. A file that changed starts again from zero.
+   */
   private void onAck(Pull pull, JsonObject message) {
     Acknowledgement ack;
     try {
-      ack = Acknowledgement.of(message, config.chunkSize(), config.maxFileSize());
+      ack = Acknowledgement.of(message, chunkSizeOf(pull), config.maxFileSize());
     } catch (PullException e) {
       finish(pull, Status.FAILED, e.code(), "agent '" + pull.clientId + "' sent a DOWNLOAD_ACK the server refuses: " + e.getMessage());
       return;
     }
-    pull.acknowledged(ack.fileName(), ack.fileSize(), config.chunkSize(), ack.totalChunks(), ack.fileChecksum(),
-      config.chunkWindow());
+    boolean changed = pull.acknowledged(ack.fileName(), ack.fileSize(), chunkSizeOf(pull), ack.totalChunks(), ack.fileChecksum());
+    if (changed && pull.parts) {
+      pull.forgetChunks();
+      log.log(System.Logger.Level.INFO, "Pull " + pull.requestId + ": the file changed on agent " + pull.clientId
+        + " since its chunks were fetched; starting again from zero");
+      publish(pull, "file_changed");
+    }
     JsonObject open = new JsonObject()
-      .put("requestId", pull.requestId.toString())
+      .put("partId", pull.partId)
       .put("finalName", pull.clientId + "-" + STAMP.format(pull.createdAt) + "-" + ack.safeName())
       .put("size", ack.fileSize())
       .put("chunkSize", pull.chunkSize)
-      .put("totalChunks", pull.totalChunks);
-    vertx.eventBus().request(Addresses.STORAGE_OPEN, open)
+      .put("totalChunks", pull.totalChunks)
+      .put("sha256", ack.fileChecksum())
+      .put("resume", pull.parts && !changed);
+    // From the request on the part files count as the pull's: a pause or an end closes or drops them, after the open.
+    pull.parts = true;
+    pull.storageOpen = true;
+    int run = pull.run;
+    vertx.eventBus().<JsonObject>request(Addresses.STORAGE_OPEN, open, new DeliveryOptions().setSendTimeout(config.downloadTimeout()))
       .onSuccess(r -> {
-        pull.storageOpen = true;
-        if (pull.terminal()) {
-          abortStorage(pull);
-        } else {
-          publish(pull, "state");
-          chunks.advance(pull);
+        if (!pull.runs(run)) {
+          return;
         }
+        JsonObject published = r.body().getJsonObject("published");
+        if (published != null) { // the server stopped between the rename and the record: the file is there
+          pull.opened(pull.totalChunks, pull.size, config.chunkWindow());
+          pull.parts = false;
+          pull.storageOpen = false;
+          pull.file = published;
+          finish(pull, Status.COMPLETED, null, null);
+          return;
+        }
+        pull.opened(r.body().getInteger("verifiedChunks"), r.body().getLong("verifiedBytes"), config.chunkWindow());
+        publish(pull, "state");
+        chunks.advance(pull);
       })
-      .onFailure(e -> finish(pull, Status.FAILED, PullException.of(e).code(), e.getMessage()));
+      .onFailure(e -> {
+        if (pull.runs(run)) {
+          finish(pull, Status.FAILED, PullException.of(e).code(), e.getMessage());
+        }
+      });
   }
 
   void onRegistryEvent(JsonObject event) {
     if ("connected".equals(event.getString("event"))) {
-      startNextQueued(event.getString("clientId"), event.getString("connectionId"));
+      startNext(event.getString("clientId"), event.getString("connectionId"));
       return;
     }
     Pull pull = jobs.activeOf(event.getString("clientId"));
     if (pull != null && !pull.committing && "disconnected".equals(event.getString("event"))
       && pull.connectionId.equals(event.getString("connectionId"))) {
-      finish(pull, Status.FAILED, ErrorCode.CLIENT_NOT_CONNECTED,
-        "agent '" + pull.clientId + "' disconnected during the pull; retry when it is back");
+      pauses.pause(pull, Pull.PauseReason.AGENT_DISCONNECTED);
     }
   }
 
@@ -175,6 +220,11 @@ final class PullRunner {
     if (timer != null) {
       vertx.cancelTimer(timer);
     }
+  }
+
+  void cancelTimers(Pull pull) {
+    pull.timers.values().forEach(vertx::cancelTimer);
+    pull.timers.clear();
   }
 
   void finish(Pull pull, Status status, ErrorCode code, String message) {
@@ -193,12 +243,12 @@ final class PullRunner {
     if (pull.terminal()) {
       return;
     }
-    boolean started = pull.connectionId != null;
+    boolean running = pull.status == Status.IN_PROGRESS;
+    pull.dropWindow();
     boolean freed = jobs.end(pull, status);
     pull.errorCode = code;
     pull.errorMessage = message;
-    pull.timers.values().forEach(vertx::cancelTimer);
-    pull.timers.clear();
+    cancelTimers(pull);
     if (announce && pull.callbackUrl != null) {
       pull.webhook = new JsonObject().put("status", "pending").put("attempts", 0);
     }
@@ -207,11 +257,14 @@ final class PullRunner {
         .put("checksum", pull.file.getString("sha256")));
       log.log(System.Logger.Level.INFO, "Pull " + pull.requestId + " from " + pull.clientId + " completed: " + pull.file.getString("path"));
     } else {
-      if (started) {
+      if (running) {
         toAgent(pull, Protocol.message(MessageType.CANCEL_DOWNLOAD).put("requestId", pull.requestId.toString())
           .put("reason", code == null ? "cancelled by operator" : code.name()));
       }
-      abortStorage(pull);
+      // A failure keeps the verified chunks for a retry, unless they are of a file that changed or their wait for a
+      // resume ran out.
+      pauses.releaseParts(pull, status == Status.FAILED && code != ErrorCode.RESUME_TIMEOUT
+        && code != ErrorCode.FILE_CHECKSUM_FAILED);
       // an operator's cancel is no trouble; a failure is
       log.log(status == Status.CANCELLED ? System.Logger.Level.INFO : System.Logger.Level.WARNING, "Pull "
         + pull.requestId + " from " + pull.clientId + " "
@@ -225,20 +278,13 @@ final class PullRunner {
     }
   }
 
-  private void startNextIfConnected(String clientId) {
+  void startNextIfConnected(String clientId) {
     vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", clientId))
       .onSuccess(agent -> {
         if (agent.body().getBoolean("connected")) {
-          startNextQueued(clientId, agent.body().getString("connectionId"));
+          startNext(clientId, agent.body().getString("connectionId"));
         }
       });
-  }
-
-  private void abortStorage(Pull pull) {
-    if (pull.storageOpen) {
-      pull.storageOpen = false;
-      vertx.eventBus().request(Addresses.STORAGE_ABORT, new JsonObject().put("requestId", pull.requestId.toString()));
-    }
   }
 
   void toAgent(Pull pull, JsonObject message) {

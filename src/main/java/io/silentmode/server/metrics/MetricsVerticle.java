@@ -35,6 +35,8 @@ public class MetricsVerticle extends VerticleBase {
   private final Map<String, String> connections = new ConcurrentHashMap<>();
   /** requestIds of pulls in progress. */
   private final Set<String> activePulls = ConcurrentHashMap.newKeySet();
+  /** requestIds of paused pulls. */
+  private final Set<String> pausedPulls = ConcurrentHashMap.newKeySet();
   private MeterRegistry registry;
   private List<Meter> gauges;
 
@@ -49,7 +51,9 @@ public class MetricsVerticle extends VerticleBase {
       Gauge.builder("silentmode.agents.connected", connections, Map::size)
         .description("Agents connected now").register(registry),
       Gauge.builder("silentmode.pulls.active", activePulls, Set::size)
-        .description("Pulls in progress").register(registry));
+        .description("Pulls in progress").register(registry),
+      Gauge.builder("silentmode.pulls.paused", pausedPulls, Set::size)
+        .description("Pulls paused, waiting for their agent or an operator").register(registry));
     // Zero series from the start, so that rate() and increase() see the first event of each outcome.
     PULL_OUTCOMES.forEach(this::pulls);
     WEBHOOK_OUTCOMES.forEach(this::webhookDeliveries);
@@ -85,20 +89,24 @@ public class MetricsVerticle extends VerticleBase {
   private void onDownloadEvent(JsonObject job) {
     String requestId = job.getString("requestId");
     if (!"final".equals(job.getString("event"))) {
-      if ("in_progress".equals(job.getString("status"))) {
-        activePulls.add(requestId);
-      } else {
-        activePulls.remove(requestId);
-      }
+      track(activePulls, requestId, "in_progress".equals(job.getString("status")));
+      track(pausedPulls, requestId, "paused".equals(job.getString("status")));
       return;
     }
     activePulls.remove(requestId);
+    pausedPulls.remove(requestId);
     String outcome = job.getString("status");
     pulls(outcome).increment();
     Counter.builder("silentmode.pulled.bytes").description("Bytes pulled from agents by finished pulls").baseUnit("bytes")
       .register(registry).increment(job.getLong("bytesDone", 0L));
+    Counter.builder("silentmode.received.bytes").description("Chunk bytes received by finished pulls, re-sent ones included")
+      .baseUnit("bytes").register(registry).increment(job.getLong("bytesReceived", 0L));
+    Counter.builder("silentmode.resent.bytes").description("Chunk bytes finished pulls received more than once")
+      .baseUnit("bytes").register(registry).increment(job.getLong("bytesResent", 0L));
     Counter.builder("silentmode.chunk.retries").description("Chunk retries of finished pulls")
       .register(registry).increment(job.getInteger("retries", 0));
+    Counter.builder("silentmode.pull.resumes").description("Times finished pulls continued after a pause")
+      .register(registry).increment(job.getInteger("resumes", 0));
     // Job JSON holds explicit nulls, which getString(key, default) would return as they are.
     String started = job.getString("startedAt");
     String start = started != null ? started : job.getString("createdAt");
@@ -109,6 +117,14 @@ public class MetricsVerticle extends VerticleBase {
         // outcome, each a series for Prometheus to keep.
         .serviceLevelObjectives(PULL_DURATION_BUCKETS)
         .register(registry).record(Duration.between(Instant.parse(start), Instant.parse(finish)));
+    }
+  }
+
+  private static void track(Set<String> pulls, String requestId, boolean member) {
+    if (member) {
+      pulls.add(requestId);
+    } else {
+      pulls.remove(requestId);
     }
   }
 

@@ -7,18 +7,23 @@ import io.silentmode.protocol.Sha256;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.ReceivedChunk;
 import io.silentmode.server.ServerConfig;
+import io.silentmode.server.storage.SumsFile.Version;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -28,15 +33,18 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Queue;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Verifies chunks and writes them into a temp file inside DOWNLOAD_DIR, then publishes the file atomically:
- * whole-file SHA-256 check, fsync file, rename, fsync directory. A partial file never has a final name.
+ * Verifies chunks and writes them into the part files of their pull inside DOWNLOAD_DIR ({@link PartFile}), then
+ * publishes the file atomically: whole-file SHA-256 check, fsync file, rename, fsync directory. A partial file never
+ * has a final name. The part files of a pull that pauses, or of a server that stops, stay for the pull to resume;
+ * {@link Addresses#STORAGE_SWEEP} removes those no job owns.
  * <p>
  * Deployed as a worker: file I/O and hashing block, and a worker instance handles one message at a time,
  * so per-pull state needs no locking. Each payload byte is hashed twice, once for its chunk and once for
@@ -50,49 +58,47 @@ public class DiskWriterVerticle extends VerticleBase {
 
   private static final System.Logger log = System.getLogger(DiskWriterVerticle.class.getName());
 
+  /** {@code .<partId>.part} and {@code .<partId>.sums}, and the {@code .<finalName>.part} of older versions. */
+  private static final Pattern PART_NAME = Pattern.compile("\\.(.+)\\.(part|sums)");
+
   private final ServerConfig config;
   private final Map<String, PartFile> open = new HashMap<>();
+  /**
+   * Part files being opened again off this thread (their kept chunks are read back): a close or abort of the same
+   * part waits for the open, so messages about one part apply in the order they were sent.
+   */
+  private final Map<String, Future<PartFile>> opening = new HashMap<>();
   /** The buffers chunks are written from, one for each chunk check running at once. */
   private final Queue<TempFile.Scratch> scratches = new ConcurrentLinkedQueue<>();
   /** Chunk checks run here, not on the worker pool this verticle and the job store queue on. */
   private WorkerExecutor checks;
   /** Checks queued or running: their callbacks release the frames, so the pool must not close before they end. */
-  private final Set<Future<Void>> checking = new HashSet<>();
+  private final Set<Future<?>> checking = new HashSet<>();
+  private Path dir;
 
   public DiskWriterVerticle(ServerConfig config) {
     this.config = config;
   }
 
   @Override
-  public Future<?> start() throws IOException {
-    removeLeftovers();
+  public Future<?> start() {
+    dir = Path.of(config.downloadDir()).toAbsolutePath().normalize();
     checks = vertx.createSharedWorkerExecutor("silentmode-chunk-checks", Runtime.getRuntime().availableProcessors());
     EventBus bus = vertx.eventBus();
-    return Future.all(
-      bus.<JsonObject>consumer(Addresses.STORAGE_OPEN, m -> handle(m, () -> open(m.body()))).completion(),
+    return Future.all(List.of(
+      bus.<JsonObject>consumer(Addresses.STORAGE_OPEN, this::open).completion(),
       bus.<ByteBuf>localConsumer(Addresses.STORAGE_WRITE, this::write).completion(),
       bus.<JsonObject>consumer(Addresses.STORAGE_COMMIT, m -> handle(m, () -> commit(m.body()))).completion(),
-      bus.<JsonObject>consumer(Addresses.STORAGE_ABORT, m -> handle(m, () -> abort(m.body().getString("requestId")))).completion());
+      bus.<JsonObject>consumer(Addresses.STORAGE_CLOSE, m -> afterOpening(m, () -> close(partId(m), false))).completion(),
+      bus.<JsonObject>consumer(Addresses.STORAGE_ABORT, m -> afterOpening(m, () -> close(partId(m), true))).completion(),
+      bus.<JsonObject>consumer(Addresses.STORAGE_SWEEP, m -> handle(m, () -> sweep(m.body().getJsonArray("keep")))).completion()));
   }
 
-  /** Temp files of pulls that were running when the server stopped: those pulls failed, their bytes are useless. */
-  private void removeLeftovers() throws IOException {
-    Path dir = Path.of(config.downloadDir());
-    if (!Files.isDirectory(dir)) {
-      return;
-    }
-    try (Stream<Path> files = Files.list(dir)) {
-      for (Path f : files.filter(f -> f.getFileName().toString().matches("\\..+\\.part")).toList()) {
-        log.log(System.Logger.Level.INFO, "Removing " + f + ", left by a pull the server did not finish");
-        Files.deleteIfExists(f);
-      }
-    }
-  }
-
+  /** Closes the open part files and keeps them: the pulls resume after the restart. */
   @Override
   public Future<?> stop() {
-    open.keySet().stream().toList().forEach(this::abort);
-    // The checks of aborted pulls fail (their files are closed) but still release their frames: wait for them all.
+    open.keySet().stream().toList().forEach(id -> close(id, false));
+    // The checks of closed parts fail (their files are closed) but still release their frames: wait for them all.
     return Future.join(List.copyOf(checking)).otherwiseEmpty().compose(v -> checks.close());
   }
 
@@ -105,6 +111,19 @@ public class DiskWriterVerticle extends VerticleBase {
     }
   }
 
+  private <T> void afterOpening(Message<JsonObject> m, Supplier<T> action) {
+    Future<PartFile> pending = opening.get(partId(m));
+    if (pending == null) {
+      handle(m, action);
+    } else {
+      pending.onComplete(done -> handle(m, action));
+    }
+  }
+
+  private static String partId(Message<JsonObject> m) {
+    return m.body().getString("partId");
+  }
+
   private static void fail(Message<?> m, Throwable e) {
     if (e instanceof PullException p) {
       m.fail(p.code().busCode(), p.getMessage());
@@ -114,30 +133,83 @@ public class DiskWriterVerticle extends VerticleBase {
     }
   }
 
-  private JsonObject open(JsonObject req) {
-    String requestId = req.getString("requestId");
-    Path dir = Path.of(config.downloadDir()).toAbsolutePath().normalize();
-    String finalName = req.getString("finalName");
-    Path target = dir.resolve(finalName);
-    Path temp = dir.resolve("." + finalName + ".part");
+  /**
+   * New part files, or with {@code resume} the kept ones, read back and verified on the chunk-check pool. A pull
+   * whose part files are gone but whose file was published (the server stopped between the rename and the record)
+   * gets that file back instead.
+   */
+  private void open(Message<JsonObject> m) {
+    JsonObject req = m.body();
+    String partId = req.getString("partId");
+    Version version = new Version(req.getLong("size"), req.getInteger("chunkSize"), req.getString("sha256"));
+    int totalChunks = req.getInteger("totalChunks");
+    Path target = dir.resolve(req.getString("finalName"));
+    close(partId, false);
+    if (!req.getBoolean("resume", false)) {
+      handle(m, () -> opened(partId, create(partId, target, version, totalChunks)));
+      return;
+    }
+    Future<PartFile> reopened = checks.executeBlocking(() -> {
+      PartFile kept = PartFile.resume(dir, partId, target, version, totalChunks);
+      if (kept == null && published(partId, target, version)) {
+        return null; // the reply below says so
+      }
+      return kept != null ? kept : create(partId, target, version, totalChunks);
+    }, false);
+    opening.put(partId, reopened);
+    checking.add(reopened);
+    reopened.onComplete(done -> {
+      opening.remove(partId);
+      checking.remove(reopened);
+      if (done.failed()) {
+        fail(m, done.cause() instanceof IOException e ? ioError("cannot open the part files", target, e) : done.cause());
+      } else if (done.result() == null) {
+        m.reply(new JsonObject().put("published", new JsonObject().put("path", target.toString())
+          .put("sha256", version.sha256()).put("size", version.size())));
+      } else {
+        m.reply(opened(partId, done.result()));
+      }
+    });
+  }
+
+  private PartFile create(String partId, Path target, Version version, int totalChunks) {
     try {
       Files.createDirectories(dir);
-      open.put(requestId, new PartFile(TempFile.create(temp, req.getInteger("chunkSize")), temp, target,
-        req.getLong("size"), req.getInteger("totalChunks")));
-      return new JsonObject().put("tempPath", temp.toString());
+      return PartFile.create(dir, partId, target, version, totalChunks);
     } catch (IOException e) {
-      throw ioError("cannot create the temp file", temp, e);
+      throw ioError("cannot create the part files", PartFile.partPath(dir, partId), e);
     }
+  }
+
+  private JsonObject opened(String partId, PartFile part) {
+    open.put(partId, part);
+    return new JsonObject().put("verifiedChunks", part.verifiedChunks()).put("verifiedBytes", part.verifiedBytes());
+  }
+
+  /** Whether the pull's file is already published: no part files, and a final file of exactly this version. */
+  private static boolean published(String partId, Path target, Version version) throws IOException {
+    if (Files.exists(PartFile.partPath(target.getParent(), partId)) || !Files.isRegularFile(target)
+      || Files.size(target) != version.size()) {
+      return false;
+    }
+    MessageDigest digest = Sha256.digest();
+    ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+    try (FileChannel in = FileChannel.open(target, StandardOpenOption.READ)) {
+      while (in.read(buffer.clear()) > 0) {
+        digest.update(buffer.flip());
+      }
+    }
+    return Sha256.hex(digest.digest()).equalsIgnoreCase(version.sha256());
   }
 
   /** Takes ownership of the frame: it is released once written and hashed, or dropped. */
   private void write(Message<ByteBuf> m) {
     ByteBuf frame = m.body();
-    String requestId = m.headers().get("requestId");
-    PartFile part = open.get(requestId);
+    String partId = m.headers().get("partId");
+    PartFile part = open.get(partId);
     if (part == null) {
       frame.release();
-      fail(m, noOpenFile(requestId));
+      fail(m, storageError("no open part file " + partId));
       return;
     }
     int index = ReceivedChunk.index(frame);
@@ -152,9 +224,9 @@ public class DiskWriterVerticle extends VerticleBase {
     checking.add(check);
     check.onComplete(checked -> {
       checking.remove(check);
-      if (open.get(requestId) != part) {
+      if (open.get(partId) != part) {
         frame.release();
-        m.reply(null); // aborted meanwhile (which also fails a write under way): the bytes no longer matter
+        m.reply(null); // closed meanwhile (which also fails a write under way): the pull paused or ended
       } else if (checked.failed()) {
         frame.release();
         fail(m, checked.cause());
@@ -169,7 +241,7 @@ public class DiskWriterVerticle extends VerticleBase {
 
   /**
    * Runs on the chunk-check pool, alongside other chunks: a chunk is written only once it matches its SHA-256. A
-   * pull aborted meanwhile has closed its file, and the write fails without touching the disk.
+   * part closed meanwhile fails the write without touching the disk.
    */
   private Void verifyAndWrite(PartFile part, int index, ByteBuf frame) throws IOException {
     ByteBuffer[] payload = ReceivedChunk.payload(frame);
@@ -177,16 +249,17 @@ public class DiskWriterVerticle extends VerticleBase {
     for (ByteBuffer piece : payload) {
       digest.update(piece.duplicate());
     }
-    if (!Arrays.equals(digest.digest(), ReceivedChunk.sha256(frame))) {
+    byte[] sha256 = ReceivedChunk.sha256(frame);
+    if (!Arrays.equals(digest.digest(), sha256)) {
       throw new PullException(ErrorCode.CHUNK_CHECKSUM_FAILED, "chunk " + index + " does not match its SHA-256");
     }
     TempFile.Scratch scratch = Objects.requireNonNullElseGet(scratches.poll(), TempFile.Scratch::new);
     try {
-      part.file.write(index, payload, scratch);
-    } catch (ClosedChannelException e) { // the pull was aborted meanwhile: expected, nothing to log
-      throw storageError("chunk " + index + " came after its pull ended");
+      part.write(index, payload, sha256, scratch);
+    } catch (ClosedChannelException e) { // the pull paused or ended meanwhile: expected, nothing to log
+      throw storageError("chunk " + index + " came after its part file was closed");
     } catch (IOException e) {
-      throw ioError("cannot write chunk " + index, part.temp, e);
+      throw ioError("cannot write chunk " + index, part.part, e);
     } finally {
       scratches.offer(scratch);
     }
@@ -194,61 +267,77 @@ public class DiskWriterVerticle extends VerticleBase {
   }
 
   private JsonObject commit(JsonObject req) {
-    String requestId = req.getString("requestId");
-    PartFile part = part(requestId);
+    String partId = req.getString("partId");
+    PartFile part = open.get(partId);
+    if (part == null) {
+      throw storageError("no open part file " + partId);
+    }
+    if (part.hashed() != part.totalChunks()) {
+      throw storageError("commit before all chunks were written (" + part.hashed() + " of " + part.totalChunks() + ")");
+    }
     String expected = req.getString("sha256");
     String actual = part.fileHash();
     if (!actual.equalsIgnoreCase(expected)) {
-      abort(requestId);
+      close(partId, true);
       throw new PullException(ErrorCode.FILE_CHECKSUM_FAILED, "the received file's SHA-256 " + actual
         + " differs from the agent's " + expected + "; nothing was kept");
     }
+    open.remove(partId);
     try {
-      part.file.finish(part.size);
-      part.file.close();
-      DurableMove.move(part.temp, part.target);
+      part.publish();
     } catch (IOException e) {
       // An fsync error means the bytes may not be on disk: discard, never keep a final name we cannot vouch for.
-      abort(requestId);
-      deleteQuietly(part.target);
+      delete(part.part, part.sums, part.target);
       throw ioError("cannot publish the file", part.target, e);
     }
-    open.remove(requestId);
     return new JsonObject().put("path", part.target.toString()).put("sha256", actual).put("size", part.size);
   }
 
-  private Void abort(String requestId) {
-    PartFile part = open.remove(requestId);
+  /** Closes the part files of {@code partId} if they are open, and with {@code delete} removes them, open or kept. */
+  private Void close(String partId, boolean delete) {
+    PartFile part = open.remove(partId);
     if (part != null) {
-      part.releaseWaiting();
       try {
-        part.file.close();
+        part.close();
       } catch (IOException e) {
-        log.log(System.Logger.Level.WARNING, "Could not close " + part.temp + ": " + e);
+        log.log(System.Logger.Level.WARNING, "Could not close " + part.part + ": " + e);
       }
-      deleteQuietly(part.temp);
+    }
+    if (delete) {
+      delete(PartFile.partPath(dir, partId), PartFile.sumsPath(dir, partId));
     }
     return null;
   }
 
-  private static void deleteQuietly(Path file) {
-    try {
-      Files.deleteIfExists(file);
+  /** Removes the part files no job owns: those of pulls that ended while the server was down, or of old versions. */
+  private JsonObject sweep(JsonArray keep) {
+    Set<String> owned = new HashSet<>(open.keySet());
+    owned.addAll(opening.keySet());
+    keep.forEach(id -> owned.add((String) id));
+    List<Path> stray;
+    try (Stream<Path> files = Files.list(dir)) {
+      stray = files.filter(f -> {
+        Matcher name = PART_NAME.matcher(f.getFileName().toString());
+        return name.matches() && !owned.contains(name.group(1));
+      }).toList();
+    } catch (NoSuchFileException e) {
+      stray = List.of();
     } catch (IOException e) {
-      log.log(System.Logger.Level.WARNING, "Could not remove " + file + ": " + e);
+      throw ioError("cannot list the part files", dir, e);
     }
+    stray.forEach(f -> log.log(System.Logger.Level.INFO, "Removing " + f + ": no job owns it"));
+    delete(stray.toArray(Path[]::new));
+    return new JsonObject().put("removed", stray.size());
   }
 
-  private PartFile part(String requestId) {
-    PartFile part = open.get(requestId);
-    if (part == null) {
-      throw noOpenFile(requestId);
+  private static void delete(Path... files) {
+    for (Path file : files) {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException e) {
+        log.log(System.Logger.Level.WARNING, "Could not remove " + file + ": " + e);
+      }
     }
-    return part;
-  }
-
-  private static PullException noOpenFile(String requestId) {
-    return storageError("no open file for pull " + requestId);
   }
 
   private static PullException storageError(String text) {
@@ -261,53 +350,5 @@ public class DiskWriterVerticle extends VerticleBase {
     String reason = e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null ? fs.getReason()
       : e.getClass().getSimpleName();
     return storageError(what + " in DOWNLOAD_DIR (" + reason + "); check its free space and permissions, the server log has the path");
-  }
-
-  /** The temp file of one pull and the running whole-file hash over its chunks in index order. */
-  private static final class PartFile {
-    final TempFile file;
-    final Path temp;
-    final Path target;
-    final long size;
-    final int totalChunks;
-    final MessageDigest fileDigest = Sha256.digest();
-    /** Written frames that arrived ahead of the next one to hash, by index. */
-    final TreeMap<Integer, ByteBuf> ahead = new TreeMap<>();
-    int nextToHash;
-
-    PartFile(TempFile file, Path temp, Path target, long size, int totalChunks) {
-      this.file = file;
-      this.temp = temp;
-      this.target = target;
-      this.size = size;
-      this.totalChunks = totalChunks;
-    }
-
-    /** Feeds the file hash in index order with a written frame; takes ownership of the frame. */
-    void hash(int index, ByteBuf frame) {
-      if (index != nextToHash) {
-        ahead.put(index, frame);
-        return;
-      }
-      for (ByteBuf next = frame; next != null; next = ahead.remove(nextToHash)) {
-        for (ByteBuffer part : ReceivedChunk.payload(next)) {
-          fileDigest.update(part);
-        }
-        next.release();
-        nextToHash++;
-      }
-    }
-
-    void releaseWaiting() {
-      ahead.values().forEach(ByteBuf::release);
-      ahead.clear();
-    }
-
-    String fileHash() {
-      if (nextToHash != totalChunks) {
-        throw storageError("commit before all chunks were written (" + nextToHash + " of " + totalChunks + ")");
-      }
-      return Sha256.hex(fileDigest.digest());
-    }
   }
 }

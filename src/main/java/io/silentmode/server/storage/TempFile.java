@@ -7,6 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -44,21 +46,34 @@ final class TempFile implements AutoCloseable {
     this.alignment = Math.max(MIN_ALIGNMENT, block);
   }
 
+  /** A new temp file; FileAlreadyExistsException if there is one. */
   static TempFile create(Path temp, int chunkSize) throws IOException {
+    return open(temp, chunkSize, true);
+  }
+
+  /** The existing temp file of a pull that resumes, to write its missing chunks into. */
+  static TempFile reopen(Path temp, int chunkSize) throws IOException {
+    return open(temp, chunkSize, false);
+  }
+
+  private static TempFile open(Path temp, int chunkSize, boolean create) throws IOException {
+    OpenOption how = create ? StandardOpenOption.CREATE_NEW : StandardOpenOption.WRITE;
     long block = Math.max(MIN_ALIGNMENT, Files.getFileStore(temp.getParent()).getBlockSize());
     if (chunkSize % block == 0) {
       try {
-        return new TempFile(temp, FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-          ExtendedOpenOption.DIRECT), chunkSize, (int) block);
-      } catch (FileAlreadyExistsException e) {
+        return new TempFile(temp, FileChannel.open(temp, how, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT),
+          chunkSize, (int) block);
+      } catch (FileAlreadyExistsException | NoSuchFileException e) {
         throw e;
       } catch (IOException | UnsupportedOperationException e) {
-        // Created, then refused O_DIRECT (older tmpfs says EINVAL): fall back to the page cache.
-        Files.deleteIfExists(temp);
+        // Opened, then refused O_DIRECT (older tmpfs says EINVAL): fall back to the page cache.
+        if (create) {
+          Files.deleteIfExists(temp);
+        }
         log.log(System.Logger.Level.DEBUG, "No O_DIRECT for " + temp + ": " + e);
       }
     }
-    return new TempFile(temp, FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), chunkSize, 0);
+    return new TempFile(temp, FileChannel.open(temp, how, StandardOpenOption.WRITE), chunkSize, 0);
   }
 
   synchronized boolean direct() {

@@ -35,9 +35,26 @@ class JobBookTest {
 
     assertTrue(book.end(first, Status.COMPLETED), "the agent is free again");
     assertNull(book.activeOf("a"));
-    assertSame(second, book.oldestQueued("a").orElseThrow());
-    assertTrue(book.oldestQueued("b").isEmpty());
+    assertSame(second, book.next("a").orElseThrow());
+    assertTrue(book.next("b").isEmpty());
     assertFalse(book.end(third, Status.FAILED), "a queued job ending frees no agent");
+  }
+
+  @Test
+  void aPausedPullFreesItsAgentAndOneThatResumesByItselfGoesBeforeTheQueued() {
+    Pull queued = job("a", 1);
+    Pull running = job("a", 2);
+    book.start(running, "c1");
+    assertTrue(book.pause(running, Pull.PauseReason.OPERATOR, T0), "the agent is free");
+    assertNull(book.activeOf("a"));
+    assertSame(queued, book.next("a").orElseThrow(), "an operator's pause waits for the operator");
+
+    book.pause(running, Pull.PauseReason.AGENT_DISCONNECTED, T0);
+    assertSame(running, book.next("a").orElseThrow(), "work already done finishes first");
+    book.start(running, "c2");
+    assertEquals(1, running.resumes);
+    assertNull(running.pausedReason);
+    assertFalse(JobBook.allowed(Status.PAUSED, Status.COMPLETED), "a paused pull completes only after it ran again");
   }
 
   @Test

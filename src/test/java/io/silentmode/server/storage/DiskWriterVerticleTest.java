@@ -54,7 +54,7 @@ class DiskWriterVerticleTest {
 
     List<ByteBuf> frames = new ArrayList<>();
     DeliveryOptions write = new DeliveryOptions().setLocalOnly(true).setCodecName(ChunkCodec.NAME)
-      .addHeader("requestId", requestId);
+      .addHeader("partId", requestId);
     SplittableRandom random = new SplittableRandom(1);
     for (int index = 0; index < CHUNKS; index++) {
       frames.add(frame(UUID.fromString(requestId), index, random));
@@ -68,14 +68,15 @@ class DiskWriterVerticleTest {
       assertEquals(0, frames.get(index).refCnt(), "frame " + index + " released");
     }
     try (Stream<Path> left = Files.list(dir)) {
-      assertEquals(List.of(), left.toList(), "temp files removed at stop");
+      assertEquals(List.of("." + requestId + ".part", "." + requestId + ".sums"),
+        left.map(f -> f.getFileName().toString()).sorted().toList(), "part files kept at stop, for the pull to resume");
     }
   }
 
   private static void open(Vertx vertx, String requestId) {
-    vertx.eventBus().request(Addresses.STORAGE_OPEN, new JsonObject().put("requestId", requestId)
+    vertx.eventBus().request(Addresses.STORAGE_OPEN, new JsonObject().put("partId", requestId)
       .put("finalName", "file-" + requestId).put("size", (long) CHUNKS * CHUNK).put("chunkSize", CHUNK)
-      .put("totalChunks", CHUNKS)).await();
+      .put("totalChunks", CHUNKS).put("sha256", "00".repeat(32))).await();
   }
 
   private static ByteBuf frame(UUID requestId, int index, SplittableRandom random) {
