@@ -27,7 +27,7 @@ SIZE_MIB="${SIZE_MIB:-1024}"
 SIZE=$((SIZE_MIB * 1024 * 1024))
 WORK="$(mktemp -d)"
 PIDS=()
-trap 'kill -9 "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 LOGGING=-Djava.util.logging.config.file=bench/logging.properties
 SERVER_FLAGS=("$@")
 SERVED="$WORK/file_to_download.txt"
@@ -77,15 +77,28 @@ await_halfway() {
   fail "the pull did not reach halfway in 10 min"
 }
 
-# Polls the job to its end (at most 10 min, an unreachable server included); sets JOB, and MOVED (the time bytesDone
-# first passed KILLED_AT).
+# After an agent's kill: polls the job until the server has paused it; KILLED_AT becomes its bytesDone then, which
+# counts the chunks that were still arriving when the agent died.
+await_paused() {
+  local j
+  for _ in $(seq 1200); do
+    j=$(job "$1")
+    grep -q '"status":"paused"' <<< "$j" && { KILLED_AT=$(num bytesDone "$j"); return; }
+    sleep 0.05
+  done
+  fail "the pull did not pause within 60 s of the agent's kill: $j"
+}
+
+# Polls the job to its end (at most 10 min); sets JOB, and MOVED: the first poll at which a running job's bytesDone
+# had passed KILLED_AT again (a restarted server first reads back what it had recorded).
 await_end() {
   local b
   MOVED=""
   for _ in $(seq 12000); do
     JOB=$(job "$1")
     b=$(num bytesDone "$JOB")
-    [ -n "$MOVED" ] || [ "${b:-0}" -le "${KILLED_AT:-0}" ] || MOVED=$(now)
+    [ -n "$MOVED" ] || [ -z "$KILLED_AT" ] || ! grep -q '"status":"in_progress"' <<< "$JOB" \
+      || [ "${b:-0}" -le "$KILLED_AT" ] || MOVED=$(now)
     grep -q '"status":"\(completed\|failed\|cancelled\)"' <<< "$JOB" && return
     sleep 0.05
   done
@@ -94,17 +107,17 @@ await_end() {
 
 # One pull: label, then what to do halfway ("" for nothing). Prints a row.
 run() {
-  local label="$1" interrupt="$2" id started killed="" stored stalled="-" at="-"
+  local label="$1" interrupt="$2" started killed="" stored stalled="-" at="-"
   KILLED_AT=""
   started=$(now)
-  id=$(start_pull)
-  [ -n "$id" ] || fail "no pull started: $(tail -3 "$WORK/server.log")"
+  ID=$(start_pull)
+  [ -n "$ID" ] || fail "no pull started: $(tail -3 "$WORK/server.log")"
   if [ -n "$interrupt" ]; then
-    await_halfway "$id"
+    await_halfway "$ID"
     killed=$(now)
     "$interrupt"
   fi
-  await_end "$id"
+  await_end "$ID"
   local ended
   ended=$(now)
   grep -q '"status":"completed"' <<< "$JOB" || fail "$label: $JOB"
@@ -113,14 +126,14 @@ run() {
   rm -f "$stored"
   if [ -n "$killed" ]; then
     at=$(awk -v b="$KILLED_AT" -v s="$SIZE" 'BEGIN {printf "%.0f %%", 100 * b / s}')
-    stalled=$(awk -v a="$killed" -v b="$MOVED" 'BEGIN {printf "%.2f s", b - a}')
+    [ -z "$MOVED" ] || stalled=$(awk -v a="$killed" -v b="$MOVED" 'BEGIN {printf "%.2f s", b - a}')
   fi
   [ -z "$3" ] || printf '%-15s %8.2f s %7.0f MB/s %9s %11s %14s %8s\n' "$label" "$(echo "$ended - $started" | bc)" \
     "$(awk -v s="$SIZE" -v t="$(echo "$ended - $started" | bc)" 'BEGIN {print s / 1e6 / t}')" "$at" "$stalled" \
     "$(num bytesResent "$JOB")" "$(num resumes "$JOB")"
 }
 
-restart_agent() { crash "$AGENT"; start_agent; }
+restart_agent() { crash "$AGENT"; await_paused "$ID"; start_agent; }
 restart_server() { crash "$SERVER"; start_server; }
 
 echo "Generating $SIZE_MIB MiB of random data in $WORK"
