@@ -51,7 +51,7 @@ class ResumeProcessTest {
   private Path served;
 
   @BeforeEach
-  void start(Vertx vertx) {
+  void start(Vertx vertx) throws IOException {
     proxy = BlackHoleProxy.start(vertx, harness.wsPort()).throttle(RATE);
     api = new Api(vertx, harness.apiPort());
     served = harness.randomFile("file_to_download.txt", SIZE, 15);

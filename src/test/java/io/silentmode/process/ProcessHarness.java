@@ -6,7 +6,6 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -144,9 +143,13 @@ public final class ProcessHarness implements BeforeEachCallback, AfterEachCallba
     }
   }
 
-  /** A file of {@code size} pseudo-random bytes from {@code seed}, written block by block (no sparse holes). */
-  public Path randomFile(String name, long size, long seed) {
-    Path file = dir.resolve(name);
+  /** {@link #writeRandom} into this test's directory. */
+  public Path randomFile(String name, long size, long seed) throws IOException {
+    return writeRandom(dir.resolve(name), size, seed);
+  }
+
+  /** Writes {@code size} pseudo-random bytes from {@code seed}, block by block (no sparse holes). */
+  public static Path writeRandom(Path file, long size, long seed) throws IOException {
     SplittableRandom random = new SplittableRandom(seed);
     byte[] block = new byte[1024 * 1024];
     try (OutputStream out = Files.newOutputStream(file)) {
@@ -154,8 +157,6 @@ public final class ProcessHarness implements BeforeEachCallback, AfterEachCallba
         random.nextBytes(block);
         out.write(block, 0, (int) Math.min(block.length, left));
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
     return file;
   }
