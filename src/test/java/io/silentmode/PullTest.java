@@ -27,6 +27,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @ExtendWith(VertxExtension.class)
@@ -226,6 +227,7 @@ class PullTest {
     assertEquals(Files.size(source), Files.size(copy));
     assertTrue(copy.getFileName().toString().endsWith("-" + source.getFileName()), copy.toString());
     assertEquals(java.util.List.of(copy), fx.downloadDirContents(), "only the final file, no temp files");
+    assertNotNull(result.getLong("bytesPerSecond"), "a finished pull keeps its average rate");
   }
 
 

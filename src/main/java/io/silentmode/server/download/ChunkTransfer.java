@@ -120,11 +120,11 @@ final class ChunkTransfer {
     long now = System.currentTimeMillis();
     if (now - pull.lastProgressMillis >= PROGRESS_INTERVAL_MS) {
       pull.lastProgressMillis = now;
-      runner.publish(pull, "progress");
+      runner.events().publish(pull, "progress");
     }
     if (now - pull.lastSaveMillis >= SAVE_INTERVAL_MS) {
       pull.lastSaveMillis = now;
-      runner.save(pull);
+      runner.events().save(pull);
     }
     advance(pull);
   }

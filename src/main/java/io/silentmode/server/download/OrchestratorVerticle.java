@@ -274,7 +274,7 @@ public class OrchestratorVerticle extends VerticleBase {
       .put("lastError", event.getString("error"))
       .put("nextAttemptAt", event.getString("nextAttemptAt"))
       .put("updatedAt", event.getString("at"));
-    runner.save(pull);
+    runner.events().save(pull);
   }
 
   private static void fail(Message<?> m, PullException e) {

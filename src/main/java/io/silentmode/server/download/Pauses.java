@@ -50,7 +50,7 @@ final class Pauses {
     armResumeTimer(pull);
     log.log(System.Logger.Level.INFO, "Pull " + pull.requestId + " from " + pull.clientId + " paused: " + reason
       + "; it waits until " + pull.pausedUntil);
-    runner.publish(pull, "state");
+    runner.events().publish(pull, "state");
     if (freed) {
       runner.startNextIfConnected(pull.clientId);
     }
@@ -72,7 +72,7 @@ final class Pauses {
           runner.start(pull, agent.getString("connectionId"));
         } else {
           jobs.pause(pull, connected ? PauseReason.AGENT_BUSY : PauseReason.AGENT_DISCONNECTED, pull.pausedUntil);
-          runner.publish(pull, "state");
+          runner.events().publish(pull, "state");
         }
         return pull;
       });
@@ -86,7 +86,7 @@ final class Pauses {
     if (pull.status == Status.IN_PROGRESS) {
       jobs.pause(pull, PauseReason.SERVER_RESTARTED, Instant.now().plusMillis(config.resumeTimeout()));
       armResumeTimer(pull);
-      runner.publish(pull, "state");
+      runner.events().publish(pull, "state");
     } else if (pull.status == Status.PAUSED) {
       armResumeTimer(pull);
     } else if (pull.parts && pull.partsKeptUntil != null) {
@@ -119,7 +119,7 @@ final class Pauses {
     retry.agentSha256 = failed.agentSha256;
     failed.parts = false;
     failed.partsKeptUntil = null;
-    runner.save(failed);
+    runner.events().save(failed);
   }
 
   /**
@@ -156,7 +156,7 @@ final class Pauses {
     pull.timers.put(Pull.RESUME_TIMER, vertx.setTimer(delayUntil(pull.partsKeptUntil), t -> {
       pull.timers.remove(Pull.RESUME_TIMER);
       dropParts(pull);
-      runner.save(pull);
+      runner.events().save(pull);
     }));
   }
 

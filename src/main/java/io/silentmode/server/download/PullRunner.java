@@ -31,17 +31,23 @@ final class PullRunner {
   private final JobBook jobs;
   private final ChunkTransfer chunks;
   private final Pauses pauses;
+  private final JobEvents events;
 
   PullRunner(Vertx vertx, ServerConfig config, JobBook jobs) {
     this.vertx = vertx;
     this.config = config;
     this.jobs = jobs;
+    this.events = new JobEvents(vertx);
     this.chunks = new ChunkTransfer(vertx, config, jobs, this);
     this.pauses = new Pauses(vertx, config, jobs, this);
   }
 
   Pauses pauses() {
     return pauses;
+  }
+
+  JobEvents events() {
+    return events;
   }
 
   /** Where the verticle hands chunk frames. */
@@ -60,7 +66,7 @@ final class PullRunner {
     }
     pull.queuedUntil = pull.createdAt.plusMillis(config.queueTimeout());
     armQueueTimer(pull);
-    Future<Void> recorded = publish(pull, "state");
+    Future<Void> recorded = events.publish(pull, "state");
     startNextIfConnected(pull.clientId); // it may have connected while the registry answered, finding nothing queued
     return recorded;
   }
@@ -90,7 +96,7 @@ final class PullRunner {
     armAckTimer(pull);
     pull.timers.put(Pull.PULL_TIMER, vertx.setTimer(config.downloadTimeout(), t -> finish(pull, Status.FAILED, ErrorCode.DOWNLOAD_TIMEOUT,
       "the pull did not finish within DOWNLOAD_TIMEOUT (" + config.downloadTimeout() + " ms)")));
-    return publish(pull, "state");
+    return events.publish(pull, "state");
   }
 
   void armQueueTimer(Pull pull) {
@@ -164,7 +170,7 @@ final class PullRunner {
       pull.forgetChunks();
       log.log(System.Logger.Level.INFO, "Pull " + pull.requestId + ": the file changed on agent " + pull.clientId
         + " since its chunks were fetched; starting again from zero");
-      publish(pull, "file_changed");
+      events.publish(pull, "file_changed");
     }
     JsonObject open = new JsonObject()
       .put("partId", pull.partId)
@@ -193,7 +199,7 @@ final class PullRunner {
           return;
         }
         pull.opened(r.body().getInteger("verifiedChunks"), r.body().getLong("verifiedBytes"), config.chunkWindow());
-        publish(pull, "state");
+        events.publish(pull, "state");
         chunks.advance(pull);
       })
       .onFailure(e -> {
@@ -244,8 +250,8 @@ final class PullRunner {
       return;
     }
     boolean running = pull.status == Status.IN_PROGRESS;
+    boolean freed = jobs.end(pull, status); // before the window goes: it freezes the rate
     pull.dropWindow();
-    boolean freed = jobs.end(pull, status);
     pull.errorCode = code;
     pull.errorMessage = message;
     cancelTimers(pull);
@@ -271,7 +277,7 @@ final class PullRunner {
         + status.name().toLowerCase() + (code == null ? "" : ": " + code + " " + message));
     }
     if (announce) {
-      publish(pull, "final");
+      events.publish(pull, "final");
     }
     if (freed) {
       startNextIfConnected(pull.clientId);
@@ -291,28 +297,6 @@ final class PullRunner {
     if (pull.connectionId != null) {
       vertx.eventBus().send(Addresses.gatewayConnection(pull.connectionId), message);
     }
-  }
-
-  /**
-   * Events carry the job and a per-job sequence, the SSE event id. Every event goes to the job's own address; state
-   * changes also go to the all-jobs one, and are stored: the future is that of the store's write (already complete
-   * for progress, which is not stored).
-   */
-  Future<Void> publish(Pull pull, String event) {
-    pull.seq++;
-    JsonObject body = pull.toJson().put("event", event).put("seq", pull.seq);
-    vertx.eventBus().publish(Addresses.downloadEvents(pull.requestId.toString()), body);
-    if ("progress".equals(event)) {
-      return Future.succeededFuture();
-    }
-    vertx.eventBus().publish(Addresses.DOWNLOADS_EVENTS, body);
-    return save(pull);
-  }
-
-  Future<Void> save(Pull pull) {
-    return vertx.eventBus().request(Addresses.STORE_JOB_SAVE, new JsonObject().put("job", pull.toRecord()))
-      .<Void>mapEmpty()
-      .onFailure(e -> log.log(System.Logger.Level.ERROR, "Could not store job " + pull.requestId + ": " + e.getMessage()));
   }
 
 }

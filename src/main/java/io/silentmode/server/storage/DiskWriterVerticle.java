@@ -19,11 +19,8 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -36,9 +33,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * Verifies chunks and writes them into the part files of their pull inside DOWNLOAD_DIR ({@link PartFile}), then
@@ -57,9 +51,6 @@ import java.util.stream.Stream;
 public class DiskWriterVerticle extends VerticleBase {
 
   private static final System.Logger log = System.getLogger(DiskWriterVerticle.class.getName());
-
-  /** {@code .<partId>.part} and {@code .<partId>.sums}, and the {@code .<finalName>.part} of older versions. */
-  private static final Pattern PART_NAME = Pattern.compile("\\.(.+)\\.(part|sums)");
 
   private final ServerConfig config;
   private final Map<String, PartFile> open = new HashMap<>();
@@ -151,7 +142,7 @@ public class DiskWriterVerticle extends VerticleBase {
     }
     Future<PartFile> reopened = checks.executeBlocking(() -> {
       PartFile kept = PartFile.resume(dir, partId, target, version, totalChunks);
-      if (kept == null && published(partId, target, version)) {
+      if (kept == null && PartFile.published(dir, partId, target, version)) {
         return null; // the reply below says so
       }
       return kept != null ? kept : create(partId, target, version, totalChunks);
@@ -184,22 +175,6 @@ public class DiskWriterVerticle extends VerticleBase {
   private JsonObject opened(String partId, PartFile part) {
     open.put(partId, part);
     return new JsonObject().put("verifiedChunks", part.verifiedChunks()).put("verifiedBytes", part.verifiedBytes());
-  }
-
-  /** Whether the pull's file is already published: no part files, and a final file of exactly this version. */
-  private static boolean published(String partId, Path target, Version version) throws IOException {
-    if (Files.exists(PartFile.partPath(target.getParent(), partId)) || !Files.isRegularFile(target)
-      || Files.size(target) != version.size()) {
-      return false;
-    }
-    MessageDigest digest = Sha256.digest();
-    ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
-    try (FileChannel in = FileChannel.open(target, StandardOpenOption.READ)) {
-      while (in.read(buffer.clear()) > 0) {
-        digest.update(buffer.flip());
-      }
-    }
-    return Sha256.hex(digest.digest()).equalsIgnoreCase(version.sha256());
   }
 
   /** Takes ownership of the frame: it is released once written and hashed, or dropped. */
@@ -315,13 +290,8 @@ public class DiskWriterVerticle extends VerticleBase {
     owned.addAll(opening.keySet());
     keep.forEach(id -> owned.add((String) id));
     List<Path> stray;
-    try (Stream<Path> files = Files.list(dir)) {
-      stray = files.filter(f -> {
-        Matcher name = PART_NAME.matcher(f.getFileName().toString());
-        return name.matches() && !owned.contains(name.group(1));
-      }).toList();
-    } catch (NoSuchFileException e) {
-      stray = List.of();
+    try {
+      stray = PartFile.unowned(dir, owned);
     } catch (IOException e) {
       throw ioError("cannot list the part files", dir, e);
     }

@@ -9,11 +9,17 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The part files of one pull in DOWNLOAD_DIR, {@code .<partId>.part} (the chunks at their offsets) and
@@ -25,6 +31,8 @@ import java.util.TreeMap;
  * chunk-check pool, several chunks at once.
  */
 final class PartFile {
+
+  private static final Pattern PART_NAME = Pattern.compile("\\.(.+)\\.(part|sums)");
 
   final Path part;
   final Path sums;
@@ -60,6 +68,37 @@ final class PartFile {
 
   static Path sumsPath(Path dir, String partId) {
     return dir.resolve("." + partId + ".sums");
+  }
+
+  /** Whether the pull's file is already published: no part files, and a final file of exactly this version. */
+  static boolean published(Path dir, String partId, Path target, Version version) throws IOException {
+    if (Files.exists(partPath(dir, partId)) || !Files.isRegularFile(target)
+      || Files.size(target) != version.size()) {
+      return false;
+    }
+    MessageDigest digest = Sha256.digest();
+    ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+    try (FileChannel in = FileChannel.open(target, StandardOpenOption.READ)) {
+      while (in.read(buffer.clear()) > 0) {
+        digest.update(buffer.flip());
+      }
+    }
+    return Sha256.hex(digest.digest()).equalsIgnoreCase(version.sha256());
+  }
+
+  /**
+   * The part files in {@code dir} whose partId is not in {@code owned}, and the {@code .<finalName>.part} temp files
+   * of older versions.
+   */
+  static List<Path> unowned(Path dir, Set<String> owned) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(f -> {
+        Matcher name = PART_NAME.matcher(f.getFileName().toString());
+        return name.matches() && !owned.contains(name.group(1));
+      }).toList();
+    } catch (NoSuchFileException e) {
+      return List.of();
+    }
   }
 
   /** New, empty part files, replacing any left by an earlier version. */
