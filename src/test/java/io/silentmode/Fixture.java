@@ -2,6 +2,7 @@ package io.silentmode;
 
 import io.silentmode.agent.AgentConfig;
 import io.silentmode.agent.AgentVerticle;
+import io.silentmode.process.ProcessHarness;
 import io.silentmode.protocol.Sha256;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.Server;
@@ -14,13 +15,11 @@ import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -165,16 +164,7 @@ final class Fixture {
   }
 
   Path randomFile(String name, long size) throws IOException {
-    Path file = dir.resolve(name);
-    SplittableRandom random = new SplittableRandom(size);
-    byte[] block = new byte[1024 * 1024];
-    try (OutputStream out = Files.newOutputStream(file)) {
-      for (long left = size; left > 0; left -= block.length) {
-        random.nextBytes(block);
-        out.write(block, 0, (int) Math.min(block.length, left));
-      }
-    }
-    return file;
+    return ProcessHarness.writeRandom(dir.resolve(name), size, size);
   }
 
   /** What {@code sha256sum} prints, computed here independently of the code under test. */
