@@ -2,6 +2,8 @@ package io.silentmode.vertx;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.Context;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.impl.MessageConsumerImpl;
 import io.vertx.core.http.WebSocketBase;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.http.WebSocketInternal;
@@ -16,7 +18,10 @@ import java.util.concurrent.Executor;
  *   frames it has already masked there, below Vert.x's WebSocket, which would copy, frame and mask them again;</li>
  *   <li>running a handler on a context now, on the thread that is already the context's event loop: what Vert.x
  *   does for its own handlers. {@link Context#runOnContext} would queue it behind whatever the event loop does next,
- *   so a message could reach the gateway after the close frame that followed it.</li>
+ *   so a message could reach the gateway after the close frame that followed it;</li>
+ *   <li>dropping quietly the messages that reach a consumer as it unregisters: Vert.x logs each as a warning, and the
+ *   gateway's consumer for a connection that closed has nothing to do with a request for the agent still on its
+ *   way.</li>
  * </ul>
  * Checked against Vert.x 5.0.10; a Vert.x upgrade that changes them breaks only this class.
  */
@@ -34,5 +39,11 @@ public final class VertxInternals {
   public static Executor emitter(Context context) {
     ContextInternal internal = (ContextInternal) context;
     return task -> internal.emit(v -> task.run());
+  }
+
+  /** {@code consumer} drops, without a warning, what reaches it while or after it unregisters. */
+  public static <T> MessageConsumer<T> quietWhenGone(MessageConsumer<T> consumer) {
+    ((MessageConsumerImpl<T>) consumer).discardHandler(m -> { });
+    return consumer;
   }
 }

@@ -126,7 +126,9 @@ public class GatewayVerticle extends VerticleBase {
       pipeline.replace(WebSocketFrameDecoder.class, "silentmode-frame-decoder", new UnmaskingFrameDecoder(maxMessageSize(), arrays));
       pipeline.addBefore(vertxHandler.name(), "silentmode-messages", new MessageAssembler(VertxInternals.emitter(context),
         maxMessageSize(), this::onText, this::onChunk, reason -> broken(WebSocketCloseStatus.MESSAGE_TOO_BIG, reason)));
-      outbound = vertx.eventBus().localConsumer(Addresses.gatewayConnection(connectionId), m -> send(m.body()));
+      // A request the orchestrator sent just before the connection closed is dropped, as any after it.
+      outbound = VertxInternals.quietWhenGone(
+        vertx.eventBus().localConsumer(Addresses.gatewayConnection(connectionId), m -> send(m.body())));
       vertx.setTimer(REGISTER_DEADLINE_MS, t -> {
         if (clientId == null && !closed) {
           reject(ErrorCode.PROTOCOL_ERROR, "no REGISTER within " + REGISTER_DEADLINE_MS + " ms");
@@ -273,13 +275,9 @@ public class GatewayVerticle extends VerticleBase {
 
     private void onClose() {
       closed = true;
-      // While the server stops, the orchestrator still answers chunk writes under way with requests for this agent:
-      // the consumer stays (dropping them) until the undeploy removes it, or each would be logged as undeliverable.
-      if (!stopping) {
-        outbound.unregister();
-      }
-      // While the server stops, the registry is undeployed soon after this verticle, maybe before it takes the message;
-      // and a running pull is to fail with SERVER_RESTARTED at the next start, not as if its agent had left.
+      outbound.unregister();
+      // While the server stops, a running pull is to pause as SERVER_RESTARTED at the next start, not as if its agent
+      // had left.
       if (clientId != null && !stopping) {
         vertx.eventBus().send(Addresses.REGISTRY_UNREGISTER, seen());
       }
