@@ -88,6 +88,13 @@ class MetricsTest {
     downloadEvent("progress", job("r1", "in_progress", t0.minusSeconds(10), t0, null).put("bytesDone", 4096));
     downloadEvent("state", job("r3", "in_progress", t0, null, null));
     awaitValue(3, "silentmode_pulls_active");
+    downloadEvent("state", job("r4", "queued", t0, null, null));
+    awaitValue(1, "silentmode_pulls_queued");
+    downloadEvent("state", job("r4", "in_progress", t0, t0, null));
+    awaitValue(0, "silentmode_pulls_queued");
+    awaitValue(4, "silentmode_pulls_active");
+    downloadEvent("state", job("r4", "cancelled", t0, null, t0));
+    awaitValue(3, "silentmode_pulls_active");
     downloadEvent("state", job("r1", "paused", t0.minusSeconds(10), t0, null));
     awaitValue(1, "silentmode_pulls_paused");
     awaitValue(2, "silentmode_pulls_active");

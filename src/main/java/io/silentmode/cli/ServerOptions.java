@@ -46,6 +46,9 @@ public class ServerOptions {
   @Option(names = "--queue-timeout", defaultValue = "${env:QUEUE_TIMEOUT:-3600000}", description = "Ms a pull for an offline agent waits for it (QUEUE_TIMEOUT, default ${DEFAULT-VALUE}).")
   long queueTimeout;
 
+  @Option(names = "--max-active-pulls", defaultValue = "${env:MAX_ACTIVE_PULLS:-64}", description = "Pulls running at once; more wait queued, in order (MAX_ACTIVE_PULLS, default ${DEFAULT-VALUE}).")
+  int maxActivePulls;
+
   @Option(names = "--resume-timeout", defaultValue = "${env:RESUME_TIMEOUT:-3600000}", description = "Ms a paused pull keeps its verified chunks for its agent to come back, and a failed one for a retry (RESUME_TIMEOUT, default ${DEFAULT-VALUE}).")
   long resumeTimeout;
 
@@ -95,9 +98,9 @@ public class ServerOptions {
     if (chunkSize < 1 || chunkSize > Protocol.MAX_CHUNK_SIZE) {
       throw new IllegalArgumentException("CHUNK_SIZE must be between 1 and " + Protocol.MAX_CHUNK_SIZE);
     }
-    if (chunkWindow < 1 || maxChunkRetryAttempts < 0 || webhookMaxAttempts < 1) {
+    if (chunkWindow < 1 || maxActivePulls < 1 || maxChunkRetryAttempts < 0 || webhookMaxAttempts < 1) {
       throw new IllegalArgumentException(
-        "CHUNK_WINDOW and WEBHOOK_MAX_ATTEMPTS must be at least 1 and MAX_CHUNK_RETRY_ATTEMPTS at least 0");
+        "CHUNK_WINDOW, MAX_ACTIVE_PULLS and WEBHOOK_MAX_ATTEMPTS must be at least 1 and MAX_CHUNK_RETRY_ATTEMPTS at least 0");
     }
     if (chunkRetryDelay < 1 || chunkTimeout < 1 || heartbeatInterval < 1 || downloadTimeout < 1 || queueTimeout < 1
       || resumeTimeout < 1 || jobRetention < 1 || linkTtl < 1 || webhookRetryDelay < 1 || webhookTimeout < 1 || sseHeartbeat < 1
@@ -115,7 +118,7 @@ public class ServerOptions {
       .setDataDir(dataDir).setChunkSize(chunkSize).setChunkWindow(chunkWindow)
       .setMaxChunkRetryAttempts(maxChunkRetryAttempts).setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout)
       .setHeartbeatInterval(heartbeatInterval).setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout)
-      .setResumeTimeout(resumeTimeout).setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
+      .setMaxActivePulls(maxActivePulls).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
       .setLinkTtl(linkTtl).setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts)
       .setWebhookRetryDelay(webhookRetryDelay).setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat)
       .setMinFreeSpace(minFreeSpace).setAllowPrivateCallbacks(allowPrivateCallbacks)

@@ -14,6 +14,7 @@ public final class ServerConfig {
   private String dataDir = "./data";
   private int chunkSize = 1024 * 1024;
   private int chunkWindow = 16;
+  private int maxActivePulls = 64;
   private int maxChunkRetryAttempts = 3;
   private long chunkRetryDelay = 1000;
   private long chunkTimeout = 30_000;
@@ -42,7 +43,7 @@ public final class ServerConfig {
 
   public ServerConfig copy() {
     return new ServerConfig().setHost(host).setPort(port).setWsPort(wsPort).setDownloadDir(downloadDir).setDataDir(dataDir)
-      .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxChunkRetryAttempts(maxChunkRetryAttempts)
+      .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxActivePulls(maxActivePulls).setMaxChunkRetryAttempts(maxChunkRetryAttempts)
       .setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout).setHeartbeatInterval(heartbeatInterval)
       .setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention)
       .setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret).setLinkTtl(linkTtl)
@@ -70,6 +71,8 @@ public final class ServerConfig {
   public long downloadTimeout() { return downloadTimeout; }
   /** How long a pull for a known but offline agent waits in {@code queued} (QUEUE_TIMEOUT). */
   public long queueTimeout() { return queueTimeout; }
+  /** Pulls running at once on this server (MAX_ACTIVE_PULLS); more wait, queued. */
+  public int maxActivePulls() { return maxActivePulls; }
   /** How long a paused pull keeps its verified chunks waiting to resume, and a failed one for a retry (RESUME_TIMEOUT). */
   public long resumeTimeout() { return resumeTimeout; }
   /** How long finished job records are kept (JOB_RETENTION); the pulled files themselves are never deleted. */
@@ -110,6 +113,7 @@ public final class ServerConfig {
   public ServerConfig setHeartbeatInterval(long ms) { this.heartbeatInterval = ms; return this; }
   public ServerConfig setDownloadTimeout(long ms) { this.downloadTimeout = ms; return this; }
   public ServerConfig setQueueTimeout(long ms) { this.queueTimeout = ms; return this; }
+  public ServerConfig setMaxActivePulls(int max) { this.maxActivePulls = max; return this; }
   public ServerConfig setResumeTimeout(long ms) { this.resumeTimeout = ms; return this; }
   public ServerConfig setJobRetention(long ms) { this.jobRetention = ms; return this; }
   public ServerConfig setApiToken(String token) { this.apiToken = blankToNull(token); return this; }

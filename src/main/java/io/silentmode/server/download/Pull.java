@@ -16,7 +16,7 @@ final class Pull {
 
   /** Why a pull is paused. All but an operator's pause end by themselves, once the agent is there and idle. */
   enum PauseReason {
-    AGENT_DISCONNECTED, SERVER_RESTARTED, OPERATOR, AGENT_BUSY;
+    AGENT_DISCONNECTED, SERVER_RESTARTED, OPERATOR, AGENT_BUSY, SERVER_BUSY;
 
     boolean automatic() {
       return this != OPERATOR;

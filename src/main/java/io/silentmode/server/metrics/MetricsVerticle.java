@@ -37,6 +37,8 @@ public class MetricsVerticle extends VerticleBase {
   private final Set<String> activePulls = ConcurrentHashMap.newKeySet();
   /** requestIds of paused pulls. */
   private final Set<String> pausedPulls = ConcurrentHashMap.newKeySet();
+  /** requestIds of queued pulls. */
+  private final Set<String> queuedPulls = ConcurrentHashMap.newKeySet();
   private MeterRegistry registry;
   private List<Meter> gauges;
 
@@ -53,7 +55,9 @@ public class MetricsVerticle extends VerticleBase {
       Gauge.builder("silentmode.pulls.active", activePulls, Set::size)
         .description("Pulls in progress").register(registry),
       Gauge.builder("silentmode.pulls.paused", pausedPulls, Set::size)
-        .description("Pulls paused, waiting for their agent or an operator").register(registry));
+        .description("Pulls paused, waiting for their agent or an operator").register(registry),
+      Gauge.builder("silentmode.pulls.queued", queuedPulls, Set::size)
+        .description("Pulls queued, waiting for their agent or a MAX_ACTIVE_PULLS slot").register(registry));
     // Zero series from the start, so that rate() and increase() see the first event of each outcome.
     PULL_OUTCOMES.forEach(this::pulls);
     WEBHOOK_OUTCOMES.forEach(this::webhookDeliveries);
@@ -91,10 +95,12 @@ public class MetricsVerticle extends VerticleBase {
     if (!"final".equals(job.getString("event"))) {
       track(activePulls, requestId, "in_progress".equals(job.getString("status")));
       track(pausedPulls, requestId, "paused".equals(job.getString("status")));
+      track(queuedPulls, requestId, "queued".equals(job.getString("status")));
       return;
     }
     activePulls.remove(requestId);
     pausedPulls.remove(requestId);
+    queuedPulls.remove(requestId);
     String outcome = job.getString("status");
     pulls(outcome).increment();
     Counter.builder("silentmode.pulled.bytes").description("Bytes pulled from agents by finished pulls").baseUnit("bytes")
