@@ -104,6 +104,8 @@ class ClientLabelsTest {
     // unencoded, as curl sends it when nothing needs escaping
     JsonObject page = api.get("listClients", "/api/v1/clients?selector=region=eu,store!=paris-3", 200);
     assertEquals(1, page.getJsonArray("items").size(), page::encode);
+    assertEquals(3, api.get("listClients", "/api/v1/clients?selector=region%20in%20(eu,ap)", 200).getJsonArray("items").size(),
+      "parentheses need no encoding");
     JsonObject berlin = page.getJsonArray("items").getJsonObject(0);
     assertEquals(new JsonObject().put("region", "eu").put("store", "berlin-12").put("tier", "gold"), berlin.getJsonObject("labels"));
     assertEquals(new JsonObject(), api.get("getClient", "/api/v1/clients/bare", 200).getJsonObject("labels"));
