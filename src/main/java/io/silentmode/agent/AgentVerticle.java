@@ -4,6 +4,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
+import io.silentmode.protocol.Labels;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.silentmode.protocol.PullException;
@@ -52,6 +53,7 @@ public class AgentVerticle extends VerticleBase {
   static final int WIRE_FRAME_SIZE = 64 * 1024;
 
   private final AgentConfig config;
+  private final JsonObject labels;
   private final Promise<Void> gaveUp = Promise.promise();
   private final Map<String, Serving> serving = new HashMap<>();
   /** The served file's digests, kept per version and computed ahead of pulls. */
@@ -77,7 +79,17 @@ public class AgentVerticle extends VerticleBase {
   private boolean stopping;
 
   public AgentVerticle(AgentConfig config) {
+    this(config, Map.of());
+  }
+
+  /** An agent that reports {@code labels} when it registers. */
+  public AgentVerticle(AgentConfig config, Map<String, String> labels) {
     this.config = config;
+    this.labels = Labels.toJson(labels);
+    String wrong = Labels.problem(this.labels);
+    if (wrong != null) {
+      throw new IllegalArgumentException(wrong); // the server would refuse every REGISTER
+    }
   }
 
   /** Fails once MAX_RECONNECT_ATTEMPTS were used up; never completes otherwise. */
@@ -133,7 +145,7 @@ public class AgentVerticle extends VerticleBase {
     });
     send(Protocol.register(config.clientId(), VERSION, new JsonObject()
       .put("os", System.getProperty("os.name"))
-      .put("filePath", config.filePath())));
+      .put("filePath", config.filePath()), labels));
   }
 
   /**

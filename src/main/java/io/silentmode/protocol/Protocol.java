@@ -30,6 +30,12 @@ public final class Protocol {
       .put("agentVersion", agentVersion).put("metadata", metadata);
   }
 
+  /** The same with labels; an agent without any sends the REGISTER it sent before labels existed. */
+  public static JsonObject register(String clientId, String agentVersion, JsonObject metadata, JsonObject labels) {
+    JsonObject register = register(clientId, agentVersion, metadata);
+    return labels.isEmpty() ? register : register.put("labels", labels);
+  }
+
   /** An agent's answer to a PING, echoing its timestamp (docs/PROTOCOL.md §5). */
   public static JsonObject pong(JsonObject ping) {
     return message(MessageType.PONG).put("timestamp", ping.getString("timestamp"));

@@ -11,7 +11,7 @@ public final class Addresses {
     return "gateway.connection." + connectionId;
   }
 
-  /** Registry: an agent registered ({@code clientId, connectionId, remoteAddress, agentVersion, metadata}). */
+  /** Registry: an agent registered ({@code clientId, connectionId, remoteAddress, agentVersion, metadata, labels}). */
   public static final String REGISTRY_REGISTER = "registry.register";
   /** Registry: traffic was seen from a connection ({@code clientId, connectionId}). */
   public static final String REGISTRY_SEEN = "registry.seen";
@@ -19,7 +19,10 @@ public final class Addresses {
   public static final String REGISTRY_UNREGISTER = "registry.unregister";
   /** Registry: one agent by {@code clientId}; fails with CLIENT_NOT_FOUND. */
   public static final String REGISTRY_GET = "registry.get";
-  /** Registry: one page of known agents ({@code connected?, limit, cursor?}), replies {@code {items, nextCursor}}. */
+  /**
+   * Registry: one page of known agents ({@code connected?, selector?, limit, cursor?}), replies
+   * {@code {items, nextCursor}}; a selector that does not parse fails VALIDATION_FAILED.
+   */
   public static final String REGISTRY_LIST = "registry.list";
   /** Registry publishes {@code {event: connected|disconnected, clientId, connectionId}}. */
   public static final String REGISTRY_EVENTS = "registry.events";

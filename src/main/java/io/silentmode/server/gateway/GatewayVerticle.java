@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
+import io.silentmode.protocol.Labels;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.silentmode.server.Addresses;
@@ -219,13 +220,20 @@ public class GatewayVerticle extends VerticleBase {
           + " characters and metadata at most " + MAX_METADATA + " as JSON");
         return;
       }
+      Object labels = message.getValue("labels") == null ? new JsonObject() : message.getValue("labels");
+      String wrongLabels = Labels.problem(labels);
+      if (wrongLabels != null) {
+        reject(ErrorCode.VALIDATION_FAILED, wrongLabels);
+        return;
+      }
       registering = true;
       JsonObject registration = new JsonObject()
         .put("clientId", id)
         .put("connectionId", connectionId)
         .put("remoteAddress", String.valueOf(ws.remoteAddress()))
         .put("agentVersion", agentVersion)
-        .put("metadata", metadata);
+        .put("metadata", metadata)
+        .put("labels", labels);
       vertx.eventBus().request(Addresses.REGISTRY_REGISTER, registration)
         .onSuccess(reply -> {
           clientId = name;

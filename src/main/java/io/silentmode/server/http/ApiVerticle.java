@@ -156,7 +156,8 @@ public class ApiVerticle extends VerticleBase {
   private void listClients(RoutingContext rc) {
     Map<String, RequestParameter> query = validated(rc).getQuery();
     RequestParameter connected = query.get("connected");
-    JsonObject q = page(query).put("connected", connected == null || connected.isNull() ? null : connected.getBoolean());
+    JsonObject q = page(query).put("connected", connected == null || connected.isNull() ? null : connected.getBoolean())
+      .put("selector", string(query.get("selector")));
     ask(rc, Addresses.REGISTRY_LIST, q, reply -> json(rc, 200, (JsonObject) reply.body()));
   }
 
