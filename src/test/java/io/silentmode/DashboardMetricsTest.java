@@ -39,8 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DashboardMetricsTest {
 
-  static final Path DASHBOARD = Path.of("docs/grafana/silentmode.json");
-  static final Path RULES = Path.of("docs/prometheus/silentmode-rules.yml");
+  private static final Path DASHBOARD = Path.of("docs/grafana/silentmode.json");
+  private static final Path RULES = Path.of("docs/prometheus/silentmode-rules.yml");
   /** Labels Prometheus adds to every scraped series. */
   private static final Set<String> TARGET_LABELS = Set.of("job", "instance");
   /** Series of Prometheus itself that the rules may use. */
@@ -199,7 +199,7 @@ class DashboardMetricsTest {
   }
 
   /** The series names of a PromQL expression (functions, keywords, labels, strings and durations left out). */
-  static Set<String> seriesNames(String expr) {
+  private static Set<String> seriesNames(String expr) {
     String bare = NOT_NAMES.matcher(STRING.matcher(expr).replaceAll("\"\"")).replaceAll(" ");
     Set<String> names = new HashSet<>();
     Matcher m = IDENTIFIER.matcher(bare);
@@ -234,7 +234,7 @@ class DashboardMetricsTest {
   }
 
   @SuppressWarnings("unchecked")
-  static List<Map<String, Object>> rules() throws IOException {
+  private static List<Map<String, Object>> rules() throws IOException {
     Map<String, Object> file = new Yaml().load(Files.readString(RULES)); // SnakeYAML comes with vertx-openapi
     List<Map<String, Object>> rules = new ArrayList<>();
     for (Map<String, Object> group : (List<Map<String, Object>>) file.get("groups")) {
