@@ -53,7 +53,7 @@ public final class Server {
           deploy(vertx, ids, new DeploymentOptions(), new RegistryVerticle(config)),
           deploy(vertx, ids, WORKER, new DiskWriterVerticle(config)),
           deploy(vertx, ids, new DeploymentOptions(), new WebhookVerticle(config)),
-          deploy(vertx, ids, new DeploymentOptions(), new MetricsVerticle())))
+          deploy(vertx, ids, new DeploymentOptions(), new MetricsVerticle(config))))
         .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new OrchestratorVerticle(config)))
         .compose(v -> Future.all(
           deploy(vertx, ids, new DeploymentOptions(), gateway),
