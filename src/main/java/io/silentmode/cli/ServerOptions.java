@@ -49,6 +49,12 @@ public class ServerOptions {
   @Option(names = "--max-active-pulls", defaultValue = "${env:MAX_ACTIVE_PULLS:-64}", description = "Pulls running at once; more wait queued, in order (MAX_ACTIVE_PULLS, default ${DEFAULT-VALUE}).")
   int maxActivePulls;
 
+  @Option(names = "--max-pull-rate", defaultValue = "${env:MAX_PULL_RATE:-0}", description = "Bytes per second one pull may take; 0 means no limit (MAX_PULL_RATE, default ${DEFAULT-VALUE}).")
+  long maxPullRate;
+
+  @Option(names = "--max-total-rate", defaultValue = "${env:MAX_TOTAL_RATE:-0}", description = "Bytes per second all pulls together may take; 0 means no limit (MAX_TOTAL_RATE, default ${DEFAULT-VALUE}).")
+  long maxTotalRate;
+
   @Option(names = "--resume-timeout", defaultValue = "${env:RESUME_TIMEOUT:-3600000}", description = "Ms a paused pull keeps its verified chunks for its agent to come back, and a failed one for a retry (RESUME_TIMEOUT, default ${DEFAULT-VALUE}).")
   long resumeTimeout;
 
@@ -108,8 +114,8 @@ public class ServerOptions {
       throw new IllegalArgumentException("every duration (CHUNK_RETRY_DELAY, CHUNK_TIMEOUT, HEARTBEAT_INTERVAL, "
         + "DOWNLOAD_TIMEOUT, QUEUE_TIMEOUT, RESUME_TIMEOUT, JOB_RETENTION, LINK_TTL, WEBHOOK_RETRY_DELAY, WEBHOOK_TIMEOUT, SSE_HEARTBEAT, REQUEST_HEADER_TIMEOUT) must be at least 1 ms");
     }
-    if (maxFileSize < 0) {
-      throw new IllegalArgumentException("MAX_FILE_SIZE must be at least 0");
+    if (maxFileSize < 0 || maxPullRate < 0 || maxTotalRate < 0) {
+      throw new IllegalArgumentException("MAX_FILE_SIZE, MAX_PULL_RATE and MAX_TOTAL_RATE must be at least 0");
     }
     if (webhookSecret != null && !webhookSecret.isBlank() && !webhookSecret.startsWith("whsec_")) {
       throw new IllegalArgumentException("WEBHOOK_SECRET must look like whsec_<base64>, as Standard Webhooks defines");
@@ -118,7 +124,7 @@ public class ServerOptions {
       .setDataDir(dataDir).setChunkSize(chunkSize).setChunkWindow(chunkWindow)
       .setMaxChunkRetryAttempts(maxChunkRetryAttempts).setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout)
       .setHeartbeatInterval(heartbeatInterval).setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout)
-      .setMaxActivePulls(maxActivePulls).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
+      .setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setMaxTotalRate(maxTotalRate).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
       .setLinkTtl(linkTtl).setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts)
       .setWebhookRetryDelay(webhookRetryDelay).setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat)
       .setMinFreeSpace(minFreeSpace).setAllowPrivateCallbacks(allowPrivateCallbacks)

@@ -15,6 +15,8 @@ public final class ServerConfig {
   private int chunkSize = 1024 * 1024;
   private int chunkWindow = 16;
   private int maxActivePulls = 64;
+  private long maxPullRate;
+  private long maxTotalRate;
   private int maxChunkRetryAttempts = 3;
   private long chunkRetryDelay = 1000;
   private long chunkTimeout = 30_000;
@@ -43,7 +45,7 @@ public final class ServerConfig {
 
   public ServerConfig copy() {
     return new ServerConfig().setHost(host).setPort(port).setWsPort(wsPort).setDownloadDir(downloadDir).setDataDir(dataDir)
-      .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxActivePulls(maxActivePulls).setMaxChunkRetryAttempts(maxChunkRetryAttempts)
+      .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setMaxTotalRate(maxTotalRate).setMaxChunkRetryAttempts(maxChunkRetryAttempts)
       .setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout).setHeartbeatInterval(heartbeatInterval)
       .setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention)
       .setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret).setLinkTtl(linkTtl)
@@ -73,6 +75,10 @@ public final class ServerConfig {
   public long queueTimeout() { return queueTimeout; }
   /** Pulls running at once on this server (MAX_ACTIVE_PULLS); more wait, queued. */
   public int maxActivePulls() { return maxActivePulls; }
+  /** Bytes per second one pull may take (MAX_PULL_RATE); 0 means no limit. */
+  public long maxPullRate() { return maxPullRate; }
+  /** Bytes per second all pulls together may take (MAX_TOTAL_RATE); 0 means no limit. */
+  public long maxTotalRate() { return maxTotalRate; }
   /** How long a paused pull keeps its verified chunks waiting to resume, and a failed one for a retry (RESUME_TIMEOUT). */
   public long resumeTimeout() { return resumeTimeout; }
   /** How long finished job records are kept (JOB_RETENTION); the pulled files themselves are never deleted. */
@@ -114,6 +120,8 @@ public final class ServerConfig {
   public ServerConfig setDownloadTimeout(long ms) { this.downloadTimeout = ms; return this; }
   public ServerConfig setQueueTimeout(long ms) { this.queueTimeout = ms; return this; }
   public ServerConfig setMaxActivePulls(int max) { this.maxActivePulls = max; return this; }
+  public ServerConfig setMaxPullRate(long bytesPerSecond) { this.maxPullRate = bytesPerSecond; return this; }
+  public ServerConfig setMaxTotalRate(long bytesPerSecond) { this.maxTotalRate = bytesPerSecond; return this; }
   public ServerConfig setResumeTimeout(long ms) { this.resumeTimeout = ms; return this; }
   public ServerConfig setJobRetention(long ms) { this.jobRetention = ms; return this; }
   public ServerConfig setApiToken(String token) { this.apiToken = blankToNull(token); return this; }

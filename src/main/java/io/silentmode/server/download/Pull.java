@@ -29,6 +29,8 @@ final class Pull {
   static final int QUEUE_TIMER = -3;
   /** A paused pull gives up, or a failed one drops the part files it kept for a retry. */
   static final int RESUME_TIMER = -4;
+  /** A rate limit held chunks back: ask again when it allows one more. */
+  static final int PACE_TIMER = -5;
 
   final UUID requestId;
   final String clientId;
@@ -71,6 +73,8 @@ final class Pull {
   String agentSha256;
   /** The chunks asked for and done, from the acknowledgement on. */
   ChunkWindow window;
+  /** MAX_PULL_RATE for this run. */
+  RateLimit rateLimit;
   /** Retry backoff timers by chunk index (so within the window), plus the pull-wide timers under negative keys. */
   final Map<Integer, Long> timers = new HashMap<>();
   /** Chunks done of a pull restored from its record, which has no window. */
@@ -180,6 +184,7 @@ final class Pull {
       restoredChunksDone = window.doneCount();
       window = null;
     }
+    rateLimit = null;
     transferStartNanos = 0;
   }
 
