@@ -14,6 +14,8 @@ import io.vertx.core.json.JsonObject;
 
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * The life of a pull once it is recorded: queued until its agent is there, asked for (DOWNLOAD_REQUEST, again at
@@ -24,6 +26,9 @@ import java.time.format.DateTimeFormatter;
 final class PullRunner {
 
   private static final System.Logger log = System.getLogger(PullRunner.class.getName());
+  /** Failures after which the verified chunks are worth nothing to a retry, or must not hold the disk. */
+  private static final Set<ErrorCode> DROPS_PARTS = EnumSet.of(ErrorCode.RESUME_TIMEOUT, ErrorCode.FILE_CHECKSUM_FAILED,
+    ErrorCode.STORAGE_ERROR);
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
 
   private final Vertx vertx;
@@ -300,9 +305,9 @@ final class PullRunner {
           .put("reason", code == null ? "cancelled by operator" : code.name()));
       }
       // A failure keeps the verified chunks for a retry, unless they are of a file that changed, their wait for a
-      // resume ran out, or the job is abandoned: it never existed for anyone.
-      pauses.releaseParts(pull, announce && status == Status.FAILED && code != ErrorCode.RESUME_TIMEOUT
-        && code != ErrorCode.FILE_CHECKSUM_FAILED);
+      // resume ran out, the disk is what failed (a full one must not stay full), or the job is abandoned: it never
+      // existed for anyone.
+      pauses.releaseParts(pull, announce && status == Status.FAILED && !DROPS_PARTS.contains(code));
       // an operator's cancel is no trouble; a failure is
       log.log(status == Status.CANCELLED ? System.Logger.Level.INFO : System.Logger.Level.WARNING, "Pull "
         + pull.requestId + " from " + pull.clientId + " "
