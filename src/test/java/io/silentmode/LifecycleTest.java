@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -83,6 +84,38 @@ class LifecycleTest {
     assertEquals("QUEUE_TIMEOUT", failed.getJsonObject("error").getString("code"), failed::encode);
     assertTrue(failed.getJsonObject("error").getString("message").contains("agent 'busy' to finish its other pull"), failed::encode);
     fx.request(Addresses.DOWNLOADS_CANCEL, new JsonObject().put("requestId", first.getString("requestId")));
+  }
+
+  @Test
+  void with_every_slot_taken_a_high_priority_pull_queued_after_low_ones_starts_first() throws Exception {
+    fx.server.stop().await();
+    fx.with(c -> c.setMaxActivePulls(1)).start();
+    List<String> starts = new CopyOnWriteArrayList<>();
+    fx.vertx.eventBus().<JsonObject>consumer(Addresses.DOWNLOADS_EVENTS, m -> {
+      if ("in_progress".equals(m.body().getString("status")) && !starts.contains(m.body().getString("requestId"))) {
+        starts.add(m.body().getString("requestId"));
+      }
+    });
+    fx.agent("busy", fx.randomFile("big.bin", 100L * Fixture.CHUNK), c -> new SlowAgent(c, new AtomicInteger()));
+    List<JsonObject> low = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      fx.agent("low-" + i, fx.randomFile("l" + i + ".bin", 3L * Fixture.CHUNK));
+    }
+    fx.agent("urgent", fx.randomFile("u.bin", 3L * Fixture.CHUNK));
+    JsonObject running = fx.startPull("busy", null);
+    for (int i = 0; i < 20; i++) {
+      low.add(fx.request(Addresses.DOWNLOADS_START, new JsonObject().put("clientId", "low-" + i).put("priority", "low")));
+    }
+    JsonObject high = fx.request(Addresses.DOWNLOADS_START, new JsonObject().put("clientId", "urgent").put("priority", "high"));
+    assertEquals("queued", high.getString("status"), high::encode);
+    assertEquals(1, high.getInteger("queuePosition"), "first in line, ahead of 20 low ones");
+    assertEquals("high", high.getString("priority"));
+
+    for (JsonObject job : low) {
+      assertEquals("completed", fx.awaitFinal(job).getString("status"));
+    }
+    assertEquals(List.of(running.getString("requestId"), high.getString("requestId")), starts.subList(0, 2),
+      "the high one started next, before every low one");
   }
 
   @Test

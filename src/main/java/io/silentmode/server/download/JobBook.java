@@ -37,9 +37,12 @@ final class JobBook {
   record Page(List<Pull> items, String nextCursor) {
   }
 
-  /** What waits for a slot, in order: pulls paused for a reason that ends by itself, then queued ones, oldest first. */
-  private static final Comparator<Pull> WAITING_ORDER = Comparator
-    .comparing((Pull p) -> p.status == Status.QUEUED).thenComparing(p -> p.createdAt).thenComparing(p -> p.requestId);
+  /**
+   * What waits for a slot, in order: by priority; within one, pulls paused for a reason that ends by itself, then
+   * queued ones; then the oldest first.
+   */
+  private static final Comparator<Pull> WAITING_ORDER = Comparator.comparing((Pull p) -> p.priority)
+    .thenComparing(p -> p.status == Status.QUEUED).thenComparing(p -> p.createdAt).thenComparing(p -> p.requestId);
 
   private final Map<UUID, Pull> jobs = new HashMap<>();
   private final Map<String, Pull> activeByClient = new HashMap<>();

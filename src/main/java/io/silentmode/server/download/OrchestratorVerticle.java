@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
@@ -96,6 +97,7 @@ public class OrchestratorVerticle extends VerticleBase {
     String key = body.getString("idempotencyKey");
     Pull pull = new Pull(UUID.randomUUID(), body.getString("clientId"), body.getString("path"),
       body.getString("callbackUrl"), key, null, Instant.now());
+    pull.priority = Pull.Priority.valueOf(Objects.requireNonNullElse(body.getString("priority"), "normal").toUpperCase(Locale.ROOT));
     if (key == null) {
       create(pull).onSuccess(job -> m.reply(view(job))).onFailure(e -> fail(m, PullException.of(e)));
       return;
@@ -122,7 +124,7 @@ public class OrchestratorVerticle extends VerticleBase {
       fail(m, new PullException(ErrorCode.IDEMPOTENCY_KEY_IN_USE, "a request with Idempotency-Key '"
         + asked.idempotencyKey + "' is still being handled; retry in a moment"));
     } else if (!Objects.equals(earlier.clientId, asked.clientId) || !Objects.equals(earlier.path, asked.path)
-      || !Objects.equals(earlier.callbackUrl, asked.callbackUrl)) {
+      || !Objects.equals(earlier.callbackUrl, asked.callbackUrl) || earlier.priority != asked.priority) {
       fail(m, new PullException(ErrorCode.IDEMPOTENCY_KEY_REUSED, "Idempotency-Key '" + asked.idempotencyKey
         + "' was used for a different request (job " + earlier.requestId + "); use a new key"));
     } else {
@@ -142,6 +144,7 @@ public class OrchestratorVerticle extends VerticleBase {
     }
     Pull pull = new Pull(UUID.randomUUID(), old.clientId, old.path, old.callbackUrl, null, old.requestId.toString(),
       Instant.now());
+    pull.priority = old.priority;
     // Before the pull starts: its agent's DOWNLOAD_ACK opens the part files it takes over.
     boolean handed = runner.pauses().handOver(old, pull);
     create(pull).onSuccess(job -> m.reply(view(job))).onFailure(e -> {

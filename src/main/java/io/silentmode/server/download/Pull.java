@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 
@@ -23,6 +24,9 @@ final class Pull {
     }
   }
 
+  /** Which waiting pulls start first; declared from first to last. */
+  enum Priority { HIGH, NORMAL, LOW }
+
   /** Keys of the pull-wide timers among {@link #timers}, which are otherwise retry backoffs keyed by chunk index. */
   static final int PULL_TIMER = -1;
   static final int STALL_TIMER = -2;
@@ -39,6 +43,7 @@ final class Pull {
   final String idempotencyKey;
   final String retryOf;
   final Instant createdAt;
+  Priority priority = Priority.NORMAL;
   Status status = Status.QUEUED;
   /** The agent connection serving the pull, once it started. */
   String connectionId;
@@ -119,6 +124,7 @@ final class Pull {
     Pull pull = new Pull(UUID.fromString(r.getString("requestId")), r.getString("clientId"), r.getString("path"),
       r.getString("callbackUrl"), r.getString("idempotencyKey"), r.getString("retryOf"), r.getInstant("createdAt"));
     pull.status = Status.valueOf(r.getString("status").toUpperCase());
+    pull.priority = Priority.valueOf(r.getString("priority", "normal").toUpperCase(Locale.ROOT));
     pull.startedAt = r.getInstant("startedAt");
     pull.finishedAt = r.getInstant("finishedAt");
     pull.queuedUntil = r.getInstant("queuedUntil");
@@ -226,6 +232,7 @@ final class Pull {
       .put("path", path)
       .put("callbackUrl", callbackUrl)
       .put("retryOf", retryOf)
+      .put("priority", priority.name().toLowerCase(Locale.ROOT))
       .put("status", status.name().toLowerCase())
       .put("createdAt", createdAt.toString())
       .put("startedAt", stamp(startedAt))

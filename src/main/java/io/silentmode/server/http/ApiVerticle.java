@@ -124,6 +124,7 @@ public class ApiVerticle extends VerticleBase {
       .put("clientId", body.getString("clientId"))
       .put("path", body.getString("path"))
       .put("callbackUrl", callbackUrl)
+      .put("priority", body.getString("priority"))
       .put("idempotencyKey", rc.request().getHeader("Idempotency-Key"));
     withRoom(rc, () -> ask(rc, Addresses.DOWNLOADS_START, start, reply -> {
       if ("true".equals(reply.headers().get("replayed"))) {
