@@ -70,6 +70,12 @@ public final class Addresses {
   /** Webhook sender: a finished job whose delivery had not ended when the server stopped; it goes on. */
   public static final String WEBHOOKS_RESUME = "webhooks.resume";
 
+  /**
+   * Audit log (worker): append one record ({@code at, remote, credential, method, path, status, location}) to
+   * DATA_DIR/audit.jsonl. Node-local: each node keeps the log of the requests it answered.
+   */
+  public static final String AUDIT_RECORD = "audit.record";
+
   /** Job store (worker): save one job record ({@code job}); replies once it is on disk. */
   public static final String STORE_JOB_SAVE = "store.job.save";
   /** Job store: delete job records ({@code requestIds}). */

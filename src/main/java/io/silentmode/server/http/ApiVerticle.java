@@ -52,6 +52,7 @@ public class ApiVerticle extends VerticleBase {
       .compose(contract -> {
         Router root = Router.router(vertx);
         operations = new Operations(contract.openapi(), PREFIX);
+        root.route().handler(new AuditTrail(vertx)::handle);
         root.route().handler(ApiVerticle::normalisePath);
         if (metrics != null) {
           root.get(Metrics.PATH).handler(metrics);
