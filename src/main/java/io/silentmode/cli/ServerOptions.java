@@ -55,6 +55,12 @@ public class ServerOptions {
   @Option(names = "--max-total-rate", defaultValue = "${env:MAX_TOTAL_RATE:-0}", description = "Bytes per second all pulls together may take; 0 means no limit (MAX_TOTAL_RATE, default ${DEFAULT-VALUE}).")
   long maxTotalRate;
 
+  @Option(names = "--api-rate-limit", defaultValue = "${env:API_RATE_LIMIT:-100}", description = "API requests per second one remote address may make, bursts of twice that; 0 means no limit (API_RATE_LIMIT, default ${DEFAULT-VALUE}).")
+  int apiRateLimit;
+
+  @Option(names = "--max-event-streams", defaultValue = "${env:MAX_EVENT_STREAMS:-64}", description = "Event streams one remote address may hold open; 0 means no limit (MAX_EVENT_STREAMS, default ${DEFAULT-VALUE}).")
+  int maxEventStreams;
+
   @Option(names = "--resume-timeout", defaultValue = "${env:RESUME_TIMEOUT:-3600000}", description = "Ms a paused pull keeps its verified chunks for its agent to come back, and a failed one for a retry (RESUME_TIMEOUT, default ${DEFAULT-VALUE}).")
   long resumeTimeout;
 
@@ -114,8 +120,9 @@ public class ServerOptions {
       throw new IllegalArgumentException("every duration (CHUNK_RETRY_DELAY, CHUNK_TIMEOUT, HEARTBEAT_INTERVAL, "
         + "DOWNLOAD_TIMEOUT, QUEUE_TIMEOUT, RESUME_TIMEOUT, JOB_RETENTION, LINK_TTL, WEBHOOK_RETRY_DELAY, WEBHOOK_TIMEOUT, SSE_HEARTBEAT, REQUEST_HEADER_TIMEOUT) must be at least 1 ms");
     }
-    if (maxFileSize < 0 || maxPullRate < 0 || maxTotalRate < 0) {
-      throw new IllegalArgumentException("MAX_FILE_SIZE, MAX_PULL_RATE and MAX_TOTAL_RATE must be at least 0");
+    if (maxFileSize < 0 || maxPullRate < 0 || maxTotalRate < 0 || apiRateLimit < 0 || maxEventStreams < 0) {
+      throw new IllegalArgumentException(
+        "MAX_FILE_SIZE, MAX_PULL_RATE, MAX_TOTAL_RATE, API_RATE_LIMIT and MAX_EVENT_STREAMS must be at least 0");
     }
     if (webhookSecret != null && !webhookSecret.isBlank() && !webhookSecret.startsWith("whsec_")) {
       throw new IllegalArgumentException("WEBHOOK_SECRET must look like whsec_<base64>, as Standard Webhooks defines");
@@ -124,7 +131,8 @@ public class ServerOptions {
       .setDataDir(dataDir).setChunkSize(chunkSize).setChunkWindow(chunkWindow)
       .setMaxChunkRetryAttempts(maxChunkRetryAttempts).setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout)
       .setHeartbeatInterval(heartbeatInterval).setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout)
-      .setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setMaxTotalRate(maxTotalRate).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
+      .setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setMaxTotalRate(maxTotalRate)
+      .setApiRateLimit(apiRateLimit).setMaxEventStreams(maxEventStreams).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
       .setLinkTtl(linkTtl).setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts)
       .setWebhookRetryDelay(webhookRetryDelay).setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat)
       .setMinFreeSpace(minFreeSpace).setAllowPrivateCallbacks(allowPrivateCallbacks)

@@ -46,7 +46,8 @@ public enum ErrorCode {
   RESUME_TIMEOUT(1031, 504, true),
   DOWNLOAD_NOT_PAUSED(1032, 409, false),
   // limits
-  QUEUE_TIMEOUT(1033, 504, true);
+  QUEUE_TIMEOUT(1033, 504, true),
+  TOO_MANY_REQUESTS(1034, 429, true);
 
   private static final Map<Integer, ErrorCode> BY_BUS_CODE = new HashMap<>();
 

@@ -16,6 +16,8 @@ public final class ServerConfig {
   private int chunkWindow = 16;
   private int maxActivePulls = 64;
   private long maxPullRate;
+  private int apiRateLimit = 100;
+  private int maxEventStreams = 64;
   private long maxTotalRate;
   private int maxChunkRetryAttempts = 3;
   private long chunkRetryDelay = 1000;
@@ -45,7 +47,7 @@ public final class ServerConfig {
 
   public ServerConfig copy() {
     return new ServerConfig().setHost(host).setPort(port).setWsPort(wsPort).setDownloadDir(downloadDir).setDataDir(dataDir)
-      .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setMaxTotalRate(maxTotalRate).setMaxChunkRetryAttempts(maxChunkRetryAttempts)
+      .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setApiRateLimit(apiRateLimit).setMaxEventStreams(maxEventStreams).setMaxTotalRate(maxTotalRate).setMaxChunkRetryAttempts(maxChunkRetryAttempts)
       .setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout).setHeartbeatInterval(heartbeatInterval)
       .setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention)
       .setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret).setLinkTtl(linkTtl)
@@ -77,6 +79,10 @@ public final class ServerConfig {
   public int maxActivePulls() { return maxActivePulls; }
   /** Bytes per second one pull may take (MAX_PULL_RATE); 0 means no limit. */
   public long maxPullRate() { return maxPullRate; }
+  /** API requests per second one remote address may make, with bursts of twice that (API_RATE_LIMIT); 0 means no limit. */
+  public int apiRateLimit() { return apiRateLimit; }
+  /** Event streams one remote address may hold open at once (MAX_EVENT_STREAMS); 0 means no limit. */
+  public int maxEventStreams() { return maxEventStreams; }
   /** Bytes per second all pulls together may take (MAX_TOTAL_RATE); 0 means no limit. */
   public long maxTotalRate() { return maxTotalRate; }
   /** How long a paused pull keeps its verified chunks waiting to resume, and a failed one for a retry (RESUME_TIMEOUT). */
@@ -121,6 +127,8 @@ public final class ServerConfig {
   public ServerConfig setQueueTimeout(long ms) { this.queueTimeout = ms; return this; }
   public ServerConfig setMaxActivePulls(int max) { this.maxActivePulls = max; return this; }
   public ServerConfig setMaxPullRate(long bytesPerSecond) { this.maxPullRate = bytesPerSecond; return this; }
+  public ServerConfig setApiRateLimit(int perSecond) { this.apiRateLimit = perSecond; return this; }
+  public ServerConfig setMaxEventStreams(int max) { this.maxEventStreams = max; return this; }
   public ServerConfig setMaxTotalRate(long bytesPerSecond) { this.maxTotalRate = bytesPerSecond; return this; }
   public ServerConfig setResumeTimeout(long ms) { this.resumeTimeout = ms; return this; }
   public ServerConfig setJobRetention(long ms) { this.jobRetention = ms; return this; }

@@ -38,6 +38,7 @@ public class ApiVerticle extends VerticleBase {
   private HttpServer server;
   private LinkSigner links;
   private Operations operations;
+  private CallerLimits limits;
 
   /** {@code metrics} scrapes Prometheus text at {@code /metrics}, or is null when the server runs without metrics. */
   public ApiVerticle(ServerConfig config, Handler<RoutingContext> metrics) {
@@ -57,6 +58,8 @@ public class ApiVerticle extends VerticleBase {
         if (metrics != null) {
           root.get(Metrics.PATH).handler(metrics);
         }
+        limits = new CallerLimits(config.apiRateLimit(), config.maxEventStreams(), PREFIX);
+        root.route(PREFIX + "/*").handler(limits::admit);
         root.route(PREFIX + "/*").handler(operations::checkBody);
         root.route(PREFIX + "/*").subRouter(api(contract.openapi(), contract.text()));
         onFailures(root);
@@ -98,7 +101,7 @@ public class ApiVerticle extends VerticleBase {
     rb.getRoute("resumeDownload").addHandler(rc -> answerJob(rc, Addresses.DOWNLOADS_RESUME));
     rb.getRoute("retryDownload").addHandler(rc -> withRoom(rc, () -> ask(rc, Addresses.DOWNLOADS_RETRY, requestId(rc),
       reply -> accepted(rc, job(reply)))));
-    rb.getRoute("streamDownloadEvents").addHandler(rc -> events.handle(rc, path(rc, "requestId")));
+    rb.getRoute("streamDownloadEvents").addHandler(rc -> limits.stream(rc, () -> events.handle(rc, path(rc, "requestId"))));
     rb.getRoute("getDownloadContent").addHandler(rc -> {
       if (linkRefused(rc, bearer)) {
         return;
