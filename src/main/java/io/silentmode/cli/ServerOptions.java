@@ -61,6 +61,12 @@ public class ServerOptions {
   @Option(names = "--max-event-streams", defaultValue = "${env:MAX_EVENT_STREAMS:-64}", description = "Event streams one remote address may hold open; 0 means no limit (MAX_EVENT_STREAMS, default ${DEFAULT-VALUE}).")
   int maxEventStreams;
 
+  @Option(names = "--max-agent-connections", defaultValue = "${env:MAX_AGENT_CONNECTIONS:-20000}", description = "Agent connections this node holds at once (MAX_AGENT_CONNECTIONS, default ${DEFAULT-VALUE}).")
+  int maxAgentConnections;
+
+  @Option(names = "--max-agent-connections-per-address", defaultValue = "${env:MAX_AGENT_CONNECTIONS_PER_ADDRESS:-1000}", description = "Agent connections one remote address may hold; shops behind one NAT share one (MAX_AGENT_CONNECTIONS_PER_ADDRESS, default ${DEFAULT-VALUE}).")
+  int maxAgentConnectionsPerAddress;
+
   @Option(names = "--resume-timeout", defaultValue = "${env:RESUME_TIMEOUT:-3600000}", description = "Ms a paused pull keeps its verified chunks for its agent to come back, and a failed one for a retry (RESUME_TIMEOUT, default ${DEFAULT-VALUE}).")
   long resumeTimeout;
 
@@ -110,9 +116,10 @@ public class ServerOptions {
     if (chunkSize < 1 || chunkSize > Protocol.MAX_CHUNK_SIZE) {
       throw new IllegalArgumentException("CHUNK_SIZE must be between 1 and " + Protocol.MAX_CHUNK_SIZE);
     }
-    if (chunkWindow < 1 || maxActivePulls < 1 || maxChunkRetryAttempts < 0 || webhookMaxAttempts < 1) {
-      throw new IllegalArgumentException(
-        "CHUNK_WINDOW, MAX_ACTIVE_PULLS and WEBHOOK_MAX_ATTEMPTS must be at least 1 and MAX_CHUNK_RETRY_ATTEMPTS at least 0");
+    if (chunkWindow < 1 || maxActivePulls < 1 || maxChunkRetryAttempts < 0 || webhookMaxAttempts < 1
+      || maxAgentConnections < 1 || maxAgentConnectionsPerAddress < 1) {
+      throw new IllegalArgumentException("CHUNK_WINDOW, MAX_ACTIVE_PULLS, WEBHOOK_MAX_ATTEMPTS, MAX_AGENT_CONNECTIONS and "
+        + "MAX_AGENT_CONNECTIONS_PER_ADDRESS must be at least 1 and MAX_CHUNK_RETRY_ATTEMPTS at least 0");
     }
     if (chunkRetryDelay < 1 || chunkTimeout < 1 || heartbeatInterval < 1 || downloadTimeout < 1 || queueTimeout < 1
       || resumeTimeout < 1 || jobRetention < 1 || linkTtl < 1 || webhookRetryDelay < 1 || webhookTimeout < 1 || sseHeartbeat < 1
@@ -132,7 +139,8 @@ public class ServerOptions {
       .setMaxChunkRetryAttempts(maxChunkRetryAttempts).setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout)
       .setHeartbeatInterval(heartbeatInterval).setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout)
       .setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setMaxTotalRate(maxTotalRate)
-      .setApiRateLimit(apiRateLimit).setMaxEventStreams(maxEventStreams).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
+      .setApiRateLimit(apiRateLimit).setMaxEventStreams(maxEventStreams).setMaxAgentConnections(maxAgentConnections)
+      .setMaxAgentConnectionsPerAddress(maxAgentConnectionsPerAddress).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
       .setLinkTtl(linkTtl).setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts)
       .setWebhookRetryDelay(webhookRetryDelay).setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat)
       .setMinFreeSpace(minFreeSpace).setAllowPrivateCallbacks(allowPrivateCallbacks)

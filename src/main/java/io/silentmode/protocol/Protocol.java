@@ -16,6 +16,8 @@ public final class Protocol {
 
   /** WebSocket close code sent when the server drops or replaces an agent connection. */
   public static final short CLOSE_POLICY = 1008;
+  /** RFC 6455's registry: the server is over a limit; the agent reconnects with its backoff. */
+  public static final short CLOSE_TRY_AGAIN_LATER = 1013;
 
   private Protocol() {
   }

@@ -70,6 +70,9 @@ public final class Addresses {
   /** Webhook sender: a finished job whose delivery had not ended when the server stopped; it goes on. */
   public static final String WEBHOOKS_RESUME = "webhooks.resume";
 
+  /** Gateway publishes, node-local, each agent connection it refuses over a limit: {@code {reason}}. */
+  public static final String GATEWAY_REFUSED = "gateway.refused";
+
   /**
    * Audit log (worker): append one record ({@code at, remote, credential, method, path, status, location}) to
    * DATA_DIR/audit.jsonl. Node-local: each node keeps the log of the requests it answered.

@@ -17,6 +17,8 @@ public final class ServerConfig {
   private int maxActivePulls = 64;
   private long maxPullRate;
   private int apiRateLimit = 100;
+  private int maxAgentConnections = 20_000;
+  private int maxAgentConnectionsPerAddress = 1_000;
   private int maxEventStreams = 64;
   private long maxTotalRate;
   private int maxChunkRetryAttempts = 3;
@@ -47,7 +49,8 @@ public final class ServerConfig {
 
   public ServerConfig copy() {
     return new ServerConfig().setHost(host).setPort(port).setWsPort(wsPort).setDownloadDir(downloadDir).setDataDir(dataDir)
-      .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setApiRateLimit(apiRateLimit).setMaxEventStreams(maxEventStreams).setMaxTotalRate(maxTotalRate).setMaxChunkRetryAttempts(maxChunkRetryAttempts)
+      .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setApiRateLimit(apiRateLimit).setMaxAgentConnections(maxAgentConnections)
+      .setMaxAgentConnectionsPerAddress(maxAgentConnectionsPerAddress).setMaxEventStreams(maxEventStreams).setMaxTotalRate(maxTotalRate).setMaxChunkRetryAttempts(maxChunkRetryAttempts)
       .setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout).setHeartbeatInterval(heartbeatInterval)
       .setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention)
       .setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret).setLinkTtl(linkTtl)
@@ -81,6 +84,10 @@ public final class ServerConfig {
   public long maxPullRate() { return maxPullRate; }
   /** API requests per second one remote address may make, with bursts of twice that (API_RATE_LIMIT); 0 means no limit. */
   public int apiRateLimit() { return apiRateLimit; }
+  /** Agent WebSockets this node holds at once (MAX_AGENT_CONNECTIONS). */
+  public int maxAgentConnections() { return maxAgentConnections; }
+  /** Agent WebSockets one remote address may hold on this node (MAX_AGENT_CONNECTIONS_PER_ADDRESS). */
+  public int maxAgentConnectionsPerAddress() { return maxAgentConnectionsPerAddress; }
   /** Event streams one remote address may hold open at once (MAX_EVENT_STREAMS); 0 means no limit. */
   public int maxEventStreams() { return maxEventStreams; }
   /** Bytes per second all pulls together may take (MAX_TOTAL_RATE); 0 means no limit. */
@@ -128,6 +135,8 @@ public final class ServerConfig {
   public ServerConfig setMaxActivePulls(int max) { this.maxActivePulls = max; return this; }
   public ServerConfig setMaxPullRate(long bytesPerSecond) { this.maxPullRate = bytesPerSecond; return this; }
   public ServerConfig setApiRateLimit(int perSecond) { this.apiRateLimit = perSecond; return this; }
+  public ServerConfig setMaxAgentConnections(int max) { this.maxAgentConnections = max; return this; }
+  public ServerConfig setMaxAgentConnectionsPerAddress(int max) { this.maxAgentConnectionsPerAddress = max; return this; }
   public ServerConfig setMaxEventStreams(int max) { this.maxEventStreams = max; return this; }
   public ServerConfig setMaxTotalRate(long bytesPerSecond) { this.maxTotalRate = bytesPerSecond; return this; }
   public ServerConfig setResumeTimeout(long ms) { this.resumeTimeout = ms; return this; }

@@ -43,6 +43,7 @@ public class GatewayVerticle extends VerticleBase {
   static final int MAX_METADATA = 4096;
 
   private final ServerConfig config;
+  private AgentConnectionLimits limits;
   private FrameArrays arrays;
   private HttpServer server;
   /** Set once undeploying: frames still arriving while the sockets close are released, not handed on. */
@@ -58,6 +59,7 @@ public class GatewayVerticle extends VerticleBase {
     // but no more than a quarter of the heap: with large chunks, frames beyond that are left to the collector.
     long windows = 2L * config.chunkWindow() * (maxMessageSize() / FrameArrays.SIZE + 1);
     arrays = new FrameArrays((int) Math.min(windows, Runtime.getRuntime().maxMemory() / 4 / FrameArrays.SIZE));
+    limits = new AgentConnectionLimits(vertx, config.maxAgentConnections(), config.maxAgentConnectionsPerAddress());
     RequestHeadDeadline deadline = new RequestHeadDeadline(vertx, config.requestHeaderTimeout());
     server = vertx.createHttpServer(RequestHeadDeadline.http1(new HttpServerOptions())
       .setHost(config.host())
@@ -91,7 +93,9 @@ public class GatewayVerticle extends VerticleBase {
   }
 
   private void accept(ServerWebSocket ws) {
-    new Connection(ws).start();
+    if (limits.admit(ws)) {
+      new Connection(ws).start();
+    }
   }
 
   /** One agent connection; lives as long as its socket. */
@@ -283,6 +287,7 @@ public class GatewayVerticle extends VerticleBase {
 
     private void onClose() {
       closed = true;
+      limits.release(ws.remoteAddress().hostAddress());
       outbound.unregister();
       // While the server stops, a running pull is to pause as SERVER_RESTARTED at the next start, not as if its agent
       // had left.

@@ -52,6 +52,7 @@ public class MetricsVerticle extends VerticleBase {
   private Counter resentBytes;
   private Counter chunkRetries;
   private Counter resumes;
+  private Counter refusedConnections;
 
   public MetricsVerticle(ServerConfig config) {
     this.config = config;
@@ -89,6 +90,8 @@ public class MetricsVerticle extends VerticleBase {
     resentBytes = Counter.builder("silentmode.resent.bytes").description("Chunk bytes finished pulls received more than once")
       .baseUnit("bytes").register(registry);
     chunkRetries = Counter.builder("silentmode.chunk.retries").description("Chunk retries of finished pulls").register(registry);
+    refusedConnections = Counter.builder("silentmode.agent.connections.refused")
+      .description("Agent connections refused over MAX_AGENT_CONNECTIONS or MAX_AGENT_CONNECTIONS_PER_ADDRESS").register(registry);
     resumes = Counter.builder("silentmode.pull.resumes").description("Times finished pulls continued after a pause")
       .register(registry);
     EventBus bus = vertx.eventBus();
@@ -96,7 +99,8 @@ public class MetricsVerticle extends VerticleBase {
     return Future.all(space.start(),
       bus.<JsonObject>localConsumer(Addresses.REGISTRY_EVENTS, m -> onRegistryEvent(m.body())).completion(),
       bus.<JsonObject>localConsumer(Addresses.DOWNLOADS_EVENTS, m -> onDownloadEvent(m.body())).completion(),
-      bus.<JsonObject>localConsumer(Addresses.WEBHOOKS_EVENTS, m -> onWebhookEvent(m.body())).completion());
+      bus.<JsonObject>localConsumer(Addresses.WEBHOOKS_EVENTS, m -> onWebhookEvent(m.body())).completion(),
+      bus.<JsonObject>localConsumer(Addresses.GATEWAY_REFUSED, m -> refusedConnections.increment()).completion());
   }
 
   @Override
