@@ -2,9 +2,14 @@ package io.silentmode.cli;
 
 import io.silentmode.agent.AgentConfig;
 import io.silentmode.agent.AgentVerticle;
+import io.silentmode.tls.ServerTrust;
 import io.vertx.core.Vertx;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -13,13 +18,15 @@ import java.util.concurrent.Callable;
 
 @Command(name = "agent", mixinStandardHelpOptions = true,
   description = "Run an agent: dial the server, stay connected and serve the configured file when asked.",
-  footer = {"", "Example:", "  silentmode agent --id restaurant-001 --server ws://silentmode.example.com:8080"})
+  footer = {"", "Examples:", "  silentmode agent --id restaurant-001 --server ws://silentmode.example.com:8080",
+    "  silentmode agent --id restaurant-001 --server wss://silentmode.example.com:8080",
+    "  silentmode agent --server wss://10.0.0.5:8080 --server-fingerprint 3A:F1:...   (a self-signed server)"})
 public class AgentCommand implements Callable<Integer> {
 
   @Option(names = {"--id", "--client-id"}, defaultValue = "${env:CLIENT_ID}", description = "This agent's id (CLIENT_ID, default: the host name).")
   String clientId;
 
-  @Option(names = "--server", defaultValue = "${env:SERVER_WS_URL:-ws://127.0.0.1:8080}", description = "Server WebSocket URL (SERVER_WS_URL, default ${DEFAULT-VALUE}).")
+  @Option(names = "--server", defaultValue = "${env:SERVER_WS_URL:-ws://127.0.0.1:8080}", description = "Server WebSocket URL, ws:// or wss:// (SERVER_WS_URL, default ${DEFAULT-VALUE}).")
   String serverUrl;
 
   @Option(names = "--file", defaultValue = "${env:FILE_PATH}", description = "The file this agent serves (FILE_PATH, default $HOME/file_to_download.txt).")
@@ -34,15 +41,30 @@ public class AgentCommand implements Callable<Integer> {
   @Option(names = "--prehash-delay", defaultValue = "${env:PREHASH_DELAY:-5000}", description = "Hash the served file ahead of a pull once it has stayed unchanged this long, in ms; 0 turns it off (PREHASH_DELAY, default ${DEFAULT-VALUE}).")
   long prehashDelay;
 
+  @Mixin
+  ServerTrustOptions trustOptions;
+
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() throws UnknownHostException {
     String id = clientId != null ? clientId : InetAddress.getLocalHost().getHostName();
     String filePath = this.filePath != null ? this.filePath : defaultFile(System.getenv("HOME"), System.getProperty("user.home"));
+    ServerTrust trust;
+    try {
+      trust = trustOptions.trust(serverUrl, "wss");
+    } catch (IllegalArgumentException e) {
+      spec.commandLine().getErr().println("silentmode agent: " + e.getMessage());
+      spec.commandLine().getErr().flush();
+      return CommandLine.ExitCode.USAGE;
+    }
     Vertx vertx = Vertx.vertx();
     AgentVerticle agent = new AgentVerticle(new AgentConfig(id, serverUrl, filePath, reconnectInterval,
-      maxReconnectAttempts, prehashDelay));
+      maxReconnectAttempts, prehashDelay), trust);
     vertx.deployVerticle(agent).await();
-    System.err.println("silentmode agent " + id + ": serving " + filePath + " to " + serverUrl);
+    System.err.println("silentmode agent " + id + ": serving " + filePath + " to " + serverUrl
+      + (serverUrl.startsWith("wss:") ? ", verified against " + trust : ""));
     try {
       agent.gaveUp().await();
       return 0;

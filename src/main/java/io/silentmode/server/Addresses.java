@@ -66,6 +66,11 @@ public final class Addresses {
   public static final String WEBHOOKS_EVENTS = "webhooks.events";
   /** Webhook sender: a finished job whose delivery had not ended when the server stopped; it goes on. */
   public static final String WEBHOOKS_RESUME = "webhooks.resume";
+  /**
+   * Certificate reloader publishes each look at changed TLS files:
+   * {@code {event: reloaded, fingerprint, previous}} or {@code {event: refused, error}}.
+   */
+  public static final String TLS_EVENTS = "tls.events";
 
   /** Job store (worker): save one job record ({@code job}); replies once it is on disk. */
   public static final String STORE_JOB_SAVE = "store.job.save";

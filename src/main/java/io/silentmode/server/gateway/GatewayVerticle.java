@@ -14,6 +14,7 @@ import io.silentmode.server.Addresses;
 import io.silentmode.server.ChunkCodec;
 import io.silentmode.server.ServerConfig;
 import io.silentmode.server.http.RequestHeadDeadline;
+import io.silentmode.server.tls.ServerTls;
 import io.silentmode.vertx.VertxInternals;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -42,13 +43,15 @@ public class GatewayVerticle extends VerticleBase {
   static final int MAX_METADATA = 4096;
 
   private final ServerConfig config;
+  private final ServerTls tls;
   private FrameArrays arrays;
   private HttpServer server;
   /** Set once undeploying: frames still arriving while the sockets close are released, not handed on. */
   private boolean stopping;
 
-  public GatewayVerticle(ServerConfig config) {
+  public GatewayVerticle(ServerConfig config, ServerTls tls) {
     this.config = config;
+    this.tls = tls;
   }
 
   @Override
@@ -58,7 +61,7 @@ public class GatewayVerticle extends VerticleBase {
     long windows = 2L * config.chunkWindow() * (maxMessageSize() / FrameArrays.SIZE + 1);
     arrays = new FrameArrays((int) Math.min(windows, Runtime.getRuntime().maxMemory() / 4 / FrameArrays.SIZE));
     RequestHeadDeadline deadline = new RequestHeadDeadline(vertx, config.requestHeaderTimeout());
-    server = vertx.createHttpServer(RequestHeadDeadline.http1(new HttpServerOptions())
+    server = vertx.createHttpServer(tls.configure(RequestHeadDeadline.http1(new HttpServerOptions()))
       .setHost(config.host())
       .setPort(config.wsPort())
       .setMaxWebSocketFrameSize(maxMessageSize())
@@ -70,7 +73,7 @@ public class GatewayVerticle extends VerticleBase {
         deadline.upgraded(ws.remoteAddress());
         accept(ws);
       });
-    return server.listen();
+    return server.listen().onSuccess(tls::serve);
   }
 
   @Override
