@@ -177,11 +177,7 @@ class DurabilityTest {
   void a_pull_running_when_the_server_stops_resumes_after_the_restart_from_its_verified_chunks() throws Exception {
     Path file = fx.randomFile("big.bin", 150L * Fixture.CHUNK);
     AtomicInteger frames = new AtomicInteger();
-    fx.agent("slow-1", file, c -> new LifecycleTest.SlowAgent(c, frames));
-    String id = api.startPull("slow-1");
-    while (frames.get() < 40) {
-      Thread.sleep(10);
-    }
+    String id = startSlowPull(file, frames);
 
     restart();
     JsonObject done = api.awaitDone(id);
@@ -199,11 +195,7 @@ class DurabilityTest {
   void a_chunk_corrupted_on_disk_while_the_server_was_down_is_caught_and_fetched_again() throws Exception {
     Path file = fx.randomFile("big.bin", 150L * Fixture.CHUNK);
     AtomicInteger frames = new AtomicInteger();
-    fx.agent("slow-1", file, c -> new LifecycleTest.SlowAgent(c, frames));
-    String id = api.startPull("slow-1");
-    while (frames.get() < 40) {
-      Thread.sleep(10);
-    }
+    String id = startSlowPull(file, frames);
 
     restart(c -> { }, () -> {
       flipByte(fx.downloads.resolve("." + id + ".part"), 3L * Fixture.CHUNK + 99);
@@ -214,6 +206,14 @@ class DurabilityTest {
     assertEquals("completed", done.getString("status"), done::encode);
     assertEquals(Fixture.sha256(file), Fixture.sha256(Path.of(done.getJsonObject("file").getString("path"))));
     assertTrue(frames.get() >= 150 - 3, "everything from the corrupted chunk 3 on was fetched again: " + frames.get());
+  }
+
+  /** Starts a pull of {@code file} from a slow agent (10 ms a chunk, counted in {@code frames}) and lets 40 chunks go. */
+  private String startSlowPull(Path file, AtomicInteger frames) throws InterruptedException {
+    fx.agent("slow-1", file, c -> new LifecycleTest.SlowAgent(c, frames));
+    String id = api.startPull("slow-1");
+    LifecycleTest.awaitFrames(frames, 40);
+    return id;
   }
 
   private static void flipByte(Path file, long position) {

@@ -177,9 +177,9 @@ class LifecycleTest {
   }
 
   static void awaitFrames(AtomicInteger frames, int n) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 5_000;
+    long deadline = System.currentTimeMillis() + 10_000;
     while (frames.get() < n) {
-      assertTrue(System.currentTimeMillis() < deadline, "the agent sent no chunk");
+      assertTrue(System.currentTimeMillis() < deadline, "the agent sent " + frames.get() + " chunks, not " + n);
       Thread.sleep(5);
     }
   }

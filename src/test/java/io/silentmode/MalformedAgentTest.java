@@ -1,7 +1,10 @@
 package io.silentmode;
 
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
+import io.silentmode.vertx.VertxInternals;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
@@ -72,8 +75,13 @@ class MalformedAgentTest {
     ws.closeHandler(v -> closed.complete(ws.closeStatusCode() + " " + ws.closeReason()));
 
     String register = Protocol.register("eager", "1", new JsonObject()).encode();
-    ws.writeTextMessage(register);
-    ws.writeTextMessage(register);
+    // Both in one flush, so the server reads them together: written one by one, the second could arrive after the
+    // REGISTER_ACK on a slow machine, and be ignored as a repeated REGISTER is.
+    ChannelHandlerContext wire = VertxInternals.pipelineOf(ws);
+    wire.executor().execute(() -> {
+      wire.write(new TextWebSocketFrame(register));
+      wire.writeAndFlush(new TextWebSocketFrame(register));
+    });
 
     assertEquals("1008 PROTOCOL_ERROR", closed.future().timeout(5, TimeUnit.SECONDS).await());
   }

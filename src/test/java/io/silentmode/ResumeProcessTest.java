@@ -164,7 +164,7 @@ class ResumeProcessTest {
 
   private JvmProcess server(String... flags) throws IOException, InterruptedException {
     List<String> all = new ArrayList<>(List.of("--chunk-size", String.valueOf(CHUNK), "--chunk-window",
-      String.valueOf(WINDOW), "--chunk-retry-delay", "50", "--chunk-timeout", "5000"));
+      String.valueOf(WINDOW), "--chunk-retry-delay", "50", "--chunk-timeout", "15000"));
     all.addAll(List.of(flags));
     return harness.server(all.toArray(String[]::new));
   }

@@ -70,6 +70,26 @@ class ResumeTest {
   }
 
   @Test
+  void an_operator_pause_of_a_pull_waiting_for_its_agent_makes_it_wait_for_the_operator() throws Exception {
+    Path file = fx.randomFile("f.bin", CHUNKS * (long) Fixture.CHUNK);
+    AtomicInteger frames = new AtomicInteger();
+    AgentVerticle agent = fx.agent("shop", file, c -> new SlowAgent(c, frames));
+    JsonObject job = fx.startPull("shop", null);
+    awaitFrames(frames, 5);
+    LifecycleTest.leave(fx, agent);
+    fx.awaitStatus(job, "paused");
+
+    assertEquals("OPERATOR", pause(job).getString("pausedReason"));
+    fx.agent("shop", file);
+    // the orchestrator took the agent's connected event before this request, which it answers in order
+    JsonObject after = fx.request(Addresses.DOWNLOADS_GET, new JsonObject().put("requestId", job.getString("requestId")));
+    assertEquals("paused", after.getString("status"), after::encode);
+    assertEquals("OPERATOR", after.getString("pausedReason"));
+    resume(job);
+    assertEquals("completed", fx.awaitFinal(job).getString("status"));
+  }
+
+  @Test
   void a_pull_paused_longer_than_RESUME_TIMEOUT_fails_and_its_part_files_go() throws Exception {
     fx.server.stop().await();
     fx.with(c -> c.setResumeTimeout(300)).start();

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A link that goes silent without closing (a black hole): both ends notice by the heartbeat and start over. */
@@ -30,6 +31,9 @@ class WatchdogTest {
     Fixture fx = new Fixture(vertx, dir).with(c -> c.setHeartbeatInterval(HEARTBEAT)).start();
     BlackHoleProxy proxy = BlackHoleProxy.start(vertx, fx.server.wsPort());
     fx.agent("shop", fx.randomFile("f.bin", 10), proxy.url(), AgentVerticle::new);
+    // The registry says connected before the REGISTER_ACK (with the heartbeat interval) is written: a pull's end
+    // says the agent has it.
+    assertEquals("completed", fx.pull("shop").getString("status"));
     Promise<Void> dropped = Promise.promise();
     vertx.eventBus().<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> {
       if ("disconnected".equals(m.body().getString("event"))) {

@@ -131,6 +131,7 @@ public class AgentVerticle extends VerticleBase {
   private void opened(WebSocket socket) {
     ws = socket;
     wire = VertxInternals.pipelineOf(socket);
+    armWatchdog(); // a REGISTER whose answer never comes leaves a link as dead as one that stops carrying PINGs
     socket.textMessageHandler(this::onText);
     socket.closeHandler(v -> {
       log.log(closeLevel(socket.closeStatusCode()), "Connection to " + config.serverUrl() + " closed"

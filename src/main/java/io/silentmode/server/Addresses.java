@@ -85,8 +85,8 @@ public final class Addresses {
 
   /**
    * Disk writer: open the part files of {@code partId} ({@code finalName, size, chunkSize, totalChunks, sha256,
-   * resume}): new ones, or with {@code resume} the kept ones, each recorded chunk verified again from disk; replies
-   * {@code {done, verifiedBytes, discarded}} ({@code done} the base64 BitSet of verified chunks) or
+   * resume}): new ones, or with {@code resume} the kept ones, each recorded chunk read back and verified; replies
+   * {@code {verifiedChunks, verifiedBytes}} (chunks {@code [0, verifiedChunks)} are done) or
    * {@code {published: {path, sha256, size}}} when the file was already published before a crash.
    */
   public static final String STORAGE_OPEN = "storage.open";

@@ -5,9 +5,16 @@ import io.vertx.core.Context;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.impl.MessageConsumerImpl;
 import io.vertx.core.http.WebSocketBase;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.internal.http.WebSocketInternal;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.Executor;
 
 /**
@@ -19,6 +26,8 @@ import java.util.concurrent.Executor;
  *   <li>running a handler on a context now, on the thread that is already the context's event loop: what Vert.x
  *   does for its own handlers. {@link Context#runOnContext} would queue it behind whatever the event loop does next,
  *   so a message could reach the gateway after the close frame that followed it;</li>
+ *   <li>resolving a name as the HTTP client will (same resolver, hosts file and options), to check the addresses
+ *   before connecting to one of them;</li>
  *   <li>dropping quietly the messages that reach a consumer as it unregisters: Vert.x logs each as a warning, and the
  *   gateway's consumer for a connection that closed has nothing to do with a request for the agent still on its
  *   way.</li>
@@ -45,5 +54,12 @@ public final class VertxInternals {
   public static <T> MessageConsumer<T> quietWhenGone(MessageConsumer<T> consumer) {
     ((MessageConsumerImpl<T>) consumer).discardHandler(m -> { });
     return consumer;
+  }
+
+  /** Every address {@code host} resolves to, by Vert.x's own resolver. */
+  public static Future<List<InetAddress>> resolveAll(Vertx vertx, String host) {
+    Promise<List<InetSocketAddress>> resolved = Promise.promise();
+    ((VertxInternal) vertx).nameResolver().resolveAll(host, resolved::handle);
+    return resolved.future().map(all -> all.stream().map(InetSocketAddress::getAddress).toList());
   }
 }

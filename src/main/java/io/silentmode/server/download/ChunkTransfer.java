@@ -184,8 +184,7 @@ final class ChunkTransfer {
         runner.finish(pull, Status.COMPLETED, null, null);
       })
       .onFailure(e -> {
-        pull.storageOpen = false;
-        pull.parts = false; // the disk writer removed them: a file that fails its hash is no base for a retry
+        // what is left of the part files (the disk writer removed them if the file failed its hash) is end()'s
         PullException failure = PullException.of(e);
         runner.finish(pull, Status.FAILED, failure.code(), failure.getMessage());
       });

@@ -86,10 +86,10 @@ final class JobBook {
     if (activeByClient.putIfAbsent(pull.clientId, pull) != null) {
       throw new IllegalStateException("agent " + pull.clientId + " is already serving a pull");
     }
-    if (pull.status == Status.PAUSED) {
-      pull.resumes++;
-    } else {
+    if (pull.startedAt == null) {
       pull.startedAt = Instant.now();
+    } else if (pull.status == Status.PAUSED) {
+      pull.resumes++; // it ran before its pause
     }
     pull.status = Status.IN_PROGRESS;
     pull.connectionId = connectionId;

@@ -142,8 +142,14 @@ public class OrchestratorVerticle extends VerticleBase {
     }
     Pull pull = new Pull(UUID.randomUUID(), old.clientId, old.path, old.callbackUrl, null, old.requestId.toString(),
       Instant.now());
-    runner.pauses().handOver(old, pull);
-    create(pull).onSuccess(job -> m.reply(job.toJson())).onFailure(e -> fail(m, PullException.of(e)));
+    // Before the pull starts: its agent's DOWNLOAD_ACK opens the part files it takes over.
+    boolean handed = runner.pauses().handOver(old, pull);
+    create(pull).onSuccess(job -> m.reply(job.toJson())).onFailure(e -> {
+      if (handed) {
+        runner.pauses().handBack(pull, old);
+      }
+      fail(m, PullException.of(e));
+    });
   }
 
   /**
@@ -206,9 +212,7 @@ public class OrchestratorVerticle extends VerticleBase {
     if (pull == null || !stillActive(m, pull)) {
       return;
     }
-    if (pull.status != Status.PAUSED) {
-      runner.pauses().pause(pull, Pull.PauseReason.OPERATOR);
-    }
+    runner.pauses().pause(pull, Pull.PauseReason.OPERATOR);
     m.reply(pull.toJson());
   }
 

@@ -36,8 +36,18 @@ final class Pauses {
     this.runner = runner;
   }
 
-  /** Pauses a queued or running pull (not one being published), keeping what it verified. */
+  /**
+   * Pauses a queued or running pull (not one being published), keeping what it verified. An operator's pause of a
+   * pull already paused for another reason makes it wait for the operator.
+   */
   void pause(Pull pull, PauseReason reason) {
+    if (pull.status == Status.PAUSED) {
+      if (pull.pausedReason != reason) {
+        jobs.pause(pull, reason, pull.pausedUntil);
+        runner.events().publish(pull, "state");
+      }
+      return;
+    }
     boolean running = pull.status == Status.IN_PROGRESS;
     runner.cancelTimers(pull);
     if (running && reason != PauseReason.AGENT_DISCONNECTED) {
@@ -106,9 +116,9 @@ final class Pauses {
    * A retry takes over the part files its failed predecessor kept, and the version they are of: if the agent's file
    * is still that version, the retry fetches only what is missing.
    */
-  void handOver(Pull failed, Pull retry) {
+  boolean handOver(Pull failed, Pull retry) {
     if (!failed.parts || failed.partsKeptUntil == null) {
-      return;
+      return false;
     }
     runner.cancelTimer(failed, Pull.RESUME_TIMER);
     retry.partId = failed.partId;
@@ -120,6 +130,17 @@ final class Pauses {
     failed.parts = false;
     failed.partsKeptUntil = null;
     runner.events().save(failed);
+    return true;
+  }
+
+  /** A retry that could not be created gives the part files back to the failed pull, if it still has them. */
+  void handBack(Pull retry, Pull failed) {
+    if (retry.parts) {
+      failed.parts = true;
+      failed.partsKeptUntil = Instant.now().plusMillis(config.resumeTimeout());
+      armKeptTimer(failed);
+      runner.events().save(failed);
+    }
   }
 
   /**
@@ -139,8 +160,9 @@ final class Pauses {
     }
   }
 
-  /** Removes the part files of a job that is pruned. */
+  /** Removes the part files of a job that is pruned, and the timer that would have, and saved the job again. */
   void forget(Pull pull) {
+    runner.cancelTimer(pull, Pull.RESUME_TIMER);
     if (pull.parts) {
       dropParts(pull);
     }

@@ -267,9 +267,9 @@ final class PullRunner {
         toAgent(pull, Protocol.message(MessageType.CANCEL_DOWNLOAD).put("requestId", pull.requestId.toString())
           .put("reason", code == null ? "cancelled by operator" : code.name()));
       }
-      // A failure keeps the verified chunks for a retry, unless they are of a file that changed or their wait for a
-      // resume ran out.
-      pauses.releaseParts(pull, status == Status.FAILED && code != ErrorCode.RESUME_TIMEOUT
+      // A failure keeps the verified chunks for a retry, unless they are of a file that changed, their wait for a
+      // resume ran out, or the job is abandoned: it never existed for anyone.
+      pauses.releaseParts(pull, announce && status == Status.FAILED && code != ErrorCode.RESUME_TIMEOUT
         && code != ErrorCode.FILE_CHECKSUM_FAILED);
       // an operator's cancel is no trouble; a failure is
       log.log(status == Status.CANCELLED ? System.Logger.Level.INFO : System.Logger.Level.WARNING, "Pull "

@@ -1,7 +1,7 @@
 package io.silentmode.server.http;
 
-import java.net.Inet4Address;
-import java.net.Inet6Address;
+import io.silentmode.server.NonPublicAddresses;
+
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -13,8 +13,9 @@ import java.util.Locale;
  * regular expression can backtrack on a long value), bounded in length, and, unless ALLOW_PRIVATE_CALLBACKS is set,
  * refused when the host is a literal address the server should not reach on a client's behalf: loopback,
  * unspecified, private, shared (CGNAT), link-local (cloud metadata at 169.254.169.254), unique-local, multicast or
- * broadcast, in IPv4, IPv6 and IPv4-mapped IPv6 form, and {@code localhost}. A name is not resolved here: that a
- * name resolves to such an address is checked at delivery time in a later issue (DNS rebinding).
+ * broadcast, in IPv4, IPv6 and IPv4-mapped IPv6 form ({@link NonPublicAddresses}), and {@code localhost}. A name is
+ * not resolved here: what it resolves to is checked at each delivery ({@code webhook/CallbackTarget}), as DNS
+ * answers change.
  */
 final class CallbackUrls {
 
@@ -55,8 +56,9 @@ final class CallbackUrls {
     } catch (UnknownHostException e) {
       return "has a numeric host that is not a plain IPv4 address (a.b.c.d)";
     }
-    if (address != null && kind(address) != null) {
-      return "points at a " + kind(address) + " address (" + host + "); set ALLOW_PRIVATE_CALLBACKS to allow private targets";
+    String kind = address == null ? null : NonPublicAddresses.kind(address);
+    if (kind != null) {
+      return "points at a " + kind + " address (" + host + "); set ALLOW_PRIVATE_CALLBACKS to allow private targets";
     }
     return null;
   }
@@ -86,42 +88,5 @@ final class CallbackUrls {
       }
     }
     return InetAddress.getByName(host);
-  }
-
-  /** What kind of non-public address this is, or null for a public one. */
-  private static String kind(InetAddress address) {
-    String kind = kindOf(address);
-    return kind == null && address instanceof Inet6Address v6 && v6.isIPv4CompatibleAddress() ? kindOf(embeddedV4(v6)) : kind;
-  }
-
-  private static String kindOf(InetAddress a) {
-    byte[] b = a.getAddress();
-    if (a.isAnyLocalAddress() || a instanceof Inet4Address && (b[0] == 0)) {
-      return "unspecified";
-    }
-    if (a.isLoopbackAddress()) {
-      return "loopback";
-    }
-    if (a.isLinkLocalAddress()) {
-      return "link-local";
-    }
-    if (a.isSiteLocalAddress() || a instanceof Inet6Address && (b[0] & 0xfe) == 0xfc
-      || a instanceof Inet4Address && (b[0] & 0xff) == 100 && (b[1] & 0xc0) == 64) {
-      return "private";
-    }
-    if (a.isMulticastAddress() || a instanceof Inet4Address && (b[0] & 0xff) >= 240) {
-      return "multicast, broadcast or reserved";
-    }
-    return null;
-  }
-
-  /** {@code ::a.b.c.d}, the deprecated IPv4-compatible form ({@code ::ffff:a.b.c.d} arrives as IPv4 already). */
-  private static InetAddress embeddedV4(Inet6Address v6) {
-    byte[] b = v6.getAddress();
-    try {
-      return InetAddress.getByAddress(new byte[] {b[12], b[13], b[14], b[15]});
-    } catch (UnknownHostException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -143,6 +143,7 @@ public class DiskWriterVerticle extends VerticleBase {
     Future<PartFile> reopened = checks.executeBlocking(() -> {
       PartFile kept = PartFile.resume(dir, partId, target, version, totalChunks);
       if (kept == null && PartFile.published(dir, partId, target, version)) {
+        delete(PartFile.sumsPath(dir, partId)); // left by a crash between the rename and its removal
         return null; // the reply below says so
       }
       return kept != null ? kept : create(partId, target, version, totalChunks);
@@ -265,6 +266,7 @@ public class DiskWriterVerticle extends VerticleBase {
       delete(part.part, part.sums, part.target);
       throw ioError("cannot publish the file", part.target, e);
     }
+    delete(part.sums); // the file is published: a sums file left by a failure here is swept at the next start
     return new JsonObject().put("path", part.target.toString()).put("sha256", actual).put("size", part.size);
   }
 
@@ -284,7 +286,7 @@ public class DiskWriterVerticle extends VerticleBase {
     return null;
   }
 
-  /** Removes the part files no job owns: those of pulls that ended while the server was down, or of old versions. */
+  /** Removes the part files no job owns: those of pulls that ended, or whose record was lost, while the server was down. */
   private JsonObject sweep(JsonArray keep) {
     Set<String> owned = new HashSet<>(open.keySet());
     owned.addAll(opening.keySet());

@@ -32,7 +32,8 @@ import java.util.stream.Stream;
  */
 final class PartFile {
 
-  private static final Pattern PART_NAME = Pattern.compile("\\.(.+)\\.(part|sums)");
+  /** Part files are named by a job's UUID, so that no final file, whatever its clientId and name, looks like one. */
+  private static final Pattern PART_NAME = Pattern.compile("\\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\\.(part|sums)");
 
   final Path part;
   final Path sums;
@@ -87,8 +88,7 @@ final class PartFile {
   }
 
   /**
-   * The part files in {@code dir} whose partId is not in {@code owned}, and the {@code .<finalName>.part} temp files
-   * of older versions.
+   * The part files in {@code dir} whose partId is not in {@code owned}.
    */
   static List<Path> unowned(Path dir, Set<String> owned) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
@@ -212,12 +212,11 @@ final class PartFile {
     return Sha256.hex(fileDigest.digest());
   }
 
-  /** Cuts the padding, forces the bytes to disk, renames the file to its final name durably, drops the sums. */
+  /** Cuts the padding, forces the bytes to disk and renames the file to its final name durably; the sums stay. */
   void publish() throws IOException {
     data.finish(size);
     close();
     DurableMove.move(part, target);
-    Files.deleteIfExists(sums);
   }
 
   /** Closes both files, keeping them; drops the frames waiting for the file hash. */

@@ -6,7 +6,9 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.VertxException;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -146,8 +148,12 @@ public class WebhookVerticle extends VerticleBase {
   }
 
   private Future<HttpResponse<Void>> send(Delivery d, long timestamp) {
+    return CallbackTarget.of(vertx, d.url(), config.allowPrivateCallbacks()).compose(target -> post(d, target, timestamp));
+  }
+
+  private Future<HttpResponse<Void>> post(Delivery d, SocketAddress target, long timestamp) {
     try {
-      return client.postAbs(d.url())
+      return (target == null ? client.postAbs(d.url()) : client.requestAbs(HttpMethod.POST, target, d.url()))
         .timeout(config.webhookTimeout())
         .putHeader("content-type", "application/json")
         .putHeader("webhook-id", d.id())

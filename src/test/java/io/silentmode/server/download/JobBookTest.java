@@ -10,6 +10,7 @@ import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -55,6 +56,15 @@ class JobBookTest {
     assertEquals(1, running.resumes);
     assertNull(running.pausedReason);
     assertFalse(JobBook.allowed(Status.PAUSED, Status.COMPLETED), "a paused pull completes only after it ran again");
+  }
+
+  @Test
+  void aPullPausedBeforeItEverRanStartsWithoutCountingAResume() {
+    Pull pull = job("a", 1);
+    book.pause(pull, Pull.PauseReason.OPERATOR, T0);
+    book.start(pull, "c1");
+    assertEquals(0, pull.resumes);
+    assertNotNull(pull.startedAt);
   }
 
   @Test

@@ -14,11 +14,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** Kept part files are trusted only as far as their bytes, read back, match their recorded sums. */
@@ -47,7 +48,6 @@ class PartFileTest {
     assertEquals(Sha256.hex(Sha256.digest().digest(content)), kept.fileHash());
     kept.publish();
     assertEquals(Sha256.hex(Sha256.digest().digest(content)), Sha256.hex(Sha256.digest().digest(Files.readAllBytes(dir.resolve("out")))));
-    assertFalse(Files.exists(PartFile.sumsPath(dir, "p")), "the sums go with the publish");
   }
 
   @Test
@@ -66,6 +66,18 @@ class PartFileTest {
     assertNull(PartFile.resume(dir, "p", dir.resolve("out"), new Version(SIZE + 1, CHUNK, version.sha256()), CHUNKS));
     Files.delete(PartFile.sumsPath(dir, "p"));
     assertNull(PartFile.resume(dir, "p", dir.resolve("out"), version, CHUNKS));
+  }
+
+  @Test
+  void the_sweep_takes_part_files_by_their_uuid_and_never_a_final_file_that_looks_like_one() throws Exception {
+    String owned = UUID.randomUUID().toString();
+    String stray = UUID.randomUUID().toString();
+    for (String name : List.of("." + owned + ".part", "." + owned + ".sums", "." + stray + ".part", "." + stray + ".sums",
+      ".shop-20260101T000000.000Z-backup.part", "shop-20260101T000000.000Z-f.sums")) {
+      Files.createFile(dir.resolve(name));
+    }
+    assertEquals(List.of("." + stray + ".part", "." + stray + ".sums"),
+      PartFile.unowned(dir, Set.of(owned)).stream().map(f -> f.getFileName().toString()).sorted().toList());
   }
 
   /** A pull that wrote these chunks, then stopped. */
