@@ -32,7 +32,6 @@ WORK="$(mktemp -d)"
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 JAVA_OPTS=(-Djava.util.logging.config.file=bench/logging.properties)
-silentmode() { java "${JAVA_OPTS[@]}" -jar target/silentmode.jar "$@"; }
 
 echo "Generating 100 MiB and 1 GiB of random data in $WORK"
 SERVED="$WORK/file_to_download.txt"
