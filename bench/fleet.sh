@@ -41,11 +41,12 @@ need_fds() {
   [ "$(ulimit -Sn)" -ge "$1" ] || fail "need $1 open files, the hard limit allows $(ulimit -Hn) (raise it: root with CAP_SYS_RESOURCE, or limits.conf)"
 }
 
-start_server() { # heap, extra server flags...
+start_server() { # heap, extra server flags... (every agent here comes from 127.0.0.1: no per-address limits)
   local heap="$1"
   shift
   java -Xmx"$heap" "$LOGGING" -jar target/silentmode.jar server --host 127.0.0.1 --ws-port "$PORT" \
-    --port "$((PORT + 1))" --data-dir "$WORK/data" --download-dir "$WORK/downloads" "$@" >> "$WORK/server.log" 2>&1 &
+    --port "$((PORT + 1))" --data-dir "$WORK/data" --download-dir "$WORK/downloads" \
+    --max-agent-connections-per-address 100000 --api-rate-limit 0 "$@" >> "$WORK/server.log" 2>&1 &
   SERVER=$!
   PIDS+=("$SERVER")
   for _ in $(seq 600); do curl -sf "$API/api/v1/health" > /dev/null 2>&1 && return; sleep 0.1; done

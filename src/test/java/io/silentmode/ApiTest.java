@@ -135,13 +135,27 @@ class ApiTest {
   }
 
   @Test
-  void a_busy_agent_gets_409_and_cancel_then_retry_make_a_new_job_that_completes() throws Exception {
+  void a_pull_carries_its_priority_normal_by_default_and_an_unknown_one_is_a_400() throws Exception {
+    fx.agent("shop-1", fx.randomFile("f.bin", 1000));
+    JsonObject high = api.post("createDownload", "/api/v1/downloads",
+      new JsonObject().put("clientId", "shop-1").put("priority", "high"), 202);
+    assertEquals("high", api.awaitDone(high.getString("requestId")).getString("priority"));
+    assertEquals("normal", api.pull("shop-1").getString("priority"));
+    problem(api.call("createDownload", HttpMethod.POST, "/api/v1/downloads",
+      new JsonObject().put("clientId", "shop-1").put("priority", "urgent")), 400, "VALIDATION_FAILED");
+  }
+
+  @Test
+  void a_pull_for_a_busy_agent_waits_queued_and_cancel_then_retry_make_a_new_job_that_completes() throws Exception {
     AtomicInteger frames = new AtomicInteger();
     Path file = fx.randomFile("big.bin", 200L * Fixture.CHUNK);
     fx.agent("slow-1", file, c -> new LifecycleTest.SlowAgent(c, frames));
     JsonObject first = api.post("createDownload", "/api/v1/downloads", new JsonObject().put("clientId", "slow-1"), 202);
-    problem(api.call("createDownload", HttpMethod.POST, "/api/v1/downloads", new JsonObject().put("clientId", "slow-1")),
-      409, "DOWNLOAD_IN_PROGRESS");
+    JsonObject second = api.post("createDownload", "/api/v1/downloads", new JsonObject().put("clientId", "slow-1"), 202);
+    assertEquals("queued", second.getString("status"), second::encode);
+    assertEquals(1, second.getInteger("queuePosition"));
+    assertEquals("AGENT_BUSY", second.getString("queuedReason"));
+    api.delete("cancelDownload", "/api/v1/downloads/" + second.getString("requestId"), 200);
 
     String path = "/api/v1/downloads/" + first.getString("requestId");
     JsonObject cancelled = api.delete("cancelDownload", path, 200);

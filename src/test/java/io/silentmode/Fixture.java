@@ -45,7 +45,9 @@ final class Fixture {
     this.downloads = dir.resolve("downloads");
     this.config = ServerConfig.defaults().setHost("127.0.0.1").setPort(0).setWsPort(0).setDownloadDir(downloads.toString())
       .setDataDir(dir.resolve("data").toString()).setChunkSize(CHUNK).setChunkRetryDelay(20).setChunkTimeout(5_000)
-      .setDownloadTimeout(60_000);
+      .setDownloadTimeout(60_000)
+      // tests poll and page as fast as they can from one address; CallerLimitsTest sets its own limits
+      .setApiRateLimit(0);
     vertx.eventBus().<JsonObject>consumer(Addresses.DOWNLOADS_EVENTS, m -> {
       if ("final".equals(m.body().getString("event"))) {
         finalOf(m.body().getString("requestId")).tryComplete(m.body());

@@ -17,6 +17,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -54,13 +59,96 @@ class LifecycleTest {
   }
 
   @Test
-  void a_second_pull_to_a_busy_agent_gets_DOWNLOAD_IN_PROGRESS() throws Exception {
-    fx.agent("busy", fx.randomFile("f.bin", 50L * Fixture.CHUNK), c -> new SlowAgent(c, new AtomicInteger()));
+  void a_second_pull_to_a_busy_agent_waits_queued_and_runs_once_the_first_ends() throws Exception {
+    Path file = fx.randomFile("f.bin", 50L * Fixture.CHUNK);
+    fx.agent("busy", file, c -> new SlowAgent(c, new AtomicInteger()));
     JsonObject first = fx.startPull("busy", null);
 
-    assertFails(ErrorCode.DOWNLOAD_IN_PROGRESS, fx.startPullAsync("busy"));
+    JsonObject second = fx.startPull("busy", null);
+    assertEquals("queued", second.getString("status"), second::encode);
+    assertEquals("AGENT_BUSY", second.getString("queuedReason"));
+    assertEquals("completed", fx.awaitFinal(first).getString("status"));
+    JsonObject done = fx.awaitFinal(second);
+    assertEquals("completed", done.getString("status"), done::encode);
+    assertEquals(Fixture.sha256(file), done.getJsonObject("file").getString("sha256"));
+  }
 
+  @Test
+  void a_pull_queued_behind_a_busy_agent_fails_with_QUEUE_TIMEOUT_when_it_passes() throws Exception {
+    fx.server.stop().await();
+    fx.with(c -> c.setQueueTimeout(300)).start();
+    fx.agent("busy", fx.randomFile("f.bin", 300L * Fixture.CHUNK), c -> new SlowAgent(c, new AtomicInteger()));
+    JsonObject first = fx.startPull("busy", null);
+
+    JsonObject failed = fx.awaitFinal(fx.startPull("busy", null));
+    assertEquals("QUEUE_TIMEOUT", failed.getJsonObject("error").getString("code"), failed::encode);
+    assertTrue(failed.getJsonObject("error").getString("message").contains("agent 'busy' to finish its other pull"), failed::encode);
     fx.request(Addresses.DOWNLOADS_CANCEL, new JsonObject().put("requestId", first.getString("requestId")));
+  }
+
+  @Test
+  void with_every_slot_taken_a_high_priority_pull_queued_after_low_ones_starts_first() throws Exception {
+    fx.server.stop().await();
+    fx.with(c -> c.setMaxActivePulls(1)).start();
+    List<String> starts = new CopyOnWriteArrayList<>();
+    fx.vertx.eventBus().<JsonObject>consumer(Addresses.DOWNLOADS_EVENTS, m -> {
+      if ("in_progress".equals(m.body().getString("status")) && !starts.contains(m.body().getString("requestId"))) {
+        starts.add(m.body().getString("requestId"));
+      }
+    });
+    fx.agent("busy", fx.randomFile("big.bin", 100L * Fixture.CHUNK), c -> new SlowAgent(c, new AtomicInteger()));
+    List<JsonObject> low = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      fx.agent("low-" + i, fx.randomFile("l" + i + ".bin", 3L * Fixture.CHUNK));
+    }
+    fx.agent("urgent", fx.randomFile("u.bin", 3L * Fixture.CHUNK));
+    JsonObject running = fx.startPull("busy", null);
+    for (int i = 0; i < 20; i++) {
+      low.add(fx.request(Addresses.DOWNLOADS_START, new JsonObject().put("clientId", "low-" + i).put("priority", "low")));
+    }
+    JsonObject high = fx.request(Addresses.DOWNLOADS_START, new JsonObject().put("clientId", "urgent").put("priority", "high"));
+    assertEquals("queued", high.getString("status"), high::encode);
+    assertEquals(1, high.getInteger("queuePosition"), "first in line, ahead of 20 low ones");
+    assertEquals("high", high.getString("priority"));
+
+    for (JsonObject job : low) {
+      assertEquals("completed", fx.awaitFinal(job).getString("status"));
+    }
+    assertEquals(List.of(running.getString("requestId"), high.getString("requestId")), starts.subList(0, 2),
+      "the high one started next, before every low one");
+  }
+
+  @Test
+  void no_more_than_MAX_ACTIVE_PULLS_run_at_once_and_the_rest_start_in_their_turn() throws Exception {
+    fx.server.stop().await();
+    fx.with(c -> c.setMaxActivePulls(2)).start();
+    List<JsonObject> jobs = new ArrayList<>();
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    Set<String> started = ConcurrentHashMap.newKeySet();
+    fx.vertx.eventBus().<JsonObject>consumer(Addresses.DOWNLOADS_EVENTS, m -> {
+      String id = m.body().getString("requestId");
+      if ("in_progress".equals(m.body().getString("status")) && started.add(id)) {
+        most.accumulateAndGet(running.incrementAndGet(), Math::max);
+      } else if ("final".equals(m.body().getString("event")) && started.contains(id)) {
+        running.decrementAndGet();
+      }
+    });
+    for (int i = 0; i < 4; i++) {
+      fx.agent("shop-" + i, fx.randomFile("f" + i + ".bin", 60L * Fixture.CHUNK), c -> new SlowAgent(c, new AtomicInteger()));
+    }
+    for (int i = 0; i < 4; i++) {
+      jobs.add(fx.startPull("shop-" + i, null));
+    }
+
+    assertEquals("queued", jobs.get(2).getString("status"), jobs.get(2)::encode);
+    JsonObject last = fx.request(Addresses.DOWNLOADS_GET, new JsonObject().put("requestId", jobs.get(3).getString("requestId")));
+    assertEquals(2, last.getInteger("queuePosition"), last::encode);
+    assertEquals("SERVER_BUSY", last.getString("queuedReason"));
+    for (JsonObject job : jobs) {
+      assertEquals("completed", fx.awaitFinal(job).getString("status"));
+    }
+    assertEquals(2, most.get(), "at most MAX_ACTIVE_PULLS at once, and that many");
   }
 
   @Test

@@ -1,7 +1,9 @@
 package io.silentmode;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.silentmode.PromText.Sample;
 import io.silentmode.server.Addresses;
+import io.silentmode.server.ServerConfig;
 import io.silentmode.server.metrics.Metrics;
 import io.silentmode.server.metrics.MetricsVerticle;
 import io.vertx.core.Vertx;
@@ -16,27 +18,20 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Predicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
+import static io.silentmode.PromText.parse;
+import static io.silentmode.PromText.select;
+import static io.silentmode.PromText.value;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /** The server's Prometheus endpoint: silentmode's meters follow bus events; Vert.x HTTP metrics leave scrapes out. */
 class MetricsTest {
-
-  private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})? (\\S+)$");
-  private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
   Vertx vertx;
   HttpServer server;
@@ -45,7 +40,7 @@ class MetricsTest {
   @BeforeEach
   void setUp() {
     vertx = Metrics.vertxBuilder().build();
-    vertx.deployVerticle(new MetricsVerticle()).await();
+    vertx.deployVerticle(new MetricsVerticle(ServerConfig.defaults())).await();
     Router router = Router.router(vertx);
     router.get(Metrics.PATH).handler(Metrics.scrapeHandler(vertx));
     router.get("/hello").handler(rc -> rc.response().end("hello"));
@@ -83,11 +78,14 @@ class MetricsTest {
   @Test
   void finished_pulls_are_counted_by_outcome_with_bytes_retries_resumes_and_duration() {
     Instant t0 = Instant.parse("2025-01-01T00:00:00Z");
+    downloadEvent("state", job("r2", "queued", t0, null, null));
+    awaitValue(1, "silentmode_pulls_queued");
     downloadEvent("state", job("r1", "in_progress", t0.minusSeconds(10), t0, null));
     downloadEvent("state", job("r2", "in_progress", t0, null, null));
     downloadEvent("progress", job("r1", "in_progress", t0.minusSeconds(10), t0, null).put("bytesDone", 4096));
     downloadEvent("state", job("r3", "in_progress", t0, null, null));
     awaitValue(3, "silentmode_pulls_active");
+    awaitValue(0, "silentmode_pulls_queued");
     downloadEvent("state", job("r1", "paused", t0.minusSeconds(10), t0, null));
     awaitValue(1, "silentmode_pulls_paused");
     awaitValue(2, "silentmode_pulls_active");
@@ -153,11 +151,11 @@ class MetricsTest {
         "vertx_http_server_response_bytes_count", "vertx_http_server_request_bytes_count")) {
       assertEquals(3, sum(after, counted), counted + " counts only the /hello requests");
     }
-    assertFalse(after.stream().anyMatch(x -> x.name.startsWith("vertx_http_server") && x.labels.containsValue(Metrics.PATH)),
+    assertFalse(after.stream().anyMatch(x -> x.name().startsWith("vertx_http_server") && x.labels().containsValue(Metrics.PATH)),
       "no HTTP server series of the scrape route");
     // this scrape is in flight while it renders, yet it is not among the active requests
     assertEquals(0, sum(after, "vertx_http_server_active_requests"));
-    assertTrue(after.stream().noneMatch(x -> x.labels.containsKey("silentmode_scrape")), "the marker tag never shows");
+    assertTrue(after.stream().noneMatch(x -> x.labels().containsKey("silentmode_scrape")), "the marker tag never shows");
   }
 
   @Test
@@ -184,7 +182,7 @@ class MetricsTest {
       assertNull(Metrics.scrapeHandler(plain));
       assertNull(Metrics.registry(plain));
       // and the verticle deploys there as a no-op
-      plain.deployVerticle(new MetricsVerticle()).await();
+      plain.deployVerticle(new MetricsVerticle(ServerConfig.defaults())).await();
     } finally {
       plain.close().await();
     }
@@ -212,15 +210,15 @@ class MetricsTest {
   private static void assertBuckets(List<Sample> samples, String outcome, double seconds) {
     List<Sample> buckets = select(samples, "silentmode_pull_duration_seconds_bucket", "outcome", outcome);
     assertEquals(List.of("0.1", "0.5", "1.0", "5.0", "10.0", "30.0", "60.0", "120.0", "300.0", "900.0", "3600.0", "+Inf"),
-      buckets.stream().map(b -> b.labels.get("le")).toList(), "a handful of buckets from 0.1 s to 1 h, for " + outcome);
+      buckets.stream().map(b -> b.labels().get("le")).toList(), "a handful of buckets from 0.1 s to 1 h, for " + outcome);
     assertTrue(buckets.stream().anyMatch(b -> le(b) < seconds), "a bucket below " + seconds);
     for (Sample b : buckets) {
-      assertEquals(le(b) >= seconds ? 1 : 0, b.value, outcome + " bucket le=" + b.labels.get("le"));
+      assertEquals(le(b) >= seconds ? 1 : 0, b.value(), outcome + " bucket le=" + b.labels().get("le"));
     }
   }
 
   private static double le(Sample bucket) {
-    String le = bucket.labels.get("le");
+    String le = bucket.labels().get("le");
     return "+Inf".equals(le) ? Double.POSITIVE_INFINITY : Double.parseDouble(le);
   }
 
@@ -240,56 +238,12 @@ class MetricsTest {
     while (true) {
       List<Sample> samples = parse(scrape());
       List<Sample> found = select(samples, name, labels);
-      if (found.size() == 1 && found.get(0).value == expected || System.currentTimeMillis() > deadline) {
+      if (found.size() == 1 && found.get(0).value() == expected || System.currentTimeMillis() > deadline) {
         assertEquals(expected, value(samples, name, labels), name + " " + String.join(",", labels));
         return samples;
       }
       vertx.timer(20).await();
     }
-  }
-
-  private record Sample(String name, Map<String, String> labels, double value) {
-  }
-
-  private static List<Sample> parse(String text) {
-    List<Sample> samples = new ArrayList<>();
-    for (String line : text.split("\n")) {
-      if (line.isBlank() || line.startsWith("#")) {
-        continue;
-      }
-      Matcher m = SAMPLE.matcher(line);
-      assertTrue(m.matches(), "a sample line: " + line);
-      Map<String, String> labels = new LinkedHashMap<>();
-      if (m.group(2) != null) {
-        Matcher l = LABEL.matcher(m.group(2));
-        while (l.find()) {
-          labels.put(l.group(1), l.group(2));
-        }
-      }
-      samples.add(new Sample(m.group(1), labels, Double.parseDouble(m.group(3))));
-    }
-    return samples;
-  }
-
-  /** Samples of that name having the given label pairs (and maybe more labels). */
-  private static List<Sample> select(List<Sample> samples, String name, String... labels) {
-    Predicate<Sample> match = s -> {
-      for (int i = 0; i < labels.length; i += 2) {
-        if (!labels[i + 1].equals(s.labels.get(labels[i]))) {
-          return false;
-        }
-      }
-      return true;
-    };
-    return samples.stream().filter(s -> s.name.equals(name)).filter(match).toList();
-  }
-
-  private static double value(List<Sample> samples, String name, String... labels) {
-    List<Sample> found = select(samples, name, labels);
-    if (found.size() != 1) {
-      fail("one series " + name + " " + String.join(",", labels) + ", found " + found);
-    }
-    return found.get(0).value;
   }
 
   private static double sum(List<Sample> samples, String name) {

@@ -4,6 +4,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
+import io.silentmode.protocol.Labels;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.silentmode.protocol.PullException;
@@ -55,6 +56,7 @@ public class AgentVerticle extends VerticleBase {
   private final AgentConfig config;
   /** How a {@code wss://} server is verified; a {@code ws://} URL has nothing to verify. */
   private final ServerTrust trust;
+  private final JsonObject labels;
   private final Promise<Void> gaveUp = Promise.promise();
   private final Map<String, Serving> serving = new HashMap<>();
   /** The served file's digests, kept per version and computed ahead of pulls. */
@@ -81,12 +83,27 @@ public class AgentVerticle extends VerticleBase {
 
   /** An agent that checks a {@code wss://} server against the JVM's trust store. */
   public AgentVerticle(AgentConfig config) {
-    this(config, ServerTrust.system());
+    this(config, Map.of(), ServerTrust.system());
   }
 
+  /** An agent that reports {@code labels} when it registers. */
+  public AgentVerticle(AgentConfig config, Map<String, String> labels) {
+    this(config, labels, ServerTrust.system());
+  }
+
+  /** An agent that checks a {@code wss://} server as {@code trust} says. */
   public AgentVerticle(AgentConfig config, ServerTrust trust) {
+    this(config, Map.of(), trust);
+  }
+
+  public AgentVerticle(AgentConfig config, Map<String, String> labels, ServerTrust trust) {
     this.config = config;
     this.trust = trust;
+    this.labels = Labels.toJson(labels);
+    String wrong = Labels.problem(this.labels);
+    if (wrong != null) {
+      throw new IllegalArgumentException(wrong); // the server would refuse every REGISTER
+    }
   }
 
   /** Fails once MAX_RECONNECT_ATTEMPTS were used up; never completes otherwise. */
@@ -145,7 +162,7 @@ public class AgentVerticle extends VerticleBase {
     });
     send(Protocol.register(config.clientId(), VERSION, new JsonObject()
       .put("os", System.getProperty("os.name"))
-      .put("filePath", config.filePath())));
+      .put("filePath", config.filePath()), labels));
   }
 
   /**

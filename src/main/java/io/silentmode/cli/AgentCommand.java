@@ -3,22 +3,27 @@ package io.silentmode.cli;
 import io.silentmode.agent.AgentConfig;
 import io.silentmode.agent.AgentVerticle;
 import io.silentmode.tls.ServerTrust;
+import io.silentmode.protocol.Labels;
 import io.vertx.core.Vertx;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "agent", mixinStandardHelpOptions = true,
   description = "Run an agent: dial the server, stay connected and serve the configured file when asked.",
-  footer = {"", "Examples:", "  silentmode agent --id restaurant-001 --server ws://silentmode.example.com:8080",
+  footer = {"", "Examples:", "  silentmode agent --id restaurant-001 --server ws://silentmode.example.com:8080 --label region=eu",
     "  silentmode agent --id restaurant-001 --server wss://silentmode.example.com:8080",
     "  silentmode agent --server wss://10.0.0.5:8080 --server-fingerprint 3A:F1:...   (a self-signed server)"})
 public class AgentCommand implements Callable<Integer> {
@@ -41,6 +46,9 @@ public class AgentCommand implements Callable<Integer> {
   @Option(names = "--prehash-delay", defaultValue = "${env:PREHASH_DELAY:-5000}", description = "Hash the served file ahead of a pull once it has stayed unchanged this long, in ms; 0 turns it off (PREHASH_DELAY, default ${DEFAULT-VALUE}).")
   long prehashDelay;
 
+  @Option(names = "--label", paramLabel = "KEY=VALUE", description = "A label this agent reports, e.g. region=eu; repeatable. Added to AGENT_LABELS (region=eu,store=berlin-12), replacing the same key. At most " + Labels.MAX_COUNT + "; keys and values " + Labels.RULE + ".")
+  List<String> labelFlags = new ArrayList<>();
+
   @Mixin
   ServerTrustOptions trustOptions;
 
@@ -49,22 +57,27 @@ public class AgentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws UnknownHostException {
+    Map<String, String> labels;
+    try {
+      labels = labels(System.getenv("AGENT_LABELS"), labelFlags);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
     String id = clientId != null ? clientId : InetAddress.getLocalHost().getHostName();
     String filePath = this.filePath != null ? this.filePath : defaultFile(System.getenv("HOME"), System.getProperty("user.home"));
     ServerTrust trust;
     try {
       trust = trustOptions.trust(serverUrl, "wss");
     } catch (IllegalArgumentException e) {
-      spec.commandLine().getErr().println("silentmode agent: " + e.getMessage());
-      spec.commandLine().getErr().flush();
-      return CommandLine.ExitCode.USAGE;
+      throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     Vertx vertx = Vertx.vertx();
     AgentVerticle agent = new AgentVerticle(new AgentConfig(id, serverUrl, filePath, reconnectInterval,
-      maxReconnectAttempts, prehashDelay), trust);
+      maxReconnectAttempts, prehashDelay), labels, trust);
     vertx.deployVerticle(agent).await();
     System.err.println("silentmode agent " + id + ": serving " + filePath + " to " + serverUrl
-      + (serverUrl.startsWith("wss:") ? ", verified against " + trust : ""));
+      + (serverUrl.startsWith("wss:") ? ", verified against " + trust : "")
+      + (labels.isEmpty() ? "" : " with labels " + Labels.toJson(labels).encode()));
     try {
       agent.gaveUp().await();
       return 0;
@@ -73,6 +86,20 @@ public class AgentCommand implements Callable<Integer> {
       vertx.close().await();
       return 1;
     }
+  }
+
+  /** AGENT_LABELS, then each {@code --label} flag over it; an error names where the wrong label came from. */
+  static Map<String, String> labels(String env, List<String> flags) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    String source = "AGENT_LABELS";
+    try {
+      Labels.parse(env, labels);
+      source = "--label";
+      flags.forEach(flag -> Labels.parse(flag, labels));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(source + ": " + e.getMessage());
+    }
+    return labels;
   }
 
   /** {@code $HOME/file_to_download.txt}, as the design says; Java's user.home (from the password file) only without HOME. */

@@ -46,6 +46,27 @@ public class ServerOptions {
   @Option(names = "--queue-timeout", defaultValue = "${env:QUEUE_TIMEOUT:-3600000}", description = "Ms a pull for an offline agent waits for it (QUEUE_TIMEOUT, default ${DEFAULT-VALUE}).")
   long queueTimeout;
 
+  @Option(names = "--max-active-pulls", defaultValue = "${env:MAX_ACTIVE_PULLS:-64}", description = "Pulls running at once; more wait queued, in order (MAX_ACTIVE_PULLS, default ${DEFAULT-VALUE}).")
+  int maxActivePulls;
+
+  @Option(names = "--max-pull-rate", defaultValue = "${env:MAX_PULL_RATE:-0}", description = "Bytes per second one pull may take; 0 means no limit (MAX_PULL_RATE, default ${DEFAULT-VALUE}).")
+  long maxPullRate;
+
+  @Option(names = "--max-total-rate", defaultValue = "${env:MAX_TOTAL_RATE:-0}", description = "Bytes per second all pulls together may take; 0 means no limit (MAX_TOTAL_RATE, default ${DEFAULT-VALUE}).")
+  long maxTotalRate;
+
+  @Option(names = "--api-rate-limit", defaultValue = "${env:API_RATE_LIMIT:-100}", description = "API requests per second one remote address may make, bursts of twice that; 0 means no limit (API_RATE_LIMIT, default ${DEFAULT-VALUE}).")
+  int apiRateLimit;
+
+  @Option(names = "--max-event-streams", defaultValue = "${env:MAX_EVENT_STREAMS:-64}", description = "Event streams one remote address may hold open; 0 means no limit (MAX_EVENT_STREAMS, default ${DEFAULT-VALUE}).")
+  int maxEventStreams;
+
+  @Option(names = "--max-agent-connections", defaultValue = "${env:MAX_AGENT_CONNECTIONS:-20000}", description = "Agent connections this node holds at once (MAX_AGENT_CONNECTIONS, default ${DEFAULT-VALUE}).")
+  int maxAgentConnections;
+
+  @Option(names = "--max-agent-connections-per-address", defaultValue = "${env:MAX_AGENT_CONNECTIONS_PER_ADDRESS:-1000}", description = "Agent connections one remote address may hold; shops behind one NAT share one (MAX_AGENT_CONNECTIONS_PER_ADDRESS, default ${DEFAULT-VALUE}).")
+  int maxAgentConnectionsPerAddress;
+
   @Option(names = "--resume-timeout", defaultValue = "${env:RESUME_TIMEOUT:-3600000}", description = "Ms a paused pull keeps its verified chunks for its agent to come back, and a failed one for a retry (RESUME_TIMEOUT, default ${DEFAULT-VALUE}).")
   long resumeTimeout;
 
@@ -107,9 +128,10 @@ public class ServerOptions {
     if (chunkSize < 1 || chunkSize > Protocol.MAX_CHUNK_SIZE) {
       throw new IllegalArgumentException("CHUNK_SIZE must be between 1 and " + Protocol.MAX_CHUNK_SIZE);
     }
-    if (chunkWindow < 1 || maxChunkRetryAttempts < 0 || webhookMaxAttempts < 1) {
-      throw new IllegalArgumentException(
-        "CHUNK_WINDOW and WEBHOOK_MAX_ATTEMPTS must be at least 1 and MAX_CHUNK_RETRY_ATTEMPTS at least 0");
+    if (chunkWindow < 1 || maxActivePulls < 1 || maxChunkRetryAttempts < 0 || webhookMaxAttempts < 1
+      || maxAgentConnections < 1 || maxAgentConnectionsPerAddress < 1) {
+      throw new IllegalArgumentException("CHUNK_WINDOW, MAX_ACTIVE_PULLS, WEBHOOK_MAX_ATTEMPTS, MAX_AGENT_CONNECTIONS and "
+        + "MAX_AGENT_CONNECTIONS_PER_ADDRESS must be at least 1 and MAX_CHUNK_RETRY_ATTEMPTS at least 0");
     }
     if (chunkRetryDelay < 1 || chunkTimeout < 1 || heartbeatInterval < 1 || downloadTimeout < 1 || queueTimeout < 1
       || resumeTimeout < 1 || jobRetention < 1 || linkTtl < 1 || webhookRetryDelay < 1 || webhookTimeout < 1 || sseHeartbeat < 1
@@ -117,8 +139,9 @@ public class ServerOptions {
       throw new IllegalArgumentException("every duration (CHUNK_RETRY_DELAY, CHUNK_TIMEOUT, HEARTBEAT_INTERVAL, "
         + "DOWNLOAD_TIMEOUT, QUEUE_TIMEOUT, RESUME_TIMEOUT, JOB_RETENTION, LINK_TTL, WEBHOOK_RETRY_DELAY, WEBHOOK_TIMEOUT, SSE_HEARTBEAT, REQUEST_HEADER_TIMEOUT, TLS_RELOAD_INTERVAL) must be at least 1 ms");
     }
-    if (maxFileSize < 0) {
-      throw new IllegalArgumentException("MAX_FILE_SIZE must be at least 0");
+    if (maxFileSize < 0 || maxPullRate < 0 || maxTotalRate < 0 || apiRateLimit < 0 || maxEventStreams < 0) {
+      throw new IllegalArgumentException(
+        "MAX_FILE_SIZE, MAX_PULL_RATE, MAX_TOTAL_RATE, API_RATE_LIMIT and MAX_EVENT_STREAMS must be at least 0");
     }
     if (blank(tlsCert) != blank(tlsKey)) {
       throw new IllegalArgumentException("TLS_CERT and TLS_KEY go together: set both for TLS, or neither for plain text");
@@ -130,7 +153,9 @@ public class ServerOptions {
       .setDataDir(dataDir).setChunkSize(chunkSize).setChunkWindow(chunkWindow)
       .setMaxChunkRetryAttempts(maxChunkRetryAttempts).setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout)
       .setHeartbeatInterval(heartbeatInterval).setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout)
-      .setResumeTimeout(resumeTimeout).setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
+      .setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setMaxTotalRate(maxTotalRate)
+      .setApiRateLimit(apiRateLimit).setMaxEventStreams(maxEventStreams).setMaxAgentConnections(maxAgentConnections)
+      .setMaxAgentConnectionsPerAddress(maxAgentConnectionsPerAddress).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
       .setLinkTtl(linkTtl).setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts)
       .setWebhookRetryDelay(webhookRetryDelay).setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat)
       .setMinFreeSpace(minFreeSpace).setAllowPrivateCallbacks(allowPrivateCallbacks)

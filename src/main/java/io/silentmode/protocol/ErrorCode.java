@@ -44,7 +44,10 @@ public enum ErrorCode {
   FILE_TOO_LARGE(1030, 413, false),
   // resume
   RESUME_TIMEOUT(1031, 504, true),
-  DOWNLOAD_NOT_PAUSED(1032, 409, false);
+  DOWNLOAD_NOT_PAUSED(1032, 409, false),
+  // limits
+  QUEUE_TIMEOUT(1033, 504, true),
+  TOO_MANY_REQUESTS(1034, 429, true);
 
   private static final Map<Integer, ErrorCode> BY_BUS_CODE = new HashMap<>();
 

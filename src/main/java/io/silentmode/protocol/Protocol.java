@@ -16,6 +16,8 @@ public final class Protocol {
 
   /** WebSocket close code sent when the server drops or replaces an agent connection. */
   public static final short CLOSE_POLICY = 1008;
+  /** RFC 6455's registry: the server is over a limit; the agent reconnects with its backoff. */
+  public static final short CLOSE_TRY_AGAIN_LATER = 1013;
 
   private Protocol() {
   }
@@ -28,6 +30,12 @@ public final class Protocol {
   public static JsonObject register(String clientId, String agentVersion, JsonObject metadata) {
     return message(MessageType.REGISTER).put("clientId", clientId).put("protocolVersion", VERSION)
       .put("agentVersion", agentVersion).put("metadata", metadata);
+  }
+
+  /** The same with labels; an agent without any sends the REGISTER it sent before labels existed. */
+  public static JsonObject register(String clientId, String agentVersion, JsonObject metadata, JsonObject labels) {
+    JsonObject register = register(clientId, agentVersion, metadata);
+    return labels.isEmpty() ? register : register.put("labels", labels);
   }
 
   /** An agent's answer to a PING, echoing its timestamp (docs/PROTOCOL.md §5). */

@@ -11,7 +11,7 @@ public final class Addresses {
     return "gateway.connection." + connectionId;
   }
 
-  /** Registry: an agent registered ({@code clientId, connectionId, remoteAddress, agentVersion, metadata}). */
+  /** Registry: an agent registered ({@code clientId, connectionId, remoteAddress, agentVersion, metadata, labels}). */
   public static final String REGISTRY_REGISTER = "registry.register";
   /** Registry: traffic was seen from a connection ({@code clientId, connectionId}). */
   public static final String REGISTRY_SEEN = "registry.seen";
@@ -19,7 +19,10 @@ public final class Addresses {
   public static final String REGISTRY_UNREGISTER = "registry.unregister";
   /** Registry: one agent by {@code clientId}; fails with CLIENT_NOT_FOUND. */
   public static final String REGISTRY_GET = "registry.get";
-  /** Registry: one page of known agents ({@code connected?, limit, cursor?}), replies {@code {items, nextCursor}}. */
+  /**
+   * Registry: one page of known agents ({@code connected?, selector?, limit, cursor?}), replies
+   * {@code {items, nextCursor}}; a selector that does not parse fails VALIDATION_FAILED.
+   */
   public static final String REGISTRY_LIST = "registry.list";
   /** Registry publishes {@code {event: connected|disconnected, clientId, connectionId}}. */
   public static final String REGISTRY_EVENTS = "registry.events";
@@ -71,6 +74,15 @@ public final class Addresses {
    * {@code {event: reloaded, fingerprint, previous}} or {@code {event: refused, error}}.
    */
   public static final String TLS_EVENTS = "tls.events";
+
+  /** Gateway publishes, node-local, each agent connection it refuses over a limit: {@code {reason}}. */
+  public static final String GATEWAY_REFUSED = "gateway.refused";
+
+  /**
+   * Audit log (worker): append one record ({@code at, remote, credential, method, path, status, location}) to
+   * DATA_DIR/audit.jsonl. Node-local: each node keeps the log of the requests it answered.
+   */
+  public static final String AUDIT_RECORD = "audit.record";
 
   /** Job store (worker): save one job record ({@code job}); replies once it is on disk. */
   public static final String STORE_JOB_SAVE = "store.job.save";

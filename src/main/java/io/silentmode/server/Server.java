@@ -1,5 +1,6 @@
 package io.silentmode.server;
 
+import io.silentmode.server.audit.AuditVerticle;
 import io.silentmode.server.download.OrchestratorVerticle;
 import io.silentmode.server.gateway.GatewayVerticle;
 import io.silentmode.server.http.ApiVerticle;
@@ -63,7 +64,8 @@ public final class Server {
           deploy(vertx, ids, new DeploymentOptions(), new RegistryVerticle(config)),
           deploy(vertx, ids, WORKER, new DiskWriterVerticle(config)),
           deploy(vertx, ids, new DeploymentOptions(), new WebhookVerticle(config)),
-          deploy(vertx, ids, new DeploymentOptions(), new MetricsVerticle())))
+          deploy(vertx, ids, new DeploymentOptions(), new MetricsVerticle(config)),
+          deploy(vertx, ids, WORKER, new AuditVerticle(config))))
         .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new OrchestratorVerticle(config)))
         .compose(v -> Future.all(
           deploy(vertx, ids, new DeploymentOptions(), gateway),

@@ -14,6 +14,13 @@ public final class ServerConfig {
   private String dataDir = "./data";
   private int chunkSize = 1024 * 1024;
   private int chunkWindow = 16;
+  private int maxActivePulls = 64;
+  private long maxPullRate;
+  private int apiRateLimit = 100;
+  private int maxAgentConnections = 20_000;
+  private int maxAgentConnectionsPerAddress = 1_000;
+  private int maxEventStreams = 64;
+  private long maxTotalRate;
   private int maxChunkRetryAttempts = 3;
   private long chunkRetryDelay = 1000;
   private long chunkTimeout = 30_000;
@@ -46,7 +53,8 @@ public final class ServerConfig {
 
   public ServerConfig copy() {
     return new ServerConfig().setHost(host).setPort(port).setWsPort(wsPort).setDownloadDir(downloadDir).setDataDir(dataDir)
-      .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxChunkRetryAttempts(maxChunkRetryAttempts)
+      .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setApiRateLimit(apiRateLimit).setMaxAgentConnections(maxAgentConnections)
+      .setMaxAgentConnectionsPerAddress(maxAgentConnectionsPerAddress).setMaxEventStreams(maxEventStreams).setMaxTotalRate(maxTotalRate).setMaxChunkRetryAttempts(maxChunkRetryAttempts)
       .setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout).setHeartbeatInterval(heartbeatInterval)
       .setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention)
       .setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret).setLinkTtl(linkTtl)
@@ -75,6 +83,20 @@ public final class ServerConfig {
   public long downloadTimeout() { return downloadTimeout; }
   /** How long a pull for a known but offline agent waits in {@code queued} (QUEUE_TIMEOUT). */
   public long queueTimeout() { return queueTimeout; }
+  /** Pulls running at once on this server (MAX_ACTIVE_PULLS); more wait, queued. */
+  public int maxActivePulls() { return maxActivePulls; }
+  /** Bytes per second one pull may take (MAX_PULL_RATE); 0 means no limit. */
+  public long maxPullRate() { return maxPullRate; }
+  /** API requests per second one remote address may make, with bursts of twice that (API_RATE_LIMIT); 0 means no limit. */
+  public int apiRateLimit() { return apiRateLimit; }
+  /** Agent WebSockets this node holds at once (MAX_AGENT_CONNECTIONS). */
+  public int maxAgentConnections() { return maxAgentConnections; }
+  /** Agent WebSockets one remote address may hold on this node (MAX_AGENT_CONNECTIONS_PER_ADDRESS). */
+  public int maxAgentConnectionsPerAddress() { return maxAgentConnectionsPerAddress; }
+  /** Event streams one remote address may hold open at once (MAX_EVENT_STREAMS); 0 means no limit. */
+  public int maxEventStreams() { return maxEventStreams; }
+  /** Bytes per second all pulls together may take (MAX_TOTAL_RATE); 0 means no limit. */
+  public long maxTotalRate() { return maxTotalRate; }
   /** How long a paused pull keeps its verified chunks waiting to resume, and a failed one for a retry (RESUME_TIMEOUT). */
   public long resumeTimeout() { return resumeTimeout; }
   /** How long finished job records are kept (JOB_RETENTION); the pulled files themselves are never deleted. */
@@ -123,6 +145,13 @@ public final class ServerConfig {
   public ServerConfig setHeartbeatInterval(long ms) { this.heartbeatInterval = ms; return this; }
   public ServerConfig setDownloadTimeout(long ms) { this.downloadTimeout = ms; return this; }
   public ServerConfig setQueueTimeout(long ms) { this.queueTimeout = ms; return this; }
+  public ServerConfig setMaxActivePulls(int max) { this.maxActivePulls = max; return this; }
+  public ServerConfig setMaxPullRate(long bytesPerSecond) { this.maxPullRate = bytesPerSecond; return this; }
+  public ServerConfig setApiRateLimit(int perSecond) { this.apiRateLimit = perSecond; return this; }
+  public ServerConfig setMaxAgentConnections(int max) { this.maxAgentConnections = max; return this; }
+  public ServerConfig setMaxAgentConnectionsPerAddress(int max) { this.maxAgentConnectionsPerAddress = max; return this; }
+  public ServerConfig setMaxEventStreams(int max) { this.maxEventStreams = max; return this; }
+  public ServerConfig setMaxTotalRate(long bytesPerSecond) { this.maxTotalRate = bytesPerSecond; return this; }
   public ServerConfig setResumeTimeout(long ms) { this.resumeTimeout = ms; return this; }
   public ServerConfig setJobRetention(long ms) { this.jobRetention = ms; return this; }
   public ServerConfig setApiToken(String token) { this.apiToken = blankToNull(token); return this; }

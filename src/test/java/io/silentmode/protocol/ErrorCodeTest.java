@@ -20,6 +20,8 @@ class ErrorCodeTest {
     assertEquals(1030, ErrorCode.FILE_TOO_LARGE.busCode());
     assertEquals(1031, ErrorCode.RESUME_TIMEOUT.busCode());
     assertEquals(1032, ErrorCode.DOWNLOAD_NOT_PAUSED.busCode());
+    assertEquals(1033, ErrorCode.QUEUE_TIMEOUT.busCode());
+    assertEquals(1034, ErrorCode.TOO_MANY_REQUESTS.busCode());
     Arrays.stream(ErrorCode.values()).forEach(c -> assertEquals(c, ErrorCode.fromBusCode(c.busCode())));
     assertEquals(ErrorCode.INTERNAL_ERROR, ErrorCode.fromBusCode(42));
   }

@@ -30,6 +30,9 @@ public class DownloadCommand extends Subcommand {
   @Option(names = "--no-wait", description = "Start the pull, print the job and return without following it.")
   boolean noWait;
 
+  @Option(names = "--priority", paramLabel = "PRIORITY", description = "high, normal (default) or low: which waiting pulls start first.")
+  String priority;
+
   @Override
   Global global() {
     return global;
@@ -41,6 +44,9 @@ public class DownloadCommand extends Subcommand {
     JsonObject request = new JsonObject().put("clientId", clientId);
     if (path != null) {
       request.put("path", path);
+    }
+    if (priority != null) {
+      request.put("priority", priority);
     }
     JsonObject job = api.post("/api/v1/downloads", request);
     if (noWait) {

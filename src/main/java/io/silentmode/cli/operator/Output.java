@@ -62,11 +62,19 @@ final class Output {
     out.flush();
   }
 
-  /** The job's status, with why a paused one waits: {@code paused (AGENT_DISCONNECTED)}. */
+  /**
+   * The job's status, with why a paused or queued one waits, and a queued one's place in the line:
+   * {@code paused (AGENT_DISCONNECTED)}, {@code queued (AGENT_BUSY, #2)}.
+   */
   static String status(JsonObject job) {
     String status = job.getString("status");
-    String reason = job.getString("pausedReason");
-    return "paused".equals(status) && reason != null ? status + " (" + reason + ")" : status;
+    String paused = job.getString("pausedReason");
+    String queued = job.getString("queuedReason");
+    if ("paused".equals(status) && paused != null) {
+      return status + " (" + paused + ")";
+    }
+    return "queued".equals(status) && queued != null
+      ? status + " (" + queued + ", #" + job.getInteger("queuePosition") + ")" : status;
   }
 
   /** Green, red or yellow on a terminal, unless NO_COLOR is set (no-color.org); plain otherwise. */

@@ -37,12 +37,15 @@ final class ChunkTransfer {
   private final ServerConfig config;
   private final JobBook jobs;
   private final PullRunner runner;
+  /** MAX_TOTAL_RATE, shared by every pull of this server. */
+  private final RateLimit totalRate;
 
   ChunkTransfer(Vertx vertx, ServerConfig config, JobBook jobs, PullRunner runner) {
     this.vertx = vertx;
     this.config = config;
     this.jobs = jobs;
     this.runner = runner;
+    this.totalRate = new RateLimit(config.maxTotalRate(), config.chunkSize(), System.nanoTime());
   }
 
   /** Hands the frame on to the disk writer, or releases it: see {@link ChunkCodec}. */
@@ -97,18 +100,40 @@ final class ChunkTransfer {
     return pull == null || pull.window == null || !pull.window.awaited(ReceivedChunk.index(frame)) ? null : pull;
   }
 
-  /** Asks for every chunk that fits in the window, or commits when all are written. */
+  /**
+   * Asks for every chunk that fits in the window and the rate limits allow, or commits when all are written. When
+   * a limit holds chunks back, the pull comes back here once the bucket has one more.
+   */
   void advance(Pull pull) {
     if (pull.window.complete()) {
       commit(pull);
       return;
     }
-    List<ChunkWindow.Range> ranges = pull.window.next();
+    long now = System.nanoTime();
+    if (pull.rateLimit == null) {
+      pull.rateLimit = new RateLimit(config.maxPullRate(), pull.chunkSize, now);
+    }
+    int allowed = Math.min(pull.rateLimit.available(pull.chunkSize, now), totalRate.available(pull.chunkSize, now));
+    List<ChunkWindow.Range> ranges = pull.window.next(allowed);
+    int asked = ranges.stream().mapToInt(ChunkWindow.Range::count).sum();
+    pull.rateLimit.take(asked, pull.chunkSize);
+    totalRate.take(asked, pull.chunkSize);
     if (!ranges.isEmpty()) {
       armStallTimer(pull);
     }
     ranges.forEach(r -> runner.toAgent(pull, Protocol.message(MessageType.REQUEST_CHUNKS)
       .put("requestId", pull.requestId.toString()).put("index", r.from()).put("count", r.count())));
+    if (pull.window.hasRoom() && !pull.timers.containsKey(Pull.PACE_TIMER)) {
+      long wait = Math.max(pull.rateLimit.unlimited() ? 1 : pull.rateLimit.millisUntilChunk(pull.chunkSize, now),
+        totalRate.unlimited() ? 1 : totalRate.millisUntilChunk(pull.chunkSize, now));
+      int run = pull.run;
+      pull.timers.put(Pull.PACE_TIMER, vertx.setTimer(wait, t -> {
+        pull.timers.remove(Pull.PACE_TIMER);
+        if (pull.runs(run) && !pull.committing) {
+          advance(pull);
+        }
+      }));
+    }
   }
 
   private void chunkWritten(Pull pull, int run, int index) {

@@ -70,21 +70,35 @@ final class ChunkWindow {
    * several only when chunks already done lie between them.
    */
   List<Range> next() {
+    return next(Integer.MAX_VALUE);
+  }
+
+  /** As {@link #next()}, at most {@code max} chunks: what a rate limit allows now. */
+  List<Range> next(int max) {
     List<Range> ranges = new ArrayList<>(1);
     int until = Math.min(totalChunks, lowestNotDone + window);
-    while (nextToRequest < until) {
+    int budget = max;
+    while (nextToRequest < until && budget > 0) {
       int from = done.nextClearBit(nextToRequest);
       int nextDone = done.nextSetBit(from);
       int to = nextDone < 0 ? until : Math.min(until, nextDone);
+      to = (int) Math.min(to, (long) from + budget);
       for (int i = from; i < to; i++) {
         set(i, State.REQUESTED, 1);
       }
       if (to > from) {
         ranges.add(new Range(from, to - from));
+        budget -= to - from;
       }
       nextToRequest = Math.max(to, from);
     }
     return ranges;
+  }
+
+  /** Whether {@link #next} would ask for a chunk now. */
+  boolean hasRoom() {
+    int until = Math.min(totalChunks, lowestNotDone + window);
+    return nextToRequest < until && done.nextClearBit(nextToRequest) < until;
   }
 
   /** Whether the chunk was asked for and not yet received: the only chunks a pull takes from its agent. */

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.UUID;
 
 /**
@@ -35,8 +37,17 @@ final class JobBook {
   record Page(List<Pull> items, String nextCursor) {
   }
 
+  /**
+   * What waits for a slot, in order: by priority; within one, pulls paused for a reason that ends by itself, then
+   * queued ones; then the oldest first.
+   */
+  private static final Comparator<Pull> WAITING_ORDER = Comparator.comparing((Pull p) -> p.priority)
+    .thenComparing(p -> p.status == Status.QUEUED).thenComparing(p -> p.createdAt).thenComparing(p -> p.requestId);
+
   private final Map<UUID, Pull> jobs = new HashMap<>();
   private final Map<String, Pull> activeByClient = new HashMap<>();
+  /** The jobs that start by themselves once their agent is connected and idle and a slot is free. */
+  private final TreeSet<Pull> waiting = new TreeSet<>(WAITING_ORDER);
 
   static boolean allowed(Status from, Status to) {
     return NEXT.get(from).contains(to);
@@ -44,12 +55,14 @@ final class JobBook {
 
   void add(Pull pull) {
     jobs.put(pull.requestId, pull);
+    track(pull);
   }
 
   /** Forgets a job whose record could not be stored. */
   void remove(Pull pull) {
     jobs.remove(pull.requestId);
     activeByClient.remove(pull.clientId, pull);
+    waiting.remove(pull);
   }
 
   int size() {
@@ -69,6 +82,11 @@ final class JobBook {
     }
   }
 
+  /** Pulls running now, one at most per agent. */
+  int activeCount() {
+    return activeByClient.size();
+  }
+
   /** The pull the agent is serving, or null. */
   Pull activeOf(String clientId) {
     return activeByClient.get(clientId);
@@ -86,6 +104,7 @@ final class JobBook {
     if (activeByClient.putIfAbsent(pull.clientId, pull) != null) {
       throw new IllegalStateException("agent " + pull.clientId + " is already serving a pull");
     }
+    waiting.remove(pull); // before the status it is ordered by changes
     if (pull.startedAt == null) {
       pull.startedAt = Instant.now();
     } else if (pull.status == Status.PAUSED) {
@@ -101,30 +120,37 @@ final class JobBook {
   /** Pauses the job until {@code until}; returns whether its agent was serving it, and is now free. */
   boolean pause(Pull pull, Pull.PauseReason reason, Instant until) {
     check(pull, Status.PAUSED);
+    waiting.remove(pull);
     pull.status = Status.PAUSED;
     pull.pausedReason = reason;
     pull.pausedUntil = until;
     pull.queuedUntil = null;
+    track(pull);
     return activeByClient.remove(pull.clientId, pull);
   }
 
   /** Ends the job; returns whether its agent was serving it, and is now free for the next queued pull. */
   boolean end(Pull pull, Status status) {
     check(pull, status);
+    waiting.remove(pull);
     pull.ended(status);
     return activeByClient.remove(pull.clientId, pull);
   }
 
-  /**
-   * What the agent serves next once it is connected and idle: its oldest pull paused for a reason that ends by
-   * itself (so work already done finishes first), else its oldest queued pull.
-   */
-  Optional<Pull> next(String clientId) {
-    Comparator<Pull> oldest = Comparator.comparing((Pull p) -> p.createdAt);
-    return jobs.values().stream()
-      .filter(p -> p.clientId.equals(clientId) && p.status == Status.PAUSED && p.pausedReason.automatic())
-      .min(oldest)
-      .or(() -> jobs.values().stream().filter(p -> p.clientId.equals(clientId) && p.status == Status.QUEUED).min(oldest));
+  /** The first waiting job whose agent is connected and idle: what starts next when a slot is free. */
+  Optional<Pull> next(Predicate<String> connected) {
+    return waiting.stream().filter(p -> activeByClient.get(p.clientId) == null && connected.test(p.clientId)).findFirst();
+  }
+
+  /** Where a waiting job stands in the line for a slot, from 1; 0 for a job that does not wait. */
+  int positionOf(Pull pull) {
+    return waiting.contains(pull) ? waiting.headSet(pull).size() + 1 : 0;
+  }
+
+  private void track(Pull pull) {
+    if (pull.status == Status.QUEUED || pull.status == Status.PAUSED && pull.pausedReason.automatic()) {
+      waiting.add(pull);
+    }
   }
 
   /** Newest first; the cursor is the position of the last job of the previous page. IllegalArgumentException for a bad cursor. */

@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
@@ -96,8 +97,9 @@ public class OrchestratorVerticle extends VerticleBase {
     String key = body.getString("idempotencyKey");
     Pull pull = new Pull(UUID.randomUUID(), body.getString("clientId"), body.getString("path"),
       body.getString("callbackUrl"), key, null, Instant.now());
+    pull.priority = Pull.Priority.valueOf(Objects.requireNonNullElse(body.getString("priority"), "normal").toUpperCase(Locale.ROOT));
     if (key == null) {
-      create(pull).onSuccess(job -> m.reply(job.toJson())).onFailure(e -> fail(m, PullException.of(e)));
+      create(pull).onSuccess(job -> m.reply(view(job))).onFailure(e -> fail(m, PullException.of(e)));
       return;
     }
     UUID earlier = idempotency.claim(key);
@@ -108,7 +110,7 @@ public class OrchestratorVerticle extends VerticleBase {
     create(pull)
       .onSuccess(job -> {
         idempotency.bind(key, job.requestId, job.createdAt);
-        m.reply(job.toJson());
+        m.reply(view(job));
       })
       .onFailure(e -> {
         idempotency.release(key);
@@ -122,11 +124,11 @@ public class OrchestratorVerticle extends VerticleBase {
       fail(m, new PullException(ErrorCode.IDEMPOTENCY_KEY_IN_USE, "a request with Idempotency-Key '"
         + asked.idempotencyKey + "' is still being handled; retry in a moment"));
     } else if (!Objects.equals(earlier.clientId, asked.clientId) || !Objects.equals(earlier.path, asked.path)
-      || !Objects.equals(earlier.callbackUrl, asked.callbackUrl)) {
+      || !Objects.equals(earlier.callbackUrl, asked.callbackUrl) || earlier.priority != asked.priority) {
       fail(m, new PullException(ErrorCode.IDEMPOTENCY_KEY_REUSED, "Idempotency-Key '" + asked.idempotencyKey
         + "' was used for a different request (job " + earlier.requestId + "); use a new key"));
     } else {
-      m.reply(earlier.toJson(), new DeliveryOptions().addHeader("replayed", "true"));
+      m.reply(view(earlier), new DeliveryOptions().addHeader("replayed", "true"));
     }
   }
 
@@ -142,9 +144,10 @@ public class OrchestratorVerticle extends VerticleBase {
     }
     Pull pull = new Pull(UUID.randomUUID(), old.clientId, old.path, old.callbackUrl, null, old.requestId.toString(),
       Instant.now());
+    pull.priority = old.priority;
     // Before the pull starts: its agent's DOWNLOAD_ACK opens the part files it takes over.
     boolean handed = runner.pauses().handOver(old, pull);
-    create(pull).onSuccess(job -> m.reply(job.toJson())).onFailure(e -> {
+    create(pull).onSuccess(job -> m.reply(view(job))).onFailure(e -> {
       if (handed) {
         runner.pauses().handBack(pull, old);
       }
@@ -153,22 +156,15 @@ public class OrchestratorVerticle extends VerticleBase {
   }
 
   /**
-   * Records a new job: started at once when its agent is connected and idle, queued when the agent is known but
-   * offline. The future completes once the record is on disk (the first state event stores it), so an accepted
-   * job survives a crash.
+   * Records a new job: started at once when its agent is connected and idle and a slot is free, else queued (its
+   * agent offline or busy, or MAX_ACTIVE_PULLS running). The future completes once the record is on disk (the first
+   * state event stores it), so an accepted job survives a crash.
    */
   private Future<Pull> create(Pull pull) {
     return vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", pull.clientId))
       .compose(reply -> {
-        JsonObject agent = reply.body();
-        boolean connected = agent.getBoolean("connected");
-        Pull busy = jobs.activeOf(pull.clientId);
-        if (connected && busy != null) {
-          throw new PullException(ErrorCode.DOWNLOAD_IN_PROGRESS, "agent '" + pull.clientId
-            + "' is already serving pull " + busy.requestId + "; wait for it or cancel it");
-        }
         jobs.add(pull);
-        return runner.begin(pull, agent).recover(e -> {
+        return runner.begin(pull, reply.body()).recover(e -> {
           runner.abandon(pull);
           jobs.remove(pull);
           return Future.failedFuture(new PullException(ErrorCode.STORAGE_ERROR, "could not record the job: " + e.getMessage()));
@@ -177,10 +173,18 @@ public class OrchestratorVerticle extends VerticleBase {
       .map(recorded -> pull);
   }
 
+  /** The job as the API shows it, with where it stands in the line for a slot, and why, while it waits there. */
+  private JsonObject view(Pull pull) {
+    JsonObject json = pull.toJson();
+    int position = jobs.positionOf(pull);
+    return position == 0 || pull.status != Status.QUEUED ? json
+      : json.put("queuePosition", position).put("queuedReason", runner.waitingFor(pull));
+  }
+
   private void get(Message<JsonObject> m) {
     Pull pull = job(m);
     if (pull != null) {
-      m.reply(pull.toJson().put("seq", pull.seq));
+      m.reply(view(pull).put("seq", pull.seq));
     }
   }
 
@@ -194,7 +198,7 @@ public class OrchestratorVerticle extends VerticleBase {
       return;
     }
     JsonArray items = new JsonArray();
-    page.items().forEach(p -> items.add(p.toJson()));
+    page.items().forEach(p -> items.add(view(p)));
     m.reply(new JsonObject().put("items", items).put("nextCursor", page.nextCursor()));
   }
 
@@ -204,7 +208,7 @@ public class OrchestratorVerticle extends VerticleBase {
       return;
     }
     runner.finish(pull, Status.CANCELLED, null, null);
-    m.reply(pull.toJson());
+    m.reply(view(pull));
   }
 
   private void pause(Message<JsonObject> m) {
@@ -213,7 +217,7 @@ public class OrchestratorVerticle extends VerticleBase {
       return;
     }
     runner.pauses().pause(pull, Pull.PauseReason.OPERATOR);
-    m.reply(pull.toJson());
+    m.reply(view(pull));
   }
 
   private void resume(Message<JsonObject> m) {
@@ -226,7 +230,8 @@ public class OrchestratorVerticle extends VerticleBase {
         + pull.status.name().toLowerCase() + ", not paused"));
       return;
     }
-    runner.pauses().resume(pull).onSuccess(p -> m.reply(p.toJson())).onFailure(e -> fail(m, PullException.of(e)));
+    runner.pauses().resume(pull);
+    m.reply(view(pull));
   }
 
   /** Whether the pull can still be cancelled or paused: not ended, and not being published; else m fails. */

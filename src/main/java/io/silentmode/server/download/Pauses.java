@@ -7,7 +7,6 @@ import io.silentmode.server.Addresses;
 import io.silentmode.server.ServerConfig;
 import io.silentmode.server.download.Pull.PauseReason;
 import io.silentmode.server.download.Pull.Status;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -62,30 +61,21 @@ final class Pauses {
       + "; it waits until " + pull.pausedUntil);
     runner.events().publish(pull, "state");
     if (freed) {
-      runner.startNextIfConnected(pull.clientId);
+      runner.fill();
     }
   }
 
   /**
-   * An operator's resume: the pull starts at once if its agent is connected and idle, else it waits for that, paused
-   * with the reason it waits for. The future completes with the pull once its new state is settled.
+   * An operator's resume: the pull starts at once if {@link PullRunner#startable}, else it waits, paused with the
+   * reason it waits for (its agent away or busy, or every slot taken), and starts by itself once it can.
    */
-  Future<Pull> resume(Pull pull) {
-    return vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", pull.clientId))
-      .map(reply -> {
-        JsonObject agent = reply.body();
-        if (pull.status != Status.PAUSED) {
-          return pull; // resumed or ended while the registry answered
-        }
-        boolean connected = agent.getBoolean("connected");
-        if (connected && jobs.activeOf(pull.clientId) == null) {
-          runner.start(pull, agent.getString("connectionId"));
-        } else {
-          jobs.pause(pull, connected ? PauseReason.AGENT_BUSY : PauseReason.AGENT_DISCONNECTED, pull.pausedUntil);
-          runner.events().publish(pull, "state");
-        }
-        return pull;
-      });
+  void resume(Pull pull) {
+    if (runner.startable(pull)) {
+      runner.start(pull);
+    } else {
+      jobs.pause(pull, PauseReason.valueOf(runner.waitingFor(pull)), pull.pausedUntil);
+      runner.events().publish(pull, "state");
+    }
   }
 
   /**

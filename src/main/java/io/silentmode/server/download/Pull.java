@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 
@@ -16,12 +17,15 @@ final class Pull {
 
   /** Why a pull is paused. All but an operator's pause end by themselves, once the agent is there and idle. */
   enum PauseReason {
-    AGENT_DISCONNECTED, SERVER_RESTARTED, OPERATOR, AGENT_BUSY;
+    AGENT_DISCONNECTED, SERVER_RESTARTED, OPERATOR, AGENT_BUSY, SERVER_BUSY;
 
     boolean automatic() {
       return this != OPERATOR;
     }
   }
+
+  /** Which waiting pulls start first; declared from first to last. */
+  enum Priority { HIGH, NORMAL, LOW }
 
   /** Keys of the pull-wide timers among {@link #timers}, which are otherwise retry backoffs keyed by chunk index. */
   static final int PULL_TIMER = -1;
@@ -29,6 +33,8 @@ final class Pull {
   static final int QUEUE_TIMER = -3;
   /** A paused pull gives up, or a failed one drops the part files it kept for a retry. */
   static final int RESUME_TIMER = -4;
+  /** A rate limit held chunks back: ask again when it allows one more. */
+  static final int PACE_TIMER = -5;
 
   final UUID requestId;
   final String clientId;
@@ -37,6 +43,7 @@ final class Pull {
   final String idempotencyKey;
   final String retryOf;
   final Instant createdAt;
+  Priority priority = Priority.NORMAL;
   Status status = Status.QUEUED;
   /** The agent connection serving the pull, once it started. */
   String connectionId;
@@ -71,6 +78,8 @@ final class Pull {
   String agentSha256;
   /** The chunks asked for and done, from the acknowledgement on. */
   ChunkWindow window;
+  /** MAX_PULL_RATE for this run. */
+  RateLimit rateLimit;
   /** Retry backoff timers by chunk index (so within the window), plus the pull-wide timers under negative keys. */
   final Map<Integer, Long> timers = new HashMap<>();
   /** Chunks done of a pull restored from its record, which has no window. */
@@ -115,6 +124,7 @@ final class Pull {
     Pull pull = new Pull(UUID.fromString(r.getString("requestId")), r.getString("clientId"), r.getString("path"),
       r.getString("callbackUrl"), r.getString("idempotencyKey"), r.getString("retryOf"), r.getInstant("createdAt"));
     pull.status = Status.valueOf(r.getString("status").toUpperCase());
+    pull.priority = Priority.valueOf(r.getString("priority", "normal").toUpperCase(Locale.ROOT));
     pull.startedAt = r.getInstant("startedAt");
     pull.finishedAt = r.getInstant("finishedAt");
     pull.queuedUntil = r.getInstant("queuedUntil");
@@ -180,6 +190,7 @@ final class Pull {
       restoredChunksDone = window.doneCount();
       window = null;
     }
+    rateLimit = null;
     transferStartNanos = 0;
   }
 
@@ -221,6 +232,7 @@ final class Pull {
       .put("path", path)
       .put("callbackUrl", callbackUrl)
       .put("retryOf", retryOf)
+      .put("priority", priority.name().toLowerCase(Locale.ROOT))
       .put("status", status.name().toLowerCase())
       .put("createdAt", createdAt.toString())
       .put("startedAt", stamp(startedAt))

@@ -14,6 +14,8 @@ import io.vertx.core.json.JsonObject;
 
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.EnumSet;
+import java.util.Set;
 
 /**
  * The life of a pull once it is recorded: queued until its agent is there, asked for (DOWNLOAD_REQUEST, again at
@@ -24,6 +26,9 @@ import java.time.format.DateTimeFormatter;
 final class PullRunner {
 
   private static final System.Logger log = System.getLogger(PullRunner.class.getName());
+  /** Failures after which the verified chunks are worth nothing to a retry, or must not hold the disk. */
+  private static final Set<ErrorCode> DROPS_PARTS = EnumSet.of(ErrorCode.RESUME_TIMEOUT, ErrorCode.FILE_CHECKSUM_FAILED,
+    ErrorCode.STORAGE_ERROR);
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
 
   private final Vertx vertx;
@@ -32,6 +37,7 @@ final class PullRunner {
   private final ChunkTransfer chunks;
   private final Pauses pauses;
   private final JobEvents events;
+  private final Presence presence = new Presence();
 
   PullRunner(Vertx vertx, ServerConfig config, JobBook jobs) {
     this.vertx = vertx;
@@ -56,24 +62,47 @@ final class PullRunner {
   }
 
   /**
-   * Starts a new job on {@code agent} (the registry's record) when it is connected, else queues it for QUEUE_TIMEOUT.
-   * The future is that of storing the job's first state.
+   * Starts a new job on {@code agent} (the registry's record) when it is connected and idle and a slot is free (at
+   * most MAX_ACTIVE_PULLS run), else queues it for QUEUE_TIMEOUT. The future is that of storing its first state.
    */
   Future<Void> begin(Pull pull, JsonObject agent) {
     if (agent.getBoolean("connected")) {
-      reserve(pull, agent.getString("connectionId"));
-      return launch(pull);
+      presence.connected(pull.clientId, agent.getString("connectionId"));
+    }
+    if (startable(pull)) {
+      return start(pull);
     }
     pull.queuedUntil = pull.createdAt.plusMillis(config.queueTimeout());
     armQueueTimer(pull);
-    Future<Void> recorded = events.publish(pull, "state");
-    startNextIfConnected(pull.clientId); // it may have connected while the registry answered, finding nothing queued
-    return recorded;
+    return events.publish(pull, "state");
   }
 
-  /** Starts a queued or paused pull on the agent's connection; the future is that of storing its new state. */
-  Future<Void> start(Pull pull, String connectionId) {
-    reserve(pull, connectionId);
+  /** Whether the pull's agent is connected and idle and a slot is free. */
+  boolean startable(Pull pull) {
+    return presence.isConnected(pull.clientId) && jobs.activeOf(pull.clientId) == null
+      && jobs.activeCount() < config.maxActivePulls();
+  }
+
+  /** Starts waiting pulls, in {@link JobBook#next}'s order, while slots are free. */
+  void fill() {
+    while (jobs.activeCount() < config.maxActivePulls()) {
+      Pull next = jobs.next(presence::isConnected).orElse(null);
+      if (next == null) {
+        return;
+      }
+      start(next);
+    }
+  }
+
+  /** Why a job waits: its agent is away, busy, or every slot is taken. */
+  String waitingFor(Pull pull) {
+    return !presence.isConnected(pull.clientId) ? "AGENT_DISCONNECTED"
+      : jobs.activeOf(pull.clientId) != null ? "AGENT_BUSY" : "SERVER_BUSY";
+  }
+
+  /** Starts a queued or paused pull on its agent's connection; the future is that of storing its new state. */
+  Future<Void> start(Pull pull) {
+    reserve(pull, presence.connectionOf(pull.clientId));
     return launch(pull);
   }
 
@@ -101,20 +130,22 @@ final class PullRunner {
 
   void armQueueTimer(Pull pull) {
     long wait = Math.max(1, pull.queuedUntil.toEpochMilli() - System.currentTimeMillis());
-    pull.timers.put(Pull.QUEUE_TIMER, vertx.setTimer(wait, t -> finish(pull, Status.FAILED, ErrorCode.CLIENT_NOT_CONNECTED,
-      "agent '" + pull.clientId + "' did not connect within QUEUE_TIMEOUT (" + config.queueTimeout() + " ms)")));
+    pull.timers.put(Pull.QUEUE_TIMER, vertx.setTimer(wait, t -> {
+      if (presence.isConnected(pull.clientId)) {
+        finish(pull, Status.FAILED, ErrorCode.QUEUE_TIMEOUT, "the pull waited QUEUE_TIMEOUT (" + config.queueTimeout()
+          + " ms) for " + ("AGENT_BUSY".equals(waitingFor(pull)) ? "agent '" + pull.clientId + "' to finish its other pull"
+          : "one of the MAX_ACTIVE_PULLS (" + config.maxActivePulls() + ") slots"));
+      } else {
+        finish(pull, Status.FAILED, ErrorCode.CLIENT_NOT_CONNECTED, "agent '" + pull.clientId
+          + "' did not connect within QUEUE_TIMEOUT (" + config.queueTimeout() + " ms)");
+      }
+    }));
   }
 
   private int chunkSizeOf(Pull pull) {
     return pull.parts && pull.chunkSize > 0 ? pull.chunkSize : config.chunkSize();
   }
 
-  /** An agent that is connected and idle starts what {@link JobBook#next} says it serves next. */
-  private void startNext(String clientId, String connectionId) {
-    if (jobs.activeOf(clientId) == null) {
-      jobs.next(clientId).ifPresent(pull -> start(pull, connectionId));
-    }
-  }
 
   void onAgentMessage(JsonObject message) {
     if (message.getValue("requestId") == null && Protocol.typeOf(message) == MessageType.ERROR) {
@@ -210,13 +241,19 @@ final class PullRunner {
   }
 
   void onRegistryEvent(JsonObject event) {
+    String clientId = event.getString("clientId");
+    String connectionId = event.getString("connectionId");
     if ("connected".equals(event.getString("event"))) {
-      startNext(event.getString("clientId"), event.getString("connectionId"));
+      presence.connected(clientId, connectionId);
+      fill();
       return;
     }
-    Pull pull = jobs.activeOf(event.getString("clientId"));
-    if (pull != null && !pull.committing && "disconnected".equals(event.getString("event"))
-      && pull.connectionId.equals(event.getString("connectionId"))) {
+    if (!"disconnected".equals(event.getString("event"))) {
+      return;
+    }
+    presence.disconnected(clientId, connectionId);
+    Pull pull = jobs.activeOf(clientId);
+    if (pull != null && !pull.committing && pull.connectionId.equals(connectionId)) {
       pauses.pause(pull, Pull.PauseReason.AGENT_DISCONNECTED);
     }
   }
@@ -268,9 +305,9 @@ final class PullRunner {
           .put("reason", code == null ? "cancelled by operator" : code.name()));
       }
       // A failure keeps the verified chunks for a retry, unless they are of a file that changed, their wait for a
-      // resume ran out, or the job is abandoned: it never existed for anyone.
-      pauses.releaseParts(pull, announce && status == Status.FAILED && code != ErrorCode.RESUME_TIMEOUT
-        && code != ErrorCode.FILE_CHECKSUM_FAILED);
+      // resume ran out, the disk is what failed (a full one must not stay full), or the job is abandoned: it never
+      // existed for anyone.
+      pauses.releaseParts(pull, announce && status == Status.FAILED && !DROPS_PARTS.contains(code));
       // an operator's cancel is no trouble; a failure is
       log.log(status == Status.CANCELLED ? System.Logger.Level.INFO : System.Logger.Level.WARNING, "Pull "
         + pull.requestId + " from " + pull.clientId + " "
@@ -280,17 +317,8 @@ final class PullRunner {
       events.publish(pull, "final");
     }
     if (freed) {
-      startNextIfConnected(pull.clientId);
+      fill();
     }
-  }
-
-  void startNextIfConnected(String clientId) {
-    vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", clientId))
-      .onSuccess(agent -> {
-        if (agent.body().getBoolean("connected")) {
-          startNext(clientId, agent.body().getString("connectionId"));
-        }
-      });
   }
 
   void toAgent(Pull pull, JsonObject message) {

@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
+import io.silentmode.protocol.Labels;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.silentmode.server.Addresses;
@@ -44,6 +45,7 @@ public class GatewayVerticle extends VerticleBase {
 
   private final ServerConfig config;
   private final ServerTls tls;
+  private AgentConnectionLimits limits;
   private FrameArrays arrays;
   private HttpServer server;
   /** Set once undeploying: frames still arriving while the sockets close are released, not handed on. */
@@ -60,6 +62,7 @@ public class GatewayVerticle extends VerticleBase {
     // but no more than a quarter of the heap: with large chunks, frames beyond that are left to the collector.
     long windows = 2L * config.chunkWindow() * (maxMessageSize() / FrameArrays.SIZE + 1);
     arrays = new FrameArrays((int) Math.min(windows, Runtime.getRuntime().maxMemory() / 4 / FrameArrays.SIZE));
+    limits = new AgentConnectionLimits(vertx, config.maxAgentConnections(), config.maxAgentConnectionsPerAddress());
     RequestHeadDeadline deadline = new RequestHeadDeadline(vertx, config.requestHeaderTimeout());
     server = vertx.createHttpServer(tls.configure(RequestHeadDeadline.http1(new HttpServerOptions()))
       .setHost(config.host())
@@ -93,7 +96,9 @@ public class GatewayVerticle extends VerticleBase {
   }
 
   private void accept(ServerWebSocket ws) {
-    new Connection(ws).start();
+    if (limits.admit(ws)) {
+      new Connection(ws).start();
+    }
   }
 
   /** One agent connection; lives as long as its socket. */
@@ -222,13 +227,20 @@ public class GatewayVerticle extends VerticleBase {
           + " characters and metadata at most " + MAX_METADATA + " as JSON");
         return;
       }
+      Object labels = message.getValue("labels") == null ? new JsonObject() : message.getValue("labels");
+      String wrongLabels = Labels.problem(labels);
+      if (wrongLabels != null) {
+        reject(ErrorCode.VALIDATION_FAILED, wrongLabels);
+        return;
+      }
       registering = true;
       JsonObject registration = new JsonObject()
         .put("clientId", id)
         .put("connectionId", connectionId)
         .put("remoteAddress", String.valueOf(ws.remoteAddress()))
         .put("agentVersion", agentVersion)
-        .put("metadata", metadata);
+        .put("metadata", metadata)
+        .put("labels", labels);
       vertx.eventBus().request(Addresses.REGISTRY_REGISTER, registration)
         .onSuccess(reply -> {
           clientId = name;
@@ -278,6 +290,7 @@ public class GatewayVerticle extends VerticleBase {
 
     private void onClose() {
       closed = true;
+      limits.release(ws.remoteAddress().hostAddress());
       outbound.unregister();
       // While the server stops, a running pull is to pause as SERVER_RESTARTED at the next start, not as if its agent
       // had left.

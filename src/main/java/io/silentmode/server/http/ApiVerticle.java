@@ -40,6 +40,7 @@ public class ApiVerticle extends VerticleBase {
   private HttpServer server;
   private LinkSigner links;
   private Operations operations;
+  private CallerLimits limits;
 
   /** {@code metrics} scrapes Prometheus text at {@code /metrics}, or is null when the server runs without metrics. */
   public ApiVerticle(ServerConfig config, ServerTls tls, Handler<RoutingContext> metrics) {
@@ -55,10 +56,13 @@ public class ApiVerticle extends VerticleBase {
       .compose(contract -> {
         Router root = Router.router(vertx);
         operations = new Operations(contract.openapi(), PREFIX);
+        root.route().handler(new AuditTrail(vertx)::handle);
         root.route().handler(ApiVerticle::normalisePath);
         if (metrics != null) {
           root.get(Metrics.PATH).handler(metrics);
         }
+        limits = new CallerLimits(config.apiRateLimit(), config.maxEventStreams(), PREFIX);
+        root.route(PREFIX + "/*").handler(limits::admit);
         root.route(PREFIX + "/*").handler(operations::checkBody);
         root.route(PREFIX + "/*").subRouter(api(contract.openapi(), contract.text()));
         onFailures(root);
@@ -100,7 +104,7 @@ public class ApiVerticle extends VerticleBase {
     rb.getRoute("resumeDownload").addHandler(rc -> answerJob(rc, Addresses.DOWNLOADS_RESUME));
     rb.getRoute("retryDownload").addHandler(rc -> withRoom(rc, () -> ask(rc, Addresses.DOWNLOADS_RETRY, requestId(rc),
       reply -> accepted(rc, job(reply)))));
-    rb.getRoute("streamDownloadEvents").addHandler(rc -> events.handle(rc, path(rc, "requestId")));
+    rb.getRoute("streamDownloadEvents").addHandler(rc -> limits.stream(rc, () -> events.handle(rc, path(rc, "requestId"))));
     rb.getRoute("getDownloadContent").addHandler(rc -> {
       if (linkRefused(rc, bearer)) {
         return;
@@ -127,6 +131,7 @@ public class ApiVerticle extends VerticleBase {
       .put("clientId", body.getString("clientId"))
       .put("path", body.getString("path"))
       .put("callbackUrl", callbackUrl)
+      .put("priority", body.getString("priority"))
       .put("idempotencyKey", rc.request().getHeader("Idempotency-Key"));
     withRoom(rc, () -> ask(rc, Addresses.DOWNLOADS_START, start, reply -> {
       if ("true".equals(reply.headers().get("replayed"))) {
@@ -159,7 +164,8 @@ public class ApiVerticle extends VerticleBase {
   private void listClients(RoutingContext rc) {
     Map<String, RequestParameter> query = validated(rc).getQuery();
     RequestParameter connected = query.get("connected");
-    JsonObject q = page(query).put("connected", connected == null || connected.isNull() ? null : connected.getBoolean());
+    JsonObject q = page(query).put("connected", connected == null || connected.isNull() ? null : connected.getBoolean())
+      .put("selector", string(query.get("selector")));
     ask(rc, Addresses.REGISTRY_LIST, q, reply -> json(rc, 200, (JsonObject) reply.body()));
   }
 

@@ -2,6 +2,7 @@ package io.silentmode.server.http;
 
 import io.silentmode.server.Addresses;
 import io.silentmode.server.ServerConfig;
+import io.silentmode.server.storage.FileStores;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -63,12 +64,7 @@ final class Readiness {
    * cannot be measured, so that the pull itself reports what is wrong.
    */
   static Future<Boolean> hasRoom(Vertx vertx, ServerConfig config) {
-    return vertx.executeBlocking(() -> {
-      Path dir = Path.of(config.downloadDir()).toAbsolutePath();
-      while (dir != null && !Files.exists(dir)) {
-        dir = dir.getParent();
-      }
-      return dir == null || Files.getFileStore(dir).getUsableSpace() >= config.minFreeSpace();
-    }).otherwise(true);
+    return vertx.executeBlocking(() -> FileStores.of(Path.of(config.downloadDir())).getUsableSpace() >= config.minFreeSpace())
+      .otherwise(true);
   }
 }

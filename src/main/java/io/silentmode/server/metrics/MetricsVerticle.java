@@ -6,13 +6,16 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.silentmode.server.Addresses;
+import io.silentmode.server.ServerConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,8 +23,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.DoubleStream;
 
 /**
- * Keeps silentmode's own meters from the events the registry, the orchestrator and the webhook sender publish.
- * Deploy one per Vertx; without metrics on that Vertx it does nothing.
+ * Keeps silentmode's own meters from the events the registry, the orchestrator and the webhook sender publish, and
+ * DOWNLOAD_DIR's free space ({@link DownloadDirSpace}). Deploy one per Vertx; without metrics on that Vertx it does
+ * nothing. docs/grafana and docs/prometheus use these names (DashboardMetricsTest checks them against a scrape).
  */
 public class MetricsVerticle extends VerticleBase {
 
@@ -34,12 +38,26 @@ public class MetricsVerticle extends VerticleBase {
 
   /** Read by scrapes on other threads, hence concurrent. clientId → its current connectionId. */
   private final Map<String, String> connections = new ConcurrentHashMap<>();
+  /** requestIds of pulls waiting for their agent to connect. */
+  private final Set<String> queuedPulls = ConcurrentHashMap.newKeySet();
   /** requestIds of pulls in progress. */
   private final Set<String> activePulls = ConcurrentHashMap.newKeySet();
   /** requestIds of paused pulls. */
   private final Set<String> pausedPulls = ConcurrentHashMap.newKeySet();
+  private final ServerConfig config;
   private MeterRegistry registry;
   private List<Meter> gauges;
+  private DownloadDirSpace space;
+  private Counter pulledBytes;
+  private Counter receivedBytes;
+  private Counter resentBytes;
+  private Counter chunkRetries;
+  private Counter resumes;
+  private Counter refusedConnections;
+
+  public MetricsVerticle(ServerConfig config) {
+    this.config = config;
+  }
 
   @Override
   public Future<?> start() {
@@ -48,23 +66,43 @@ public class MetricsVerticle extends VerticleBase {
       log.log(System.Logger.Level.DEBUG, "Metrics are off on this Vertx; silentmode meters are not kept");
       return Future.succeededFuture();
     }
-    gauges = List.of(
+    space = new DownloadDirSpace(vertx, Path.of(config.downloadDir()));
+    gauges = new ArrayList<>(List.of(
       Gauge.builder("silentmode.agents.connected", connections, Map::size)
         .description("Agents connected now").register(registry),
+      Gauge.builder("silentmode.pulls.queued", queuedPulls, Set::size)
+        .description("Pulls queued, waiting for their agent or a MAX_ACTIVE_PULLS slot").register(registry),
       Gauge.builder("silentmode.pulls.active", activePulls, Set::size)
         .description("Pulls in progress").register(registry),
       Gauge.builder("silentmode.pulls.paused", pausedPulls, Set::size)
-        .description("Pulls paused, waiting for their agent or an operator").register(registry));
-    // Zero series from the start, so that rate() and increase() see the first event of each outcome.
-    PULL_OUTCOMES.forEach(this::pulls);
+        .description("Pulls paused, waiting for their agent or an operator").register(registry)));
+    gauges.addAll(space.register(registry, config.minFreeSpace()));
+    // Zero series from the start, so that rate() and increase() see the first event, and dashboards show 0, not
+    // "no data", before the first pull ends.
+    PULL_OUTCOMES.forEach(outcome -> {
+      pulls(outcome);
+      pullDuration(outcome);
+    });
     WEBHOOK_OUTCOMES.forEach(this::webhookDeliveries);
     TLS_RELOAD_OUTCOMES.forEach(this::tlsReloads);
+    pulledBytes = Counter.builder("silentmode.pulled.bytes").description("Bytes pulled from agents by finished pulls")
+      .baseUnit("bytes").register(registry);
+    receivedBytes = Counter.builder("silentmode.received.bytes")
+      .description("Chunk bytes received by finished pulls, re-sent ones included").baseUnit("bytes").register(registry);
+    resentBytes = Counter.builder("silentmode.resent.bytes").description("Chunk bytes finished pulls received more than once")
+      .baseUnit("bytes").register(registry);
+    chunkRetries = Counter.builder("silentmode.chunk.retries").description("Chunk retries of finished pulls").register(registry);
+    refusedConnections = Counter.builder("silentmode.agent.connections.refused")
+      .description("Agent connections refused over MAX_AGENT_CONNECTIONS or MAX_AGENT_CONNECTIONS_PER_ADDRESS").register(registry);
+    resumes = Counter.builder("silentmode.pull.resumes").description("Times finished pulls continued after a pause")
+      .register(registry);
     EventBus bus = vertx.eventBus();
     // Local consumers: each node counts the events of its own verticles, so summing over nodes counts each once.
-    return Future.all(
+    return Future.all(space.start(),
       bus.<JsonObject>localConsumer(Addresses.REGISTRY_EVENTS, m -> onRegistryEvent(m.body())).completion(),
       bus.<JsonObject>localConsumer(Addresses.DOWNLOADS_EVENTS, m -> onDownloadEvent(m.body())).completion(),
       bus.<JsonObject>localConsumer(Addresses.WEBHOOKS_EVENTS, m -> onWebhookEvent(m.body())).completion(),
+      bus.<JsonObject>localConsumer(Addresses.GATEWAY_REFUSED, m -> refusedConnections.increment()).completion(),
       bus.<JsonObject>localConsumer(Addresses.TLS_EVENTS, m -> tlsReloads(m.body().getString("event")).increment()).completion());
   }
 
@@ -72,6 +110,7 @@ public class MetricsVerticle extends VerticleBase {
   public Future<?> stop() {
     // The registry outlives this verticle: a redeployed one must not find gauges still bound to these collections.
     if (gauges != null) {
+      space.stop();
       gauges.forEach(registry::remove);
     }
     return Future.succeededFuture();
@@ -92,34 +131,27 @@ public class MetricsVerticle extends VerticleBase {
   private void onDownloadEvent(JsonObject job) {
     String requestId = job.getString("requestId");
     if (!"final".equals(job.getString("event"))) {
+      track(queuedPulls, requestId, "queued".equals(job.getString("status")));
       track(activePulls, requestId, "in_progress".equals(job.getString("status")));
       track(pausedPulls, requestId, "paused".equals(job.getString("status")));
       return;
     }
+    queuedPulls.remove(requestId);
     activePulls.remove(requestId);
     pausedPulls.remove(requestId);
     String outcome = job.getString("status");
     pulls(outcome).increment();
-    Counter.builder("silentmode.pulled.bytes").description("Bytes pulled from agents by finished pulls").baseUnit("bytes")
-      .register(registry).increment(job.getLong("bytesDone", 0L));
-    Counter.builder("silentmode.received.bytes").description("Chunk bytes received by finished pulls, re-sent ones included")
-      .baseUnit("bytes").register(registry).increment(job.getLong("bytesReceived", 0L));
-    Counter.builder("silentmode.resent.bytes").description("Chunk bytes finished pulls received more than once")
-      .baseUnit("bytes").register(registry).increment(job.getLong("bytesResent", 0L));
-    Counter.builder("silentmode.chunk.retries").description("Chunk retries of finished pulls")
-      .register(registry).increment(job.getInteger("retries", 0));
-    Counter.builder("silentmode.pull.resumes").description("Times finished pulls continued after a pause")
-      .register(registry).increment(job.getInteger("resumes", 0));
+    pulledBytes.increment(job.getLong("bytesDone", 0L));
+    receivedBytes.increment(job.getLong("bytesReceived", 0L));
+    resentBytes.increment(job.getLong("bytesResent", 0L));
+    chunkRetries.increment(job.getInteger("retries", 0));
+    resumes.increment(job.getInteger("resumes", 0));
     // Job JSON holds explicit nulls, which getString(key, default) would return as they are.
     String started = job.getString("startedAt");
     String start = started != null ? started : job.getString("createdAt");
     String finish = job.getString("finishedAt");
     if (start != null && finish != null) {
-      Timer.builder("silentmode.pull.duration").description("Time from start to end of finished pulls").tag("outcome", outcome)
-        // A handful of buckets across what pulls take, 0.1 s to an hour: a percentile histogram has about 70 per
-        // outcome, each a series for Prometheus to keep.
-        .serviceLevelObjectives(PULL_DURATION_BUCKETS)
-        .register(registry).record(Duration.between(Instant.parse(start), Instant.parse(finish)));
+      pullDuration(outcome).record(Duration.between(Instant.parse(start), Instant.parse(finish)));
     }
   }
 
@@ -142,6 +174,14 @@ public class MetricsVerticle extends VerticleBase {
   private Counter tlsReloads(String outcome) {
     return Counter.builder("silentmode.tls.reloads").description("Changed TLS_CERT and TLS_KEY files taken or refused")
       .tag("outcome", outcome).register(registry);
+  }
+
+  private Timer pullDuration(String outcome) {
+    return Timer.builder("silentmode.pull.duration").description("Time from start to end of finished pulls").tag("outcome", outcome)
+      // A handful of buckets across what pulls take, 0.1 s to an hour: a percentile histogram has about 70 per
+      // outcome, each a series for Prometheus to keep.
+      .serviceLevelObjectives(PULL_DURATION_BUCKETS)
+      .register(registry);
   }
 
   private Counter webhookDeliveries(String outcome) {

@@ -58,6 +58,9 @@ public class RegistryVerticle extends VerticleBase {
       if (agent.getBoolean("connected")) {
         agent.put("connected", false).put("disconnectedAt", agent.getString("lastSeen"));
       }
+      if (agent.getJsonObject("labels") == null) {
+        agent.put("labels", new JsonObject()); // recorded before agents had labels
+      }
       if (Instant.parse(agent.getString("lastSeen")).isAfter(horizon)) {
         agents.put(agent.getString("clientId"), agent);
       }
@@ -116,7 +119,7 @@ public class RegistryVerticle extends VerticleBase {
   }
 
   /**
-   * One page of agents ({@code connected?, limit, cursor?}), in clientId order: a key that heartbeats and
+   * One page of agents ({@code connected?, selector?, limit, cursor?}), in clientId order: a key that heartbeats and
    * reconnects do not move, so following {@code nextCursor} sees every agent once. The cursor is the last clientId
    * of the previous page, base64url-encoded.
    */
@@ -125,6 +128,13 @@ public class RegistryVerticle extends VerticleBase {
     Boolean connected = q.getBoolean("connected");
     int limit = q.getInteger("limit", 50);
     String after;
+    LabelSelector selector;
+    try {
+      selector = q.getString("selector") == null ? null : LabelSelector.parse(q.getString("selector"));
+    } catch (LabelSelector.Invalid e) {
+      m.fail(ErrorCode.VALIDATION_FAILED.busCode(), "selector: " + e.getMessage());
+      return;
+    }
     try {
       after = q.getString("cursor") == null ? null
         : new String(Base64.getUrlDecoder().decode(q.getString("cursor")), StandardCharsets.UTF_8);
@@ -136,7 +146,8 @@ public class RegistryVerticle extends VerticleBase {
     String last = null;
     boolean more = false;
     for (JsonObject agent : (after == null ? agents : agents.tailMap(after, false)).values()) {
-      if (connected != null && agent.getBoolean("connected") != connected) {
+      if (connected != null && agent.getBoolean("connected") != connected
+        || selector != null && !selector.matches(agent.getJsonObject("labels"))) {
         continue;
       }
       if (items.size() == limit) {

@@ -19,6 +19,8 @@ class PausedOutputTest {
   @Test
   void a_paused_job_shows_its_reason_and_the_others_their_status() {
     assertEquals("paused (AGENT_DISCONNECTED)", Output.status(PAUSED));
+    assertEquals("queued (SERVER_BUSY, #3)", Output.status(new JsonObject().put("status", "queued")
+      .put("queuedReason", "SERVER_BUSY").put("queuePosition", 3)));
     assertEquals("in_progress", Output.status(new JsonObject().put("status", "in_progress").putNull("pausedReason")));
     assertTrue(Output.progress(PAUSED).startsWith("paused (AGENT_DISCONNECTED)  50.0%"), Output.progress(PAUSED));
   }

@@ -26,6 +26,18 @@ class ChunkWindowTest {
   }
 
   @Test
+  void aRateLimitAsksForFewerAndTheWindowSaysItHasRoomForMore() {
+    BitSet done = new BitSet();
+    done.set(2);
+    ChunkWindow w = new ChunkWindow(10, 5, done);
+    assertEquals(List.of(new Range(0, 1)), w.next(1));
+    assertTrue(w.hasRoom());
+    assertEquals(List.of(new Range(1, 1), new Range(3, 1)), w.next(2), "chunk 2 is done: skipped, not counted");
+    assertEquals(List.of(new Range(4, 1)), w.next(5), "the window ends at chunk 4");
+    assertFalse(w.hasRoom(), "the window is full");
+  }
+
+  @Test
   void takesOnlyChunksAskedForAndNotYetReceived() {
     ChunkWindow w = new ChunkWindow(10, 4, new BitSet());
     w.next();

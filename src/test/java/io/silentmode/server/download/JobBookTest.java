@@ -36,9 +36,11 @@ class JobBookTest {
 
     assertTrue(book.end(first, Status.COMPLETED), "the agent is free again");
     assertNull(book.activeOf("a"));
-    assertSame(second, book.next("a").orElseThrow());
-    assertTrue(book.next("b").isEmpty());
+    assertSame(second, book.next(id -> true).orElseThrow());
+    assertTrue(book.next(id -> !id.equals("a")).isEmpty(), "an agent that is not connected starts nothing");
+    assertEquals(2, book.positionOf(third));
     assertFalse(book.end(third, Status.FAILED), "a queued job ending frees no agent");
+    assertEquals(0, book.positionOf(third));
   }
 
   @Test
@@ -48,10 +50,11 @@ class JobBookTest {
     book.start(running, "c1");
     assertTrue(book.pause(running, Pull.PauseReason.OPERATOR, T0), "the agent is free");
     assertNull(book.activeOf("a"));
-    assertSame(queued, book.next("a").orElseThrow(), "an operator's pause waits for the operator");
+    assertSame(queued, book.next(id -> true).orElseThrow(), "an operator's pause waits for the operator");
 
     book.pause(running, Pull.PauseReason.AGENT_DISCONNECTED, T0);
-    assertSame(running, book.next("a").orElseThrow(), "work already done finishes first");
+    assertSame(running, book.next(id -> true).orElseThrow(), "work already done finishes first");
+    assertEquals(2, book.positionOf(queued));
     book.start(running, "c2");
     assertEquals(1, running.resumes);
     assertNull(running.pausedReason);
