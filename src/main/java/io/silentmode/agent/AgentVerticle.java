@@ -9,6 +9,7 @@ import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.silentmode.protocol.PullException;
 import io.silentmode.protocol.WebSocketOpcode;
+import io.silentmode.tls.ServerTrust;
 import io.silentmode.vertx.VertxInternals;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
@@ -53,6 +54,8 @@ public class AgentVerticle extends VerticleBase {
   static final int WIRE_FRAME_SIZE = 64 * 1024;
 
   private final AgentConfig config;
+  /** How a {@code wss://} server is verified; a {@code ws://} URL has nothing to verify. */
+  private final ServerTrust trust;
   private final JsonObject labels;
   private final Promise<Void> gaveUp = Promise.promise();
   private final Map<String, Serving> serving = new HashMap<>();
@@ -78,13 +81,24 @@ public class AgentVerticle extends VerticleBase {
   private long preparingInterval;
   private boolean stopping;
 
+  /** An agent that checks a {@code wss://} server against the JVM's trust store. */
   public AgentVerticle(AgentConfig config) {
-    this(config, Map.of());
+    this(config, Map.of(), ServerTrust.system());
   }
 
   /** An agent that reports {@code labels} when it registers. */
   public AgentVerticle(AgentConfig config, Map<String, String> labels) {
+    this(config, labels, ServerTrust.system());
+  }
+
+  /** An agent that checks a {@code wss://} server as {@code trust} says. */
+  public AgentVerticle(AgentConfig config, ServerTrust trust) {
+    this(config, Map.of(), trust);
+  }
+
+  public AgentVerticle(AgentConfig config, Map<String, String> labels, ServerTrust trust) {
     this.config = config;
+    this.trust = trust;
     this.labels = Labels.toJson(labels);
     String wrong = Labels.problem(this.labels);
     if (wrong != null) {
@@ -123,7 +137,10 @@ public class AgentVerticle extends VerticleBase {
     client.connect(options)
       .onSuccess(this::opened)
       .onFailure(e -> {
-        log.log(System.Logger.Level.WARNING, "Cannot reach " + config.serverUrl() + ": " + e.getMessage());
+        // A server that fails verification is never retried in plain text: only the same URL, later.
+        String tls = trust.describeFailure(e);
+        log.log(System.Logger.Level.WARNING, tls != null ? "Refusing " + config.serverUrl() + ": " + tls
+          : "Cannot reach " + config.serverUrl() + ": " + e.getMessage());
         reconnectLater();
       });
   }
@@ -412,7 +429,7 @@ public class AgentVerticle extends VerticleBase {
 
   /** The connection's options; tests override them to give the agent a small socket send buffer, as a slow link does. */
   protected WebSocketClientOptions clientOptions() {
-    return new WebSocketClientOptions()
+    return trust.configure(new WebSocketClientOptions())
       .setMaxFrameSize(WIRE_FRAME_SIZE)
       .setMaxMessageSize(Protocol.MAX_CHUNK_SIZE + ChunkFrame.HEADER_SIZE);
   }

@@ -2,9 +2,11 @@ package io.silentmode.cli;
 
 import io.silentmode.agent.AgentConfig;
 import io.silentmode.agent.AgentVerticle;
+import io.silentmode.tls.ServerTrust;
 import io.silentmode.protocol.Labels;
 import io.vertx.core.Vertx;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -21,13 +23,15 @@ import java.util.concurrent.Callable;
 
 @Command(name = "agent", mixinStandardHelpOptions = true,
   description = "Run an agent: dial the server, stay connected and serve the configured file when asked.",
-  footer = {"", "Example:", "  silentmode agent --id restaurant-001 --server ws://silentmode.example.com:8080 --label region=eu"})
+  footer = {"", "Examples:", "  silentmode agent --id restaurant-001 --server ws://silentmode.example.com:8080 --label region=eu",
+    "  silentmode agent --id restaurant-001 --server wss://silentmode.example.com:8080",
+    "  silentmode agent --server wss://10.0.0.5:8080 --server-fingerprint 3A:F1:...   (a self-signed server)"})
 public class AgentCommand implements Callable<Integer> {
 
   @Option(names = {"--id", "--client-id"}, defaultValue = "${env:CLIENT_ID}", description = "This agent's id (CLIENT_ID, default: the host name).")
   String clientId;
 
-  @Option(names = "--server", defaultValue = "${env:SERVER_WS_URL:-ws://127.0.0.1:8080}", description = "Server WebSocket URL (SERVER_WS_URL, default ${DEFAULT-VALUE}).")
+  @Option(names = "--server", defaultValue = "${env:SERVER_WS_URL:-ws://127.0.0.1:8080}", description = "Server WebSocket URL, ws:// or wss:// (SERVER_WS_URL, default ${DEFAULT-VALUE}).")
   String serverUrl;
 
   @Option(names = "--file", defaultValue = "${env:FILE_PATH}", description = "The file this agent serves (FILE_PATH, default $HOME/file_to_download.txt).")
@@ -45,6 +49,9 @@ public class AgentCommand implements Callable<Integer> {
   @Option(names = "--label", paramLabel = "KEY=VALUE", description = "A label this agent reports, e.g. region=eu; repeatable. Added to AGENT_LABELS (region=eu,store=berlin-12), replacing the same key. At most " + Labels.MAX_COUNT + "; keys and values " + Labels.RULE + ".")
   List<String> labelFlags = new ArrayList<>();
 
+  @Mixin
+  ServerTrustOptions trustOptions;
+
   @Spec
   CommandSpec spec;
 
@@ -58,11 +65,18 @@ public class AgentCommand implements Callable<Integer> {
     }
     String id = clientId != null ? clientId : InetAddress.getLocalHost().getHostName();
     String filePath = this.filePath != null ? this.filePath : defaultFile(System.getenv("HOME"), System.getProperty("user.home"));
+    ServerTrust trust;
+    try {
+      trust = trustOptions.trust(serverUrl, "wss");
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
     Vertx vertx = Vertx.vertx();
     AgentVerticle agent = new AgentVerticle(new AgentConfig(id, serverUrl, filePath, reconnectInterval,
-      maxReconnectAttempts, prehashDelay), labels);
+      maxReconnectAttempts, prehashDelay), labels, trust);
     vertx.deployVerticle(agent).await();
     System.err.println("silentmode agent " + id + ": serving " + filePath + " to " + serverUrl
+      + (serverUrl.startsWith("wss:") ? ", verified against " + trust : "")
       + (labels.isEmpty() ? "" : " with labels " + Labels.toJson(labels).encode()));
     try {
       agent.gaveUp().await();

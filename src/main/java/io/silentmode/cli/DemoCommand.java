@@ -7,6 +7,8 @@ import io.silentmode.cli.operator.ProgressLine;
 import io.silentmode.server.Server;
 import io.silentmode.server.metrics.Metrics;
 import io.silentmode.server.ServerConfig;
+import io.silentmode.server.tls.ServerCertificate;
+import io.silentmode.tls.ServerTrust;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -74,8 +76,11 @@ public class DemoCommand implements Callable<Integer> {
       if (externalAgent == null) {
         System.err.printf("Generating %d MiB of random data in %s%n", sizeMib, source);
         generate(source, (long) sizeMib * 1024 * 1024);
-        agent = vertx.deployVerticle(new AgentVerticle(new AgentConfig(CLIENT_ID, "ws://127.0.0.1:" + running.wsPort(),
-          source.toString(), 1000, 0, 0))).await(); // pulled at once: no hashing ahead
+        // With --self-signed (or TLS_CERT), over wss:// and pinned to the server's certificate.
+        ServerCertificate tls = running.tls().current();
+        agent = vertx.deployVerticle(new AgentVerticle(new AgentConfig(CLIENT_ID,
+          (tls == null ? "ws" : "wss") + "://127.0.0.1:" + running.wsPort(), source.toString(), 1000, 0, 0),
+          tls == null ? ServerTrust.system() : ServerTrust.pinned(tls.fingerprint()))).await(); // no hashing ahead
       } else {
         System.err.println("Waiting for agent " + clientId + " on port " + running.wsPort());
       }

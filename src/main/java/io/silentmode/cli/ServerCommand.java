@@ -3,27 +3,54 @@ package io.silentmode.cli;
 import io.silentmode.server.Server;
 import io.silentmode.server.metrics.Metrics;
 import io.silentmode.server.http.ApiVerticle;
+import io.silentmode.server.tls.ServerCertificate;
 import io.vertx.core.Vertx;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 @Command(name = "server", mixinStandardHelpOptions = true,
   description = "Run the server: agents dial its WebSocket port; it pulls files from them.",
-  footer = {"", "Example:", "  PORT=3000 WS_PORT=8080 DOWNLOAD_DIR=/var/lib/silentmode/downloads DATA_DIR=/var/lib/silentmode/data silentmode server"})
+  footer = {"", "Examples:", "  PORT=3000 WS_PORT=8080 DOWNLOAD_DIR=/var/lib/silentmode/downloads DATA_DIR=/var/lib/silentmode/data silentmode server",
+    "  TLS_CERT=/etc/silentmode/tls.crt TLS_KEY=/etc/silentmode/tls.key silentmode server",
+    "  silentmode server --self-signed --host files.example.com"})
 public class ServerCommand implements Callable<Integer> {
 
   @Mixin
   ServerOptions options;
 
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() throws InterruptedException {
+    PrintWriter err = spec.commandLine().getErr();
     Vertx vertx = Metrics.vertxBuilder().build();
-    Server server = Server.start(vertx, options.toConfig()).await();
-    System.err.println("silentmode server: agents connect to ws://" + options.host + ":" + server.wsPort()
-      + ", the API is at http://" + options.host + ":" + server.apiPort() + ApiVerticle.PREFIX);
+    Server server;
+    try {
+      server = Server.start(vertx, options.toConfig()).await();
+    } catch (IllegalArgumentException e) {
+      // A setting that cannot work: one line that says which, not a stack trace.
+      vertx.close().await();
+      err.println("silentmode server: " + e.getMessage());
+      err.flush();
+      return CommandLine.ExitCode.USAGE;
+    }
+    ServerCertificate certificate = server.tls().current();
+    String tls = certificate == null ? "" : "s";
+    err.println("silentmode server: agents connect to ws" + tls + "://" + options.host + ":" + server.wsPort()
+      + ", the API is at http" + tls + "://" + options.host + ":" + server.apiPort() + ApiVerticle.PREFIX);
+    if (certificate != null) {
+      err.println("silentmode server: TLS certificate SHA-256 fingerprint " + certificate.fingerprint()
+        + " (agents: --server-fingerprint), valid until " + certificate.certificate().getNotAfter().toInstant());
+    }
+    err.flush();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.stop().eventually(vertx::close).await();

@@ -112,6 +112,18 @@ public class ServerOptions {
   @Option(names = "--max-file-size", defaultValue = "${env:MAX_FILE_SIZE:-1099511627776}", description = "Largest file in bytes a pull takes (MAX_FILE_SIZE, default ${DEFAULT-VALUE}, 1 TiB).")
   long maxFileSize;
 
+  @Option(names = "--tls-cert", defaultValue = "${env:TLS_CERT}", description = "PEM certificate chain: TLS on both ports, with --tls-key; reloaded when it changes (TLS_CERT).")
+  String tlsCert;
+
+  @Option(names = "--tls-key", defaultValue = "${env:TLS_KEY}", description = "PEM private key of --tls-cert (TLS_KEY).")
+  String tlsKey;
+
+  @Option(names = "--self-signed", description = "Without TLS_CERT and TLS_KEY: TLS with a self-signed certificate made once in DATA_DIR; prints its fingerprint for agents to pin.")
+  boolean selfSigned;
+
+  @Option(names = "--tls-reload-interval", defaultValue = "${env:TLS_RELOAD_INTERVAL:-10000}", description = "Ms between looks at TLS_CERT and TLS_KEY for a changed pair (TLS_RELOAD_INTERVAL, default ${DEFAULT-VALUE}).")
+  long tlsReloadInterval;
+
   ServerConfig toConfig() {
     if (chunkSize < 1 || chunkSize > Protocol.MAX_CHUNK_SIZE) {
       throw new IllegalArgumentException("CHUNK_SIZE must be between 1 and " + Protocol.MAX_CHUNK_SIZE);
@@ -123,13 +135,16 @@ public class ServerOptions {
     }
     if (chunkRetryDelay < 1 || chunkTimeout < 1 || heartbeatInterval < 1 || downloadTimeout < 1 || queueTimeout < 1
       || resumeTimeout < 1 || jobRetention < 1 || linkTtl < 1 || webhookRetryDelay < 1 || webhookTimeout < 1 || sseHeartbeat < 1
-      || requestHeaderTimeout < 1) {
+      || requestHeaderTimeout < 1 || tlsReloadInterval < 1) {
       throw new IllegalArgumentException("every duration (CHUNK_RETRY_DELAY, CHUNK_TIMEOUT, HEARTBEAT_INTERVAL, "
-        + "DOWNLOAD_TIMEOUT, QUEUE_TIMEOUT, RESUME_TIMEOUT, JOB_RETENTION, LINK_TTL, WEBHOOK_RETRY_DELAY, WEBHOOK_TIMEOUT, SSE_HEARTBEAT, REQUEST_HEADER_TIMEOUT) must be at least 1 ms");
+        + "DOWNLOAD_TIMEOUT, QUEUE_TIMEOUT, RESUME_TIMEOUT, JOB_RETENTION, LINK_TTL, WEBHOOK_RETRY_DELAY, WEBHOOK_TIMEOUT, SSE_HEARTBEAT, REQUEST_HEADER_TIMEOUT, TLS_RELOAD_INTERVAL) must be at least 1 ms");
     }
     if (maxFileSize < 0 || maxPullRate < 0 || maxTotalRate < 0 || apiRateLimit < 0 || maxEventStreams < 0) {
       throw new IllegalArgumentException(
         "MAX_FILE_SIZE, MAX_PULL_RATE, MAX_TOTAL_RATE, API_RATE_LIMIT and MAX_EVENT_STREAMS must be at least 0");
+    }
+    if (blank(tlsCert) != blank(tlsKey)) {
+      throw new IllegalArgumentException("TLS_CERT and TLS_KEY go together: set both for TLS, or neither for plain text");
     }
     if (webhookSecret != null && !webhookSecret.isBlank() && !webhookSecret.startsWith("whsec_")) {
       throw new IllegalArgumentException("WEBHOOK_SECRET must look like whsec_<base64>, as Standard Webhooks defines");
@@ -144,6 +159,11 @@ public class ServerOptions {
       .setLinkTtl(linkTtl).setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts)
       .setWebhookRetryDelay(webhookRetryDelay).setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat)
       .setMinFreeSpace(minFreeSpace).setAllowPrivateCallbacks(allowPrivateCallbacks)
-      .setRequestHeaderTimeout(requestHeaderTimeout).setMaxFileSize(maxFileSize);
+      .setRequestHeaderTimeout(requestHeaderTimeout).setMaxFileSize(maxFileSize)
+      .setTlsCert(tlsCert).setTlsKey(tlsKey).setSelfSigned(selfSigned).setTlsReloadInterval(tlsReloadInterval);
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.isBlank();
   }
 }

@@ -69,6 +69,11 @@ public final class Addresses {
   public static final String WEBHOOKS_EVENTS = "webhooks.events";
   /** Webhook sender: a finished job whose delivery had not ended when the server stopped; it goes on. */
   public static final String WEBHOOKS_RESUME = "webhooks.resume";
+  /**
+   * Certificate reloader publishes each look at changed TLS files:
+   * {@code {event: reloaded, fingerprint, previous}} or {@code {event: refused, error}}.
+   */
+  public static final String TLS_EVENTS = "tls.events";
 
   /** Gateway publishes, node-local, each agent connection it refuses over a limit: {@code {reason}}. */
   public static final String GATEWAY_REFUSED = "gateway.refused";

@@ -10,6 +10,8 @@ import io.silentmode.server.registry.RegistryVerticle;
 import io.silentmode.server.storage.DiskWriterVerticle;
 import io.silentmode.server.store.JobStoreVerticle;
 import io.silentmode.server.store.Secrets;
+import io.silentmode.server.tls.CertificateReloader;
+import io.silentmode.server.tls.ServerTls;
 import io.silentmode.server.webhook.WebhookVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -25,7 +27,8 @@ import java.util.List;
 /**
  * Deploys the server's verticles in dependency order: the store, then what only reads from it (registry, disk
  * writer), then the orchestrator (which restores jobs and may publish their outcome), and last the two doors,
- * the agents' gateway and the API, so nobody reaches a half-started server.
+ * the agents' gateway and the API, so nobody reaches a half-started server; with TLS, the certificate reloader after
+ * them, once there are listeners to reload.
  */
 public final class Server {
 
@@ -34,21 +37,28 @@ public final class Server {
   private final Vertx vertx;
   private final GatewayVerticle gateway;
   private final ApiVerticle api;
+  private final ServerTls tls;
   private final List<String> deployments;
 
-  private Server(Vertx vertx, GatewayVerticle gateway, ApiVerticle api, List<String> deployments) {
+  private Server(Vertx vertx, GatewayVerticle gateway, ApiVerticle api, ServerTls tls, List<String> deployments) {
     this.vertx = vertx;
     this.gateway = gateway;
     this.api = api;
+    this.tls = tls;
     this.deployments = deployments;
+  }
+
+  private record Prepared(ServerConfig config, ServerTls tls) {
   }
 
   public static Future<Server> start(Vertx vertx, ServerConfig settings) {
     ChunkCodec.register(vertx);
     List<String> ids = new ArrayList<>();
-    return vertx.executeBlocking(() -> withSecrets(settings)).compose(config -> {
-      GatewayVerticle gateway = new GatewayVerticle(config);
-      ApiVerticle api = new ApiVerticle(config, Metrics.scrapeHandler(vertx));
+    return vertx.executeBlocking(() -> prepare(settings)).compose(prepared -> {
+      ServerConfig config = prepared.config();
+      ServerTls tls = prepared.tls();
+      GatewayVerticle gateway = new GatewayVerticle(config, tls);
+      ApiVerticle api = new ApiVerticle(config, tls, Metrics.scrapeHandler(vertx));
       return deploy(vertx, ids, WORKER, new JobStoreVerticle(config))
         .compose(v -> Future.all(
           deploy(vertx, ids, new DeploymentOptions(), new RegistryVerticle(config)),
@@ -60,7 +70,9 @@ public final class Server {
         .compose(v -> Future.all(
           deploy(vertx, ids, new DeploymentOptions(), gateway),
           deploy(vertx, ids, new DeploymentOptions(), api)))
-        .map(v -> new Server(vertx, gateway, api, ids))
+        .compose(v -> !tls.on() ? Future.succeededFuture() : deploy(vertx, ids, new DeploymentOptions(),
+          new CertificateReloader(Path.of(config.tlsCert()), Path.of(config.tlsKey()), config.tlsReloadInterval(), tls)))
+        .map(v -> new Server(vertx, gateway, api, tls, ids))
         .recover(e -> Future.all(ids.stream().map(vertx::undeploy).toList()).transform(x -> Future.failedFuture(e)));
     });
   }
@@ -74,9 +86,13 @@ public final class Server {
     });
   }
 
+  private static Prepared prepare(ServerConfig settings) throws Exception {
+    ServerConfig config = withSecrets(settings.copy());
+    return new Prepared(config, ServerTls.from(config));
+  }
+
   /** Keys the operator left unset are generated once under DATA_DIR, so links and signatures survive restarts. */
-  private static ServerConfig withSecrets(ServerConfig settings) throws Exception {
-    ServerConfig config = settings.copy();
+  private static ServerConfig withSecrets(ServerConfig config) throws Exception {
     Path dataDir = Path.of(config.dataDir());
     if (config.linkSecret() == null) {
       config.setLinkSecret(Secrets.loadOrCreate(dataDir, "link.key", ""));
@@ -90,6 +106,11 @@ public final class Server {
   /** The port agents dial, as bound. */
   public int wsPort() {
     return gateway.actualPort();
+  }
+
+  /** TLS of both ports: off, or the certificate they present now. */
+  public ServerTls tls() {
+    return tls;
   }
 
   /** The port of the REST API, as bound. */

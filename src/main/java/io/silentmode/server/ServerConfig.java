@@ -42,6 +42,10 @@ public final class ServerConfig {
   private boolean allowPrivateCallbacks;
   private long requestHeaderTimeout = 10_000;
   private long maxFileSize = 1L << 40;
+  private String tlsCert;
+  private String tlsKey;
+  private boolean selfSigned;
+  private long tlsReloadInterval = 10_000;
 
   public static ServerConfig defaults() {
     return new ServerConfig();
@@ -57,7 +61,8 @@ public final class ServerConfig {
       .setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts).setWebhookRetryDelay(webhookRetryDelay)
       .setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat).setMinFreeSpace(minFreeSpace)
       .setAllowPrivateCallbacks(allowPrivateCallbacks).setRequestHeaderTimeout(requestHeaderTimeout)
-      .setMaxFileSize(maxFileSize);
+      .setMaxFileSize(maxFileSize)
+      .setTlsCert(tlsCert).setTlsKey(tlsKey).setSelfSigned(selfSigned).setTlsReloadInterval(tlsReloadInterval);
   }
 
   /** Interface both listeners bind (HOST). */
@@ -118,6 +123,14 @@ public final class ServerConfig {
   public long requestHeaderTimeout() { return requestHeaderTimeout; }
   /** Largest file a pull takes (MAX_FILE_SIZE): a DOWNLOAD_ACK announcing more fails the pull with FILE_TOO_LARGE. */
   public long maxFileSize() { return maxFileSize; }
+  /** PEM certificate chain both ports present (TLS_CERT), or null for plain text; set with {@link #tlsKey()}. */
+  public String tlsCert() { return tlsCert; }
+  /** PEM private key of {@link #tlsCert()} (TLS_KEY). */
+  public String tlsKey() { return tlsKey; }
+  /** Without TLS_CERT and TLS_KEY, use a self-signed certificate made once in DATA_DIR (--self-signed). */
+  public boolean selfSigned() { return selfSigned; }
+  /** Ms between looks at TLS_CERT and TLS_KEY for a changed pair to reload (TLS_RELOAD_INTERVAL). */
+  public long tlsReloadInterval() { return tlsReloadInterval; }
 
   public ServerConfig setHost(String host) { this.host = host; return this; }
   public ServerConfig setPort(int port) { this.port = port; return this; }
@@ -154,6 +167,10 @@ public final class ServerConfig {
   public ServerConfig setAllowPrivateCallbacks(boolean allow) { this.allowPrivateCallbacks = allow; return this; }
   public ServerConfig setRequestHeaderTimeout(long ms) { this.requestHeaderTimeout = ms; return this; }
   public ServerConfig setMaxFileSize(long bytes) { this.maxFileSize = bytes; return this; }
+  public ServerConfig setTlsCert(String path) { this.tlsCert = blankToNull(path); return this; }
+  public ServerConfig setTlsKey(String path) { this.tlsKey = blankToNull(path); return this; }
+  public ServerConfig setSelfSigned(boolean selfSigned) { this.selfSigned = selfSigned; return this; }
+  public ServerConfig setTlsReloadInterval(long ms) { this.tlsReloadInterval = ms; return this; }
 
   private static String blankToNull(String s) {
     return s == null || s.isBlank() ? null : s;

@@ -1,5 +1,6 @@
 package io.silentmode.cli.operator;
 
+import io.silentmode.tls.ServerTrust;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
@@ -24,14 +25,17 @@ import java.util.function.Predicate;
  */
 final class ApiClient {
 
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-    .connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http;
+  private final ServerTrust trust;
   private final String base;
   private final String token;
 
-  ApiClient(String server, String token) {
+  ApiClient(String server, String token, ServerTrust trust) {
     this.base = server.replaceAll("/+$", "");
     this.token = token == null || token.isBlank() ? null : token;
+    this.trust = trust;
+    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(trust.sslContext())
+      .connectTimeout(Duration.ofSeconds(10)).build();
   }
 
   JsonObject get(String path) {
@@ -138,6 +142,10 @@ final class ApiClient {
   }
 
   private CliException unreachable(IOException e) {
+    String tls = trust.describeFailure(e);
+    if (tls != null) {
+      return new CliException(ExitCode.UNREACHABLE, "refusing the server at " + base + ": " + tls);
+    }
     String why = e instanceof ConnectException || e instanceof HttpConnectTimeoutException ? "connection refused or timed out"
       : String.valueOf(e.getMessage());
     return new CliException(ExitCode.UNREACHABLE, "cannot reach the server at " + base + " (" + why

@@ -1,5 +1,7 @@
 package io.silentmode.cli.operator;
 
+import io.silentmode.cli.ServerTrustOptions;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
@@ -18,7 +20,15 @@ public final class Global {
   @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print machine-readable JSON instead of tables.")
   boolean json;
 
+  /** How an https:// server is verified. */
+  @Mixin
+  ServerTrustOptions trust;
+
   ApiClient client() {
-    return new ApiClient(server, token);
+    try {
+      return new ApiClient(server, token, trust.trust(server, "https"));
+    } catch (IllegalArgumentException e) {
+      throw new CliException(ExitCode.USAGE, e.getMessage());
+    }
   }
 }

@@ -15,6 +15,7 @@ import io.silentmode.server.Addresses;
 import io.silentmode.server.ChunkCodec;
 import io.silentmode.server.ServerConfig;
 import io.silentmode.server.http.RequestHeadDeadline;
+import io.silentmode.server.tls.ServerTls;
 import io.silentmode.vertx.VertxInternals;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -43,14 +44,16 @@ public class GatewayVerticle extends VerticleBase {
   static final int MAX_METADATA = 4096;
 
   private final ServerConfig config;
+  private final ServerTls tls;
   private AgentConnectionLimits limits;
   private FrameArrays arrays;
   private HttpServer server;
   /** Set once undeploying: frames still arriving while the sockets close are released, not handed on. */
   private boolean stopping;
 
-  public GatewayVerticle(ServerConfig config) {
+  public GatewayVerticle(ServerConfig config, ServerTls tls) {
     this.config = config;
+    this.tls = tls;
   }
 
   @Override
@@ -61,7 +64,7 @@ public class GatewayVerticle extends VerticleBase {
     arrays = new FrameArrays((int) Math.min(windows, Runtime.getRuntime().maxMemory() / 4 / FrameArrays.SIZE));
     limits = new AgentConnectionLimits(vertx, config.maxAgentConnections(), config.maxAgentConnectionsPerAddress());
     RequestHeadDeadline deadline = new RequestHeadDeadline(vertx, config.requestHeaderTimeout());
-    server = vertx.createHttpServer(RequestHeadDeadline.http1(new HttpServerOptions())
+    server = vertx.createHttpServer(tls.configure(RequestHeadDeadline.http1(new HttpServerOptions()))
       .setHost(config.host())
       .setPort(config.wsPort())
       .setMaxWebSocketFrameSize(maxMessageSize())
@@ -73,7 +76,7 @@ public class GatewayVerticle extends VerticleBase {
         deadline.upgraded(ws.remoteAddress());
         accept(ws);
       });
-    return server.listen();
+    return server.listen().onSuccess(tls::serve);
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.silentmode.protocol.ErrorCode;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.ServerConfig;
 import io.silentmode.server.metrics.Metrics;
+import io.silentmode.server.tls.ServerTls;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -34,6 +35,7 @@ public class ApiVerticle extends VerticleBase {
   public static final String PREFIX = "/api/v1";
 
   private final ServerConfig config;
+  private final ServerTls tls;
   private final Handler<RoutingContext> metrics;
   private HttpServer server;
   private LinkSigner links;
@@ -41,8 +43,9 @@ public class ApiVerticle extends VerticleBase {
   private CallerLimits limits;
 
   /** {@code metrics} scrapes Prometheus text at {@code /metrics}, or is null when the server runs without metrics. */
-  public ApiVerticle(ServerConfig config, Handler<RoutingContext> metrics) {
+  public ApiVerticle(ServerConfig config, ServerTls tls, Handler<RoutingContext> metrics) {
     this.config = config;
+    this.tls = tls;
     this.metrics = metrics;
   }
 
@@ -65,7 +68,7 @@ public class ApiVerticle extends VerticleBase {
         onFailures(root);
         RequestHeadDeadline deadline = new RequestHeadDeadline(vertx, config.requestHeaderTimeout());
         HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setCompressionSupported(false);
-        return vertx.createHttpServer(RequestHeadDeadline.http1(options))
+        return vertx.createHttpServer(tls.configure(RequestHeadDeadline.http1(options)))
           .connectionHandler(deadline::opened)
           .requestHandler(request -> {
             deadline.requested(request);
@@ -73,7 +76,7 @@ public class ApiVerticle extends VerticleBase {
           })
           .listen(config.port());
       })
-      .onSuccess(s -> server = s);
+      .onSuccess(s -> server = tls.serve(s));
   }
 
   /** The port the API listens on, as bound. */

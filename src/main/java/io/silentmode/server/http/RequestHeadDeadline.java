@@ -43,7 +43,8 @@ public final class RequestHeadDeadline {
   /**
    * HTTP/1.1 only, without cleartext HTTP/2: with h2c on, Vert.x waits for a connection's first bytes (to tell
    * HTTP/1.1 from the HTTP/2 preface) before it calls the connection handler, so a silent connection would never
-   * be seen. TLS, and with it HTTP/2, ends at the proxy in front.
+   * be seen. With TLS on (TLS_CERT), no ALPN is offered, so it stays HTTP/1.1 too; a connection that never
+   * finishes its TLS handshake is closed by Vert.x's own handshake timeout (10 s) before this clock starts.
    */
   public static HttpServerOptions http1(HttpServerOptions options) {
     return options.setHttp2ClearTextEnabled(false);

@@ -34,6 +34,7 @@ public class MetricsVerticle extends VerticleBase {
   static final Duration[] PULL_DURATION_BUCKETS = DoubleStream.of(0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 900, 3600)
     .mapToObj(seconds -> Duration.ofMillis(Math.round(seconds * 1000))).toArray(Duration[]::new);
   private static final List<String> WEBHOOK_OUTCOMES = List.of("delivered", "retrying", "failed", "gone");
+  private static final List<String> TLS_RELOAD_OUTCOMES = List.of("reloaded", "refused");
 
   /** Read by scrapes on other threads, hence concurrent. clientId → its current connectionId. */
   private final Map<String, String> connections = new ConcurrentHashMap<>();
@@ -83,6 +84,7 @@ public class MetricsVerticle extends VerticleBase {
       pullDuration(outcome);
     });
     WEBHOOK_OUTCOMES.forEach(this::webhookDeliveries);
+    TLS_RELOAD_OUTCOMES.forEach(this::tlsReloads);
     pulledBytes = Counter.builder("silentmode.pulled.bytes").description("Bytes pulled from agents by finished pulls")
       .baseUnit("bytes").register(registry);
     receivedBytes = Counter.builder("silentmode.received.bytes")
@@ -100,7 +102,8 @@ public class MetricsVerticle extends VerticleBase {
       bus.<JsonObject>localConsumer(Addresses.REGISTRY_EVENTS, m -> onRegistryEvent(m.body())).completion(),
       bus.<JsonObject>localConsumer(Addresses.DOWNLOADS_EVENTS, m -> onDownloadEvent(m.body())).completion(),
       bus.<JsonObject>localConsumer(Addresses.WEBHOOKS_EVENTS, m -> onWebhookEvent(m.body())).completion(),
-      bus.<JsonObject>localConsumer(Addresses.GATEWAY_REFUSED, m -> refusedConnections.increment()).completion());
+      bus.<JsonObject>localConsumer(Addresses.GATEWAY_REFUSED, m -> refusedConnections.increment()).completion(),
+      bus.<JsonObject>localConsumer(Addresses.TLS_EVENTS, m -> tlsReloads(m.body().getString("event")).increment()).completion());
   }
 
   @Override
@@ -166,6 +169,11 @@ public class MetricsVerticle extends VerticleBase {
 
   private Counter pulls(String outcome) {
     return Counter.builder("silentmode.pulls").description("Finished pulls").tag("outcome", outcome).register(registry);
+  }
+
+  private Counter tlsReloads(String outcome) {
+    return Counter.builder("silentmode.tls.reloads").description("Changed TLS_CERT and TLS_KEY files taken or refused")
+      .tag("outcome", outcome).register(registry);
   }
 
   private Timer pullDuration(String outcome) {
