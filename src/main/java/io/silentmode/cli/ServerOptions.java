@@ -61,6 +61,9 @@ public class ServerOptions {
   @Option(names = "--max-event-streams", defaultValue = "${env:MAX_EVENT_STREAMS:-64}", description = "Event streams one remote address may hold open; 0 means no limit (MAX_EVENT_STREAMS, default ${DEFAULT-VALUE}).")
   int maxEventStreams;
 
+  @Option(names = "--register-timeout", defaultValue = "${env:REGISTER_TIMEOUT:-10000}", description = "Ms a new agent connection has to send REGISTER (REGISTER_TIMEOUT, default ${DEFAULT-VALUE}).")
+  long registerTimeout;
+
   @Option(names = "--max-agent-connections", defaultValue = "${env:MAX_AGENT_CONNECTIONS:-20000}", description = "Agent connections this node holds at once (MAX_AGENT_CONNECTIONS, default ${DEFAULT-VALUE}).")
   int maxAgentConnections;
 
@@ -135,9 +138,9 @@ public class ServerOptions {
     }
     if (chunkRetryDelay < 1 || chunkTimeout < 1 || heartbeatInterval < 1 || downloadTimeout < 1 || queueTimeout < 1
       || resumeTimeout < 1 || jobRetention < 1 || linkTtl < 1 || webhookRetryDelay < 1 || webhookTimeout < 1 || sseHeartbeat < 1
-      || requestHeaderTimeout < 1 || tlsReloadInterval < 1) {
+      || requestHeaderTimeout < 1 || tlsReloadInterval < 1 || registerTimeout < 1) {
       throw new IllegalArgumentException("every duration (CHUNK_RETRY_DELAY, CHUNK_TIMEOUT, HEARTBEAT_INTERVAL, "
-        + "DOWNLOAD_TIMEOUT, QUEUE_TIMEOUT, RESUME_TIMEOUT, JOB_RETENTION, LINK_TTL, WEBHOOK_RETRY_DELAY, WEBHOOK_TIMEOUT, SSE_HEARTBEAT, REQUEST_HEADER_TIMEOUT, TLS_RELOAD_INTERVAL) must be at least 1 ms");
+        + "DOWNLOAD_TIMEOUT, QUEUE_TIMEOUT, RESUME_TIMEOUT, JOB_RETENTION, LINK_TTL, WEBHOOK_RETRY_DELAY, WEBHOOK_TIMEOUT, SSE_HEARTBEAT, REQUEST_HEADER_TIMEOUT, TLS_RELOAD_INTERVAL, REGISTER_TIMEOUT) must be at least 1 ms");
     }
     if (maxFileSize < 0 || maxPullRate < 0 || maxTotalRate < 0 || apiRateLimit < 0 || maxEventStreams < 0) {
       throw new IllegalArgumentException(
@@ -154,7 +157,7 @@ public class ServerOptions {
       .setMaxChunkRetryAttempts(maxChunkRetryAttempts).setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout)
       .setHeartbeatInterval(heartbeatInterval).setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout)
       .setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setMaxTotalRate(maxTotalRate)
-      .setApiRateLimit(apiRateLimit).setMaxEventStreams(maxEventStreams).setMaxAgentConnections(maxAgentConnections)
+      .setApiRateLimit(apiRateLimit).setMaxEventStreams(maxEventStreams).setMaxAgentConnections(maxAgentConnections).setRegisterTimeout(registerTimeout)
       .setMaxAgentConnectionsPerAddress(maxAgentConnectionsPerAddress).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
       .setLinkTtl(linkTtl).setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts)
       .setWebhookRetryDelay(webhookRetryDelay).setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat)

@@ -18,6 +18,7 @@ public final class ServerConfig {
   private long maxPullRate;
   private int apiRateLimit = 100;
   private int maxAgentConnections = 20_000;
+  private long registerTimeout = 10_000;
   private int maxAgentConnectionsPerAddress = 1_000;
   private int maxEventStreams = 64;
   private long maxTotalRate;
@@ -53,7 +54,7 @@ public final class ServerConfig {
 
   public ServerConfig copy() {
     return new ServerConfig().setHost(host).setPort(port).setWsPort(wsPort).setDownloadDir(downloadDir).setDataDir(dataDir)
-      .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setApiRateLimit(apiRateLimit).setMaxAgentConnections(maxAgentConnections)
+      .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setApiRateLimit(apiRateLimit).setMaxAgentConnections(maxAgentConnections).setRegisterTimeout(registerTimeout)
       .setMaxAgentConnectionsPerAddress(maxAgentConnectionsPerAddress).setMaxEventStreams(maxEventStreams).setMaxTotalRate(maxTotalRate).setMaxChunkRetryAttempts(maxChunkRetryAttempts)
       .setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout).setHeartbeatInterval(heartbeatInterval)
       .setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention)
@@ -91,6 +92,8 @@ public final class ServerConfig {
   public int apiRateLimit() { return apiRateLimit; }
   /** Agent WebSockets this node holds at once (MAX_AGENT_CONNECTIONS). */
   public int maxAgentConnections() { return maxAgentConnections; }
+  /** How long a new agent connection has to send REGISTER (REGISTER_TIMEOUT). */
+  public long registerTimeout() { return registerTimeout; }
   /** Agent WebSockets one remote address may hold on this node (MAX_AGENT_CONNECTIONS_PER_ADDRESS). */
   public int maxAgentConnectionsPerAddress() { return maxAgentConnectionsPerAddress; }
   /** Event streams one remote address may hold open at once (MAX_EVENT_STREAMS); 0 means no limit. */
@@ -149,6 +152,7 @@ public final class ServerConfig {
   public ServerConfig setMaxPullRate(long bytesPerSecond) { this.maxPullRate = bytesPerSecond; return this; }
   public ServerConfig setApiRateLimit(int perSecond) { this.apiRateLimit = perSecond; return this; }
   public ServerConfig setMaxAgentConnections(int max) { this.maxAgentConnections = max; return this; }
+  public ServerConfig setRegisterTimeout(long ms) { this.registerTimeout = ms; return this; }
   public ServerConfig setMaxAgentConnectionsPerAddress(int max) { this.maxAgentConnectionsPerAddress = max; return this; }
   public ServerConfig setMaxEventStreams(int max) { this.maxEventStreams = max; return this; }
   public ServerConfig setMaxTotalRate(long bytesPerSecond) { this.maxTotalRate = bytesPerSecond; return this; }

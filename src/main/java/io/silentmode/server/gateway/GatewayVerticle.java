@@ -38,7 +38,6 @@ import java.util.UUID;
 public class GatewayVerticle extends VerticleBase {
 
   /** A connection that has not registered by then is closed: sockets cost memory and file descriptors. */
-  private static final long REGISTER_DEADLINE_MS = 10_000;
   private static final System.Logger log = System.getLogger(GatewayVerticle.class.getName());
   static final int MAX_AGENT_VERSION = 64;
   static final int MAX_METADATA = 4096;
@@ -137,9 +136,9 @@ public class GatewayVerticle extends VerticleBase {
       // A request the orchestrator sent just before the connection closed is dropped, as any after it.
       outbound = VertxInternals.quietWhenGone(
         vertx.eventBus().localConsumer(Addresses.gatewayConnection(connectionId), m -> send(m.body())));
-      vertx.setTimer(REGISTER_DEADLINE_MS, t -> {
+      vertx.setTimer(config.registerTimeout(), t -> {
         if (clientId == null && !closed) {
-          reject(ErrorCode.PROTOCOL_ERROR, "no REGISTER within " + REGISTER_DEADLINE_MS + " ms");
+          reject(ErrorCode.PROTOCOL_ERROR, "no REGISTER within REGISTER_TIMEOUT (" + config.registerTimeout() + " ms)");
         }
       });
     }
