@@ -109,20 +109,20 @@ final class ChunkTransfer {
       commit(pull);
       return;
     }
-    long now = System.nanoTime();
     if (pull.rateLimit == null) {
-      pull.rateLimit = new RateLimit(config.maxPullRate(), pull.chunkSize, now);
+      pull.rateLimit = new RateLimit(config.maxPullRate(), pull.chunkSize, System.nanoTime());
     }
+    if (pull.rateLimit.unlimited() && totalRate.unlimited()) { // the default: nothing to count
+      request(pull, pull.window.next());
+      return;
+    }
+    long now = System.nanoTime();
     int allowed = Math.min(pull.rateLimit.available(pull.chunkSize, now), totalRate.available(pull.chunkSize, now));
     List<ChunkWindow.Range> ranges = pull.window.next(allowed);
     int asked = ranges.stream().mapToInt(ChunkWindow.Range::count).sum();
     pull.rateLimit.take(asked, pull.chunkSize);
     totalRate.take(asked, pull.chunkSize);
-    if (!ranges.isEmpty()) {
-      armStallTimer(pull);
-    }
-    ranges.forEach(r -> runner.toAgent(pull, Protocol.message(MessageType.REQUEST_CHUNKS)
-      .put("requestId", pull.requestId.toString()).put("index", r.from()).put("count", r.count())));
+    request(pull, ranges);
     if (pull.window.hasRoom() && !pull.timers.containsKey(Pull.PACE_TIMER)) {
       long wait = Math.max(pull.rateLimit.unlimited() ? 1 : pull.rateLimit.millisUntilChunk(pull.chunkSize, now),
         totalRate.unlimited() ? 1 : totalRate.millisUntilChunk(pull.chunkSize, now));
@@ -134,6 +134,14 @@ final class ChunkTransfer {
         }
       }));
     }
+  }
+
+  private void request(Pull pull, List<ChunkWindow.Range> ranges) {
+    if (!ranges.isEmpty()) {
+      armStallTimer(pull);
+    }
+    ranges.forEach(r -> runner.toAgent(pull, Protocol.message(MessageType.REQUEST_CHUNKS)
+      .put("requestId", pull.requestId.toString()).put("index", r.from()).put("count", r.count())));
   }
 
   private void chunkWritten(Pull pull, int run, int index) {

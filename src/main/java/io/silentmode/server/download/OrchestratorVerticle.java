@@ -178,7 +178,7 @@ public class OrchestratorVerticle extends VerticleBase {
     JsonObject json = pull.toJson();
     int position = jobs.positionOf(pull);
     return position == 0 || pull.status != Status.QUEUED ? json
-      : json.put("queuePosition", position).put("queuedReason", runner.waitingFor(pull));
+      : json.put("queuePosition", position).put("queuedReason", runner.waitingFor(pull).name());
   }
 
   private void get(Message<JsonObject> m) {

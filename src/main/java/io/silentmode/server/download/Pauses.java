@@ -73,7 +73,7 @@ final class Pauses {
     if (runner.startable(pull)) {
       runner.start(pull);
     } else {
-      jobs.pause(pull, PauseReason.valueOf(runner.waitingFor(pull)), pull.pausedUntil);
+      jobs.pause(pull, runner.waitingFor(pull), pull.pausedUntil);
       runner.events().publish(pull, "state");
     }
   }

@@ -95,9 +95,9 @@ final class PullRunner {
   }
 
   /** Why a job waits: its agent is away, busy, or every slot is taken. */
-  String waitingFor(Pull pull) {
-    return !presence.isConnected(pull.clientId) ? "AGENT_DISCONNECTED"
-      : jobs.activeOf(pull.clientId) != null ? "AGENT_BUSY" : "SERVER_BUSY";
+  Pull.PauseReason waitingFor(Pull pull) {
+    return !presence.isConnected(pull.clientId) ? Pull.PauseReason.AGENT_DISCONNECTED
+      : jobs.activeOf(pull.clientId) != null ? Pull.PauseReason.AGENT_BUSY : Pull.PauseReason.SERVER_BUSY;
   }
 
   /** Starts a queued or paused pull on its agent's connection; the future is that of storing its new state. */
@@ -133,7 +133,7 @@ final class PullRunner {
     pull.timers.put(Pull.QUEUE_TIMER, vertx.setTimer(wait, t -> {
       if (presence.isConnected(pull.clientId)) {
         finish(pull, Status.FAILED, ErrorCode.QUEUE_TIMEOUT, "the pull waited QUEUE_TIMEOUT (" + config.queueTimeout()
-          + " ms) for " + ("AGENT_BUSY".equals(waitingFor(pull)) ? "agent '" + pull.clientId + "' to finish its other pull"
+          + " ms) for " + (waitingFor(pull) == Pull.PauseReason.AGENT_BUSY ? "agent '" + pull.clientId + "' to finish its other pull"
           : "one of the MAX_ACTIVE_PULLS (" + config.maxActivePulls() + ") slots"));
       } else {
         finish(pull, Status.FAILED, ErrorCode.CLIENT_NOT_CONNECTED, "agent '" + pull.clientId

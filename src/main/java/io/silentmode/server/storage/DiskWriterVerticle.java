@@ -88,9 +88,17 @@ public class DiskWriterVerticle extends VerticleBase {
   /** Closes the open part files and keeps them: the pulls resume after the restart. */
   @Override
   public Future<?> stop() {
+    closeAll();
+    // The checks of closed parts fail (their files are closed) but still release their frames: wait for them all,
+    // and close what an open under way opened meanwhile.
+    return Future.join(List.copyOf(checking)).otherwiseEmpty().compose(v -> {
+      closeAll();
+      return checks.close();
+    });
+  }
+
+  private void closeAll() {
     open.keySet().stream().toList().forEach(id -> close(id, false));
-    // The checks of closed parts fail (their files are closed) but still release their frames: wait for them all.
-    return Future.join(List.copyOf(checking)).otherwiseEmpty().compose(v -> checks.close());
   }
 
   /** Every request gets an answer, even when an Error is thrown, such as no direct memory left for a buffer. */

@@ -40,7 +40,7 @@ final class SumsFile implements AutoCloseable {
     FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
       StandardOpenOption.READ, StandardOpenOption.WRITE);
     try {
-      writeFully(channel, ByteBuffer.wrap(header(version)), 0);
+      TempFile.writeFully(channel, ByteBuffer.wrap(header(version)), 0);
     } catch (IOException e) {
       channel.close();
       throw e;
@@ -69,7 +69,7 @@ final class SumsFile implements AutoCloseable {
 
   /** Records that chunk {@code index}, whose SHA-256 is {@code sha256}, is written. */
   void record(int index, byte[] sha256) throws IOException {
-    writeFully(channel, ByteBuffer.wrap(sha256), HEADER + (long) SUM_SIZE * index);
+    TempFile.writeFully(channel, ByteBuffer.wrap(sha256), HEADER + (long) SUM_SIZE * index);
   }
 
   /** The recorded SHA-256 of chunk {@code index}, or null when none is. */
@@ -93,11 +93,5 @@ final class SumsFile implements AutoCloseable {
   @Override
   public void close() throws IOException {
     channel.close();
-  }
-
-  private static void writeFully(FileChannel channel, ByteBuffer source, long position) throws IOException {
-    while (source.hasRemaining()) {
-      position += channel.write(source, position);
-    }
   }
 }

@@ -115,6 +115,11 @@ final class TempFile implements AutoCloseable {
   }
 
   private void writeFully(ByteBuffer source, long position) throws IOException {
+    writeFully(channel, source, position);
+  }
+
+  /** Writes all of {@code source} at {@code position}: a positional write may take only part of it. */
+  static void writeFully(FileChannel channel, ByteBuffer source, long position) throws IOException {
     while (source.hasRemaining()) {
       position += channel.write(source, position);
     }
