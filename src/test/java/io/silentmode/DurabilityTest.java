@@ -299,7 +299,7 @@ class DurabilityTest {
 
   @Test
   void metrics_count_pulls_and_agents_but_not_the_scrapes() throws Exception {
-    Vertx metered = Metrics.vertxBuilder().build();
+    Vertx metered = Metrics.vertxBuilder("test-node").build();
     try {
       Files.createDirectories(dir.resolve("metered"));
       Fixture m = new Fixture(metered, dir.resolve("metered")).start();

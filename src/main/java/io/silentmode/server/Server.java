@@ -1,6 +1,7 @@
 package io.silentmode.server;
 
 import io.silentmode.server.audit.AuditVerticle;
+import io.silentmode.server.cluster.Membership;
 import io.silentmode.server.download.OrchestratorVerticle;
 import io.silentmode.server.gateway.GatewayVerticle;
 import io.silentmode.server.http.ApiVerticle;
@@ -58,7 +59,8 @@ public final class Server {
       ServerConfig config = prepared.config();
       ServerTls tls = prepared.tls();
       GatewayVerticle gateway = new GatewayVerticle(config, tls);
-      ApiVerticle api = new ApiVerticle(config, tls, Metrics.scrapeHandler(vertx));
+      Membership membership = Membership.of(vertx, config.nodeName());
+      ApiVerticle api = new ApiVerticle(config, tls, Metrics.scrapeHandler(vertx), membership);
       return deploy(vertx, ids, WORKER, new JobStoreVerticle(config))
         .compose(v -> Future.all(
           deploy(vertx, ids, new DeploymentOptions(), new RegistryVerticle(config)),
