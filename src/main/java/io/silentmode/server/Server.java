@@ -1,6 +1,7 @@
 package io.silentmode.server;
 
 import io.silentmode.server.audit.AuditVerticle;
+import io.silentmode.server.cluster.ClusterRouterVerticle;
 import io.silentmode.server.cluster.Membership;
 import io.silentmode.server.download.OrchestratorVerticle;
 import io.silentmode.server.gateway.GatewayVerticle;
@@ -57,18 +58,19 @@ public final class Server {
     List<String> ids = new ArrayList<>();
     return vertx.executeBlocking(() -> prepare(settings)).compose(prepared -> {
       ServerConfig config = prepared.config();
+      Membership membership = Membership.of(vertx, config.nodeName());
       ServerTls tls = prepared.tls();
       GatewayVerticle gateway = new GatewayVerticle(config, tls);
-      Membership membership = Membership.of(vertx, config.nodeName());
       ApiVerticle api = new ApiVerticle(config, tls, Metrics.scrapeHandler(vertx), membership);
       return deploy(vertx, ids, WORKER, new JobStoreVerticle(config))
         .compose(v -> Future.all(
           deploy(vertx, ids, new DeploymentOptions(), new RegistryVerticle(config)),
-          deploy(vertx, ids, WORKER, new DiskWriterVerticle(config)),
+          deploy(vertx, ids, WORKER, new DiskWriterVerticle(config, membership.clustered())),
           deploy(vertx, ids, new DeploymentOptions(), new WebhookVerticle(config)),
           deploy(vertx, ids, new DeploymentOptions(), new MetricsVerticle(config)),
           deploy(vertx, ids, WORKER, new AuditVerticle(config))))
         .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new OrchestratorVerticle(config)))
+        .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new ClusterRouterVerticle(membership)))
         .compose(v -> Future.all(
           deploy(vertx, ids, new DeploymentOptions(), gateway),
           deploy(vertx, ids, new DeploymentOptions(), api)))

@@ -42,7 +42,7 @@ final class Readiness {
     }
     return checks
       .register("event-bus", CHECK_TIMEOUT_MS, p -> vertx.eventBus()
-        .request(Addresses.REGISTRY_LIST, new JsonObject().put("limit", 1), new DeliveryOptions().setSendTimeout(CHECK_TIMEOUT_MS))
+        .request(Addresses.onNode(Addresses.REGISTRY_LIST, config.nodeName()), new JsonObject().put("limit", 1), new DeliveryOptions().setSendTimeout(CHECK_TIMEOUT_MS))
         .onSuccess(r -> p.complete(Status.OK()))
         .onFailure(e -> p.complete(Status.KO(new JsonObject().put("error", e.getMessage())))))
       .register("download-dir", CHECK_TIMEOUT_MS, p -> directory(vertx, Path.of(config.downloadDir()), config.minFreeSpace(), p))

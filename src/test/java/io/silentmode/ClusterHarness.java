@@ -1,4 +1,4 @@
-package io.silentmode.cluster;
+package io.silentmode;
 
 import io.silentmode.server.Server;
 import io.silentmode.server.ServerConfig;

@@ -1,6 +1,6 @@
-package io.silentmode.cluster;
+package io.silentmode;
 
-import io.silentmode.cluster.ClusterHarness.Node;
+import io.silentmode.ClusterHarness.Node;
 import io.silentmode.server.cluster.Membership;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
