@@ -151,6 +151,35 @@ class ClusterPullTest {
     assertEquals(1, delivered.get(first).get());
   }
 
+  @Test
+  void a_pull_follows_its_agent_to_another_node_and_resumes_there() throws Exception {
+    Path file = randomFile("shop-e.bin", 300L * Fixture.CHUNK + 17);
+    String first = agent("shop-e", node(1), file, c -> new LifecycleTest.SlowAgent(c, new AtomicInteger()));
+    String id = api(node(2)).startPull("shop-e");
+    String job = "/api/v1/downloads/" + id;
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (api(node(2)).get("getDownload", job, 200).getLong("bytesDone") < 50L * Fixture.CHUNK) {
+      assertTrue(System.currentTimeMillis() < deadline, "the pull does not move");
+      Thread.sleep(20);
+    }
+    // The agent's node goes out of its reach; it dials another one (as behind a load balancer).
+    outside.undeploy(first).await();
+    agent("shop-e", node(3), file, AgentVerticle::new);
+
+    JsonObject done = api(node(2)).awaitDone(id);
+    assertEquals("completed", done.getString("status"), done.encode());
+    assertTrue(done.getInteger("resumes") >= 1, done.encode());
+    assertTrue(done.getLong("bytesResent") <= 16L * Fixture.CHUNK, "only the window is fetched again: " + done.encode());
+    assertEquals("node-3", api(node(1)).get("getClient", "/api/v1/clients/shop-e", 200).getString("node"));
+    HttpResponse<Buffer> content = api(node(1)).call("getDownloadContent", HttpMethod.GET, job + "/content", null);
+    assertEquals(Fixture.sha256(file), Sha256.hex(Sha256.digest().digest(content.body().getBytes())));
+    JsonObject listed = api(node(1)).get("listDownloads", "/api/v1/downloads?clientId=shop-e", 200);
+    assertEquals(1, listed.getJsonArray("items").size(), "one job, not one per node that had it: " + listed.encode());
+    try (var files = Files.list(dir.resolve("downloads"))) {
+      assertEquals(List.of(), files.filter(f -> f.getFileName().toString().matches("\\..*\\.(part|sums)")).toList());
+    }
+  }
+
   private static Node node(int n) {
     return cluster.nodes.get(n - 1);
   }
@@ -164,16 +193,16 @@ class ClusterPullTest {
   }
 
   /** Deploys an agent dialling {@code node} and waits until that node's registry has it. */
-  private static <A extends AgentVerticle> void agent(String clientId, Node node, Path file, Function<AgentConfig, A> factory) {
+  private static <A extends AgentVerticle> String agent(String clientId, Node node, Path file, Function<AgentConfig, A> factory) {
     Promise<Void> connected = Promise.promise();
     node.vertx().eventBus().<JsonObject>localConsumer(Addresses.REGISTRY_EVENTS, m -> {
       if (clientId.equals(m.body().getString("clientId")) && "connected".equals(m.body().getString("event"))) {
         connected.tryComplete();
       }
     });
-    outside.deployVerticle(factory.apply(new AgentConfig(clientId, "ws://127.0.0.1:" + node.server().wsPort(),
+    String deployment = outside.deployVerticle(factory.apply(new AgentConfig(clientId, "ws://127.0.0.1:" + node.server().wsPort(),
       file.toString(), 50, 0, 0))).await();
     connected.future().timeout(10, TimeUnit.SECONDS).await();
-    assertTrue(Files.exists(file));
+    return deployment;
   }
 }

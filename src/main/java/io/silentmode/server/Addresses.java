@@ -64,6 +64,16 @@ public final class Addresses {
   public static final String DOWNLOADS_RESUME = "downloads.resume";
   /** Orchestrator: a new job pulling again what a failed or cancelled one ({@code requestId}) asked for. */
   public static final String DOWNLOADS_RETRY = "downloads.retry";
+  /**
+   * Orchestrator, at {@link #onNode} of the node an agent now dials: the jobs its old node hands over
+   * ({@code {jobs}}, their records); replies once they are stored, then resumes them.
+   */
+  public static final String DOWNLOADS_ADOPT = "downloads.adopt";
+  /**
+   * Registry publishes, cluster-wide, each agent that registered: {@code {clientId, node}}. The other nodes' registries
+   * close a connection they still hold for it; their orchestrators hand its jobs over to that node.
+   */
+  public static final String AGENTS_CONNECTED = "agents.connected";
   /** Orchestrator: a JSON control message from an agent about a pull, with {@code clientId} added by the gateway. */
   public static final String DOWNLOADS_AGENT_MESSAGE = "downloads.agent-message";
   /** Orchestrator: a binary chunk frame from an agent; header {@code clientId}. Node-local. */

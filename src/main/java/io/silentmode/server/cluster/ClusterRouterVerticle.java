@@ -29,7 +29,7 @@ import java.util.List;
 public class ClusterRouterVerticle extends VerticleBase {
 
   /** Idempotency keys: key → the node whose orchestrator took it. Cluster-wide when clustered. */
-  static final String IDEMPOTENCY_MAP = "silentmode.idempotency";
+  public static final String IDEMPOTENCY_MAP = "silentmode.idempotency";
   private static final long IDEMPOTENCY_TTL_MS = 24 * 3_600_000L;
 
   private final Membership membership;

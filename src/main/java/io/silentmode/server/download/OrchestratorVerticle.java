@@ -39,6 +39,7 @@ public class OrchestratorVerticle extends VerticleBase {
   private final JobBook jobs = new JobBook();
   private final Idempotency idempotency = new Idempotency(IDEMPOTENCY_TTL_MS);
   private PullRunner runner;
+  private Handover handover;
 
   public OrchestratorVerticle(ServerConfig config) {
     this.config = config;
@@ -48,6 +49,7 @@ public class OrchestratorVerticle extends VerticleBase {
   public Future<?> start() {
     EventBus bus = vertx.eventBus();
     runner = new PullRunner(vertx, config, jobs);
+    handover = new Handover(vertx, config, jobs, runner, idempotency);
     return bus.<JsonArray>request(Addresses.STORE_JOB_LOAD, new JsonObject())
       .map(Message::body)
       .compose(records -> {
@@ -61,6 +63,8 @@ public class OrchestratorVerticle extends VerticleBase {
           owned(bus, Addresses.DOWNLOADS_CANCEL, this::cancel),
           owned(bus, Addresses.DOWNLOADS_PAUSE, this::pause),
           owned(bus, Addresses.DOWNLOADS_RESUME, this::resume),
+          owned(bus, Addresses.DOWNLOADS_ADOPT, handover::adopt),
+          bus.<JsonObject>consumer(Addresses.AGENTS_CONNECTED, m -> handover.onAgentConnected(m.body())).completion(),
           bus.<JsonObject>localConsumer(Addresses.DOWNLOADS_AGENT_MESSAGE, m -> runner.onAgentMessage(m.body())).completion(),
           bus.<ByteBuf>localConsumer(Addresses.DOWNLOADS_CHUNK, runner.chunks()::onChunk).completion(),
           bus.<JsonObject>localConsumer(Addresses.REGISTRY_EVENTS, m -> runner.onRegistryEvent(m.body())).completion(),
@@ -91,6 +95,7 @@ public class OrchestratorVerticle extends VerticleBase {
     }
     prune();
     runner.pauses().sweep();
+    handover.reconcile();
     if (jobs.size() > 0) {
       log.log(System.Logger.Level.INFO, "Restored " + jobs.size() + " job records");
     }

@@ -68,6 +68,10 @@ public final class Metrics {
       // every handler, and vertx-micrometer registers their gauges again for each new handler, which Micrometer
       // warns about. silentmode's own meters say what the bus is doing (MetricsVerticle).
       .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)
+      // Off: the TCP meters of a clustered event bus's own server and client, which vertx-micrometer registers once
+      // per connection pool with the same tags (Micrometer warns); the HTTP meters cover both listening ports.
+      .addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
+      .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)
       // Route templates have bounded cardinality; the raw path (HTTP_PATH) stays off.
       .addLabels(Label.HTTP_ROUTE)
       .setServerRequestTagsProvider(Metrics::scrapeTags);

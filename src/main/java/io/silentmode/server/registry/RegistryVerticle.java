@@ -69,6 +69,7 @@ public class RegistryVerticle extends VerticleBase {
     return Future.all(
       bus.<JsonObject>localConsumer(Addresses.REGISTRY_REGISTER, this::register).completion(),
       bus.<JsonObject>localConsumer(Addresses.REGISTRY_SEEN, this::seen).completion(),
+      bus.<JsonObject>consumer(Addresses.AGENTS_CONNECTED, m -> connectedElsewhere(m.body())).completion(),
       bus.<JsonObject>localConsumer(Addresses.REGISTRY_UNREGISTER, this::unregister).completion(),
       bus.<JsonObject>consumer(Addresses.onNode(Addresses.REGISTRY_GET, config.nodeName()), this::get).completion(),
       bus.<JsonObject>consumer(Addresses.onNode(Addresses.REGISTRY_LIST, config.nodeName()), this::list).completion());
@@ -88,8 +89,18 @@ public class RegistryVerticle extends VerticleBase {
     JsonObject agent = r.copy().put("connected", true).put("connectedAt", now).put("lastSeen", now).put("node", config.nodeName());
     agents.put(clientId, agent);
     publish("connected", agent);
+    vertx.eventBus().publish(Addresses.AGENTS_CONNECTED, new JsonObject().put("clientId", clientId).put("node", config.nodeName()));
     persist();
     m.reply(agent);
+  }
+
+  /** The agent registered on another node: a connection still held here is a dead one, or an impostor's. */
+  private void connectedElsewhere(JsonObject event) {
+    JsonObject agent = agents.get(event.getString("clientId"));
+    if (!config.nodeName().equals(event.getString("node")) && agent != null && agent.getBoolean("connected")) {
+      closeConnection(agent, "connected to node " + event.getString("node"));
+      markDisconnected(agent);
+    }
   }
 
   private void seen(Message<JsonObject> m) {
