@@ -62,7 +62,7 @@ class DashboardMetricsTest {
 
   @BeforeEach
   void setUp() {
-    vertx = Metrics.vertxBuilder().build(); // as the server runs: metrics on
+    vertx = Metrics.vertxBuilder("test-node").build(); // as the server runs: metrics on
     Fixture fx = new Fixture(vertx, dir).start();
     HttpResponse<Buffer> response = fx.api().web.get(Metrics.PATH).send().await();
     assertEquals(200, response.statusCode());

@@ -46,7 +46,7 @@ class DownloadDirSpaceTest {
     boolean apart = Files.isDirectory(shm) && Files.isWritable(shm)
       && !Files.getFileStore(shm).equals(Files.getFileStore(dir));
     volume = apart ? Files.createTempDirectory(shm, "silentmode-test-") : dir;
-    vertx = Metrics.vertxBuilder().build();
+    vertx = Metrics.vertxBuilder("test-node").build();
     // DOWNLOAD_DIR does not exist yet: until the first pull creates it, its parent's file system is the one measured
     Fixture fx = new Fixture(vertx, dir)
       .with(c -> c.setDownloadDir(volume.resolve("downloads").toString()).setMinFreeSpace(MIN_FREE)).start();

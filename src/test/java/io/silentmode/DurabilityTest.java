@@ -299,7 +299,7 @@ class DurabilityTest {
 
   @Test
   void metrics_count_pulls_and_agents_but_not_the_scrapes() throws Exception {
-    Vertx metered = Metrics.vertxBuilder().build();
+    Vertx metered = Metrics.vertxBuilder("test-node").build();
     try {
       Files.createDirectories(dir.resolve("metered"));
       Fixture m = new Fixture(metered, dir.resolve("metered")).start();
@@ -309,10 +309,10 @@ class DurabilityTest {
 
       String first = scrape(mapi);
       String second = scrape(mapi);
-      assertTrue(second.contains("silentmode_pulls_total{outcome=\"completed\"} 1.0"), second);
-      assertTrue(second.contains("silentmode_agents_connected 1.0"), second);
-      assertTrue(second.contains("silentmode_pulled_bytes_total " + (2.0 * Fixture.CHUNK)), second);
-      assertTrue(second.contains("silentmode_pull_duration_seconds_count{outcome=\"completed\"} 1"), second);
+      assertTrue(second.contains("silentmode_pulls_total{node=\"test-node\",outcome=\"completed\"} 1.0"), second);
+      assertTrue(second.contains("silentmode_agents_connected{node=\"test-node\"} 1.0"), second);
+      assertTrue(second.contains("silentmode_pulled_bytes_total{node=\"test-node\"} " + (2.0 * Fixture.CHUNK)), second);
+      assertTrue(second.contains("silentmode_pull_duration_seconds_count{node=\"test-node\",outcome=\"completed\"} 1"), second);
       assertTrue(requestLines(second).stream().anyMatch(l -> l.contains("code=\"202\"") && l.contains("downloads")),
         () -> "API requests are counted by route: " + requestLines(second));
       assertFalse(second.contains("/metrics"), "scrapes are not counted");

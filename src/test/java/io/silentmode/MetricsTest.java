@@ -39,7 +39,7 @@ class MetricsTest {
 
   @BeforeEach
   void setUp() {
-    vertx = Metrics.vertxBuilder().build();
+    vertx = Metrics.vertxBuilder("test-node").build();
     vertx.deployVerticle(new MetricsVerticle(ServerConfig.defaults())).await();
     Router router = Router.router(vertx);
     router.get(Metrics.PATH).handler(Metrics.scrapeHandler(vertx));
@@ -160,7 +160,7 @@ class MetricsTest {
 
   @Test
   void each_vertx_has_its_own_registry() {
-    Vertx other = Metrics.vertxBuilder().build();
+    Vertx other = Metrics.vertxBuilder("test-node").build();
     try {
       MeterRegistry mine = Metrics.registry(vertx);
       MeterRegistry theirs = Metrics.registry(other);

@@ -55,7 +55,7 @@ class QuietLogTest {
 
   @Test
   void a_successful_pull_and_a_clean_shutdown_of_agent_and_server_log_no_warning() throws Exception {
-    Vertx vertx = Metrics.vertxBuilder().build(); // as the server runs: metrics on
+    Vertx vertx = Metrics.vertxBuilder("test-node").build(); // as the server runs: metrics on
     Fixture fx = new Fixture(vertx, dir).start();
     String agent = fx.agent("shop-1", fx.randomFile("f.bin", 3L * Fixture.CHUNK + 1)).deploymentID();
     assertEquals("completed", fx.pull("shop-1").getString("status"));

@@ -62,7 +62,7 @@ public class DemoCommand implements Callable<Integer> {
     String clientId = externalAgent != null ? externalAgent : CLIENT_ID;
     ServerConfig config = server.toConfig().setWsPort(externalAgent != null ? server.wsPort : 0).setPort(0)
       .setDownloadDir(work.resolve("downloads").toString()).setDataDir(work.resolve("data").toString());
-    Vertx vertx = Metrics.vertxBuilder().build();
+    Vertx vertx = Metrics.vertxBuilder(config.nodeName()).build();
     Server running = null;
     String agent = null;
     try {

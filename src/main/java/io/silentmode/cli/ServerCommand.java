@@ -1,6 +1,9 @@
 package io.silentmode.cli;
 
 import io.silentmode.server.Server;
+import io.silentmode.server.ServerConfig;
+import io.silentmode.server.cluster.ClusterSettings;
+import io.silentmode.server.cluster.Hazelcast;
 import io.silentmode.server.metrics.Metrics;
 import io.silentmode.server.http.ApiVerticle;
 import io.silentmode.server.tls.ServerCertificate;
@@ -25,23 +28,33 @@ public class ServerCommand implements Callable<Integer> {
   @Mixin
   ServerOptions options;
 
+  @Mixin
+  ClusterOptions cluster;
+
   @Spec
   CommandSpec spec;
 
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter err = spec.commandLine().getErr();
-    Vertx vertx = Metrics.vertxBuilder().build();
-    Server server;
+    Vertx vertx = null;
+    Server started;
     try {
-      server = Server.start(vertx, options.toConfig()).await();
+      ServerConfig config = options.toConfig().setNodeName(cluster.nodeName());
+      ClusterSettings settings = cluster.toSettings();
+      vertx = Hazelcast.vertx(Metrics.vertxBuilder(config.nodeName()), settings, config.nodeName()).await();
+      started = Server.start(vertx, config).await();
     } catch (IllegalArgumentException e) {
       // A setting that cannot work: one line that says which, not a stack trace.
-      vertx.close().await();
+      if (vertx != null) {
+        vertx.close().await();
+      }
       err.println("silentmode server: " + e.getMessage());
       err.flush();
       return CommandLine.ExitCode.USAGE;
     }
+    Server server = started;
+    Vertx running = vertx;
     ServerCertificate certificate = server.tls().current();
     String tls = certificate == null ? "" : "s";
     err.println("silentmode server: agents connect to ws" + tls + "://" + options.host + ":" + server.wsPort()
@@ -53,7 +66,7 @@ public class ServerCommand implements Callable<Integer> {
     err.flush();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.stop().eventually(vertx::close).await();
+      server.stop().eventually(running::close).await();
       stopped.countDown();
     }));
     stopped.await();

@@ -3,8 +3,22 @@ package io.silentmode.server;
 /**
  * Every event-bus address the server's verticles use, in one place. Message shapes are in docs/ARCHITECTURE.md.
  * Control messages are JSON; the chunk path carries the raw {@link io.silentmode.protocol.ChunkFrame} buffer.
+ * <p>
+ * In a cluster every address is node-local (its consumers are {@code localConsumer}s) unless it says otherwise:
+ * a node's verticles work for the agents connected to it and the jobs it owns. The few cluster-wide ones are
+ * either per node ({@link #onNode}: the owner answers for its agents and jobs) or per job
+ * ({@link #downloadEvents}). The cluster router answers the operator-facing addresses on every node by asking
+ * the owners.
  */
 public final class Addresses {
+
+  /**
+   * The cluster-wide address of {@code address} on node {@code node} (NODE_NAME): how the cluster router reaches the
+   * registry and the orchestrator that own an agent or a job.
+   */
+  public static String onNode(String address, String node) {
+    return address + "@" + node;
+  }
 
   /** Gateway, one consumer per agent connection: a JSON object to send as a text frame, or {@code {close: reason}}. */
   public static String gatewayConnection(String connectionId) {
@@ -17,24 +31,30 @@ public final class Addresses {
   public static final String REGISTRY_SEEN = "registry.seen";
   /** Registry: a connection closed ({@code clientId, connectionId}). */
   public static final String REGISTRY_UNREGISTER = "registry.unregister";
-  /** Registry: one agent by {@code clientId}; fails with CLIENT_NOT_FOUND. */
+  /**
+   * Cluster router: one agent by {@code clientId}, as the nodes that know it have it (the connected entry, else the
+   * one seen last); fails with CLIENT_NOT_FOUND. The registry of each node answers {@link #onNode} of it.
+   */
   public static final String REGISTRY_GET = "registry.get";
   /**
-   * Registry: one page of known agents ({@code connected?, selector?, limit, cursor?}), replies
-   * {@code {items, nextCursor}}; a selector that does not parse fails VALIDATION_FAILED.
+   * Cluster router: one page of known agents ({@code connected?, selector?, limit, cursor?}) of every node, replies
+   * {@code {items, nextCursor}}; a selector that does not parse fails VALIDATION_FAILED. Each registry answers
+   * {@link #onNode} of it with the agents it knows.
    */
   public static final String REGISTRY_LIST = "registry.list";
   /** Registry publishes {@code {event: connected|disconnected, clientId, connectionId}}. */
   public static final String REGISTRY_EVENTS = "registry.events";
 
   /**
-   * Orchestrator: start a pull ({@code clientId, path?, callbackUrl?, idempotencyKey?}); replies with the job once it
-   * is recorded (queued, or the agent was asked), header {@code replayed: true} when an idempotency key matched.
+   * Cluster router, then the orchestrator of the node the agent is on ({@link #onNode}): start a pull
+   * ({@code clientId, path?, callbackUrl?, idempotencyKey?, priority?}); replies with the job once it is recorded
+   * (queued, or the agent was asked), header {@code replayed: true} when an idempotency key matched. The operations
+   * on one job below go, through the router, to the orchestrator that owns it.
    */
   public static final String DOWNLOADS_START = "downloads.start";
   /** Orchestrator: the job by {@code requestId}. */
   public static final String DOWNLOADS_GET = "downloads.get";
-  /** Orchestrator: jobs newest first ({@code clientId?, status?, limit, cursor?}) → {@code {items, nextCursor}}. */
+  /** Cluster router: every node's jobs newest first ({@code clientId?, status?, limit, cursor?}) → {@code {items, nextCursor}}. */
   public static final String DOWNLOADS_LIST = "downloads.list";
   /** Orchestrator: cancel by {@code requestId}. */
   public static final String DOWNLOADS_CANCEL = "downloads.cancel";
@@ -44,6 +64,16 @@ public final class Addresses {
   public static final String DOWNLOADS_RESUME = "downloads.resume";
   /** Orchestrator: a new job pulling again what a failed or cancelled one ({@code requestId}) asked for. */
   public static final String DOWNLOADS_RETRY = "downloads.retry";
+  /**
+   * Orchestrator, at {@link #onNode} of the node an agent now dials: the jobs its old node hands over
+   * ({@code {jobs}}, their records); replies once they are stored, then resumes them.
+   */
+  public static final String DOWNLOADS_ADOPT = "downloads.adopt";
+  /**
+   * Registry publishes, cluster-wide, each agent that registered: {@code {clientId, node}}. The other nodes' registries
+   * close a connection they still hold for it; their orchestrators hand its jobs over to that node.
+   */
+  public static final String AGENTS_CONNECTED = "agents.connected";
   /** Orchestrator: a JSON control message from an agent about a pull, with {@code clientId} added by the gateway. */
   public static final String DOWNLOADS_AGENT_MESSAGE = "downloads.agent-message";
   /** Orchestrator: a binary chunk frame from an agent; header {@code clientId}. Node-local. */
@@ -56,7 +86,7 @@ public final class Addresses {
 
   /**
    * Orchestrator publishes every event of one pull, progress included: what an SSE stream of that job follows, so an
-   * open stream costs nothing when another job moves.
+   * open stream costs nothing when another job moves. Cluster-wide: a stream on any node follows the owner's job.
    */
   public static String downloadEvents(String requestId) {
     return "downloads." + requestId + ".events";

@@ -1,6 +1,8 @@
 package io.silentmode.server;
 
 import io.silentmode.server.audit.AuditVerticle;
+import io.silentmode.server.cluster.ClusterRouterVerticle;
+import io.silentmode.server.cluster.Membership;
 import io.silentmode.server.download.OrchestratorVerticle;
 import io.silentmode.server.gateway.GatewayVerticle;
 import io.silentmode.server.http.ApiVerticle;
@@ -56,16 +58,18 @@ public final class Server {
     List<String> ids = new ArrayList<>();
     return vertx.executeBlocking(() -> prepare(settings)).compose(prepared -> {
       ServerConfig config = prepared.config();
+      Membership membership = Membership.of(vertx, config.nodeName());
       ServerTls tls = prepared.tls();
       GatewayVerticle gateway = new GatewayVerticle(config, tls);
-      ApiVerticle api = new ApiVerticle(config, tls, Metrics.scrapeHandler(vertx));
+      ApiVerticle api = new ApiVerticle(config, tls, Metrics.scrapeHandler(vertx), membership);
       return deploy(vertx, ids, WORKER, new JobStoreVerticle(config))
         .compose(v -> Future.all(
           deploy(vertx, ids, new DeploymentOptions(), new RegistryVerticle(config)),
-          deploy(vertx, ids, WORKER, new DiskWriterVerticle(config)),
+          deploy(vertx, ids, WORKER, new DiskWriterVerticle(config, membership.clustered())),
           deploy(vertx, ids, new DeploymentOptions(), new WebhookVerticle(config)),
           deploy(vertx, ids, new DeploymentOptions(), new MetricsVerticle(config)),
           deploy(vertx, ids, WORKER, new AuditVerticle(config))))
+        .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new ClusterRouterVerticle(membership)))
         .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new OrchestratorVerticle(config)))
         .compose(v -> Future.all(
           deploy(vertx, ids, new DeploymentOptions(), gateway),

@@ -7,6 +7,7 @@ package io.silentmode.server;
  */
 public final class ServerConfig {
 
+  private String nodeName = "silentmode";
   private String host = "0.0.0.0";
   private int port = 3000;
   private int wsPort = 8080;
@@ -53,7 +54,7 @@ public final class ServerConfig {
   }
 
   public ServerConfig copy() {
-    return new ServerConfig().setHost(host).setPort(port).setWsPort(wsPort).setDownloadDir(downloadDir).setDataDir(dataDir)
+    return new ServerConfig().setNodeName(nodeName).setHost(host).setPort(port).setWsPort(wsPort).setDownloadDir(downloadDir).setDataDir(dataDir)
       .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setApiRateLimit(apiRateLimit).setMaxAgentConnections(maxAgentConnections).setRegisterTimeout(registerTimeout)
       .setMaxAgentConnectionsPerAddress(maxAgentConnectionsPerAddress).setMaxEventStreams(maxEventStreams).setMaxTotalRate(maxTotalRate).setMaxChunkRetryAttempts(maxChunkRetryAttempts)
       .setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout).setHeartbeatInterval(heartbeatInterval)
@@ -65,6 +66,9 @@ public final class ServerConfig {
       .setMaxFileSize(maxFileSize)
       .setTlsCert(tlsCert).setTlsKey(tlsKey).setSelfSigned(selfSigned).setTlsReloadInterval(tlsReloadInterval);
   }
+
+  /** This server's name among the cluster's members, in its metrics and agents' records (NODE_NAME). */
+  public String nodeName() { return nodeName; }
 
   /** Interface both listeners bind (HOST). */
   public String host() { return host; }
@@ -135,6 +139,7 @@ public final class ServerConfig {
   /** Ms between looks at TLS_CERT and TLS_KEY for a changed pair to reload (TLS_RELOAD_INTERVAL). */
   public long tlsReloadInterval() { return tlsReloadInterval; }
 
+  public ServerConfig setNodeName(String nodeName) { this.nodeName = nodeName; return this; }
   public ServerConfig setHost(String host) { this.host = host; return this; }
   public ServerConfig setPort(int port) { this.port = port; return this; }
   public ServerConfig setWsPort(int wsPort) { this.wsPort = wsPort; return this; }

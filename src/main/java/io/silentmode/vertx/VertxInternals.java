@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.internal.http.WebSocketInternal;
+import io.vertx.core.spi.cluster.ClusterManager;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -31,6 +32,8 @@ import java.util.concurrent.Executor;
  *   <li>dropping quietly the messages that reach a consumer as it unregisters: Vert.x logs each as a warning, and the
  *   gateway's consumer for a connection that closed has nothing to do with a request for the agent still on its
  *   way.</li>
+ *   <li>the cluster manager of a clustered Vertx, for the membership of the cluster (who left), which Vert.x keeps to
+ *   itself.</li>
  * </ul>
  * Checked against Vert.x 5.0.10; a Vert.x upgrade that changes them breaks only this class.
  */
@@ -54,6 +57,11 @@ public final class VertxInternals {
   public static <T> MessageConsumer<T> quietWhenGone(MessageConsumer<T> consumer) {
     ((MessageConsumerImpl<T>) consumer).discardHandler(m -> { });
     return consumer;
+  }
+
+  /** The cluster manager of {@code vertx}, or null when it is not clustered. */
+  public static ClusterManager clusterManager(Vertx vertx) {
+    return ((VertxInternal) vertx).clusterManager();
   }
 
   /** Every address {@code host} resolves to, by Vert.x's own resolver. */

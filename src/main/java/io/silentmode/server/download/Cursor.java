@@ -1,19 +1,30 @@
 package io.silentmode.server.download;
 
+import io.vertx.core.json.JsonObject;
+
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.UUID;
 
-/** A position in the job list, newest first: opaque to clients, stable while jobs are added. */
-record Cursor(Instant createdAt, UUID requestId) {
+/** A position in the job list, newest first: opaque to clients, stable while jobs are added, the same on every node. */
+public record Cursor(Instant createdAt, UUID requestId) {
+
+  /** The job list's order on jobs as the API shows them, for lists merged from several nodes. */
+  public static final Comparator<JsonObject> NEWEST_FIRST_JSON = Comparator.comparing((JsonObject j) -> Instant.parse(j.getString("createdAt")))
+    .reversed().thenComparing(j -> j.getString("requestId"), Comparator.reverseOrder());
 
   static final Comparator<Pull> NEWEST_FIRST = Comparator.comparing((Pull p) -> p.createdAt).reversed()
     .thenComparing(p -> p.requestId.toString(), Comparator.reverseOrder());
 
   static Cursor of(Pull pull) {
     return new Cursor(pull.createdAt, pull.requestId);
+  }
+
+  /** The cursor of the page that follows {@code job}, a job as the API shows it. */
+  public static String after(JsonObject job) {
+    return new Cursor(Instant.parse(job.getString("createdAt")), UUID.fromString(job.getString("requestId"))).encode();
   }
 
   /** Null for no cursor; IllegalArgumentException for one this server did not make. */

@@ -7,6 +7,7 @@ import io.silentmode.server.Addresses;
 import io.silentmode.server.ServerConfig;
 import io.silentmode.server.download.Pull.Status;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -38,6 +39,7 @@ public class OrchestratorVerticle extends VerticleBase {
   private final JobBook jobs = new JobBook();
   private final Idempotency idempotency = new Idempotency(IDEMPOTENCY_TTL_MS);
   private PullRunner runner;
+  private Handover handover;
 
   public OrchestratorVerticle(ServerConfig config) {
     this.config = config;
@@ -47,24 +49,32 @@ public class OrchestratorVerticle extends VerticleBase {
   public Future<?> start() {
     EventBus bus = vertx.eventBus();
     runner = new PullRunner(vertx, config, jobs);
+    handover = new Handover(vertx, config, jobs, runner, idempotency);
     return bus.<JsonArray>request(Addresses.STORE_JOB_LOAD, new JsonObject())
       .map(Message::body)
       .compose(records -> {
         restore(records);
         vertx.setPeriodic(HOUR_MS, t -> prune());
         return Future.all(List.of(
-          bus.<JsonObject>consumer(Addresses.DOWNLOADS_START, this::start).completion(),
-          bus.<JsonObject>consumer(Addresses.DOWNLOADS_RETRY, this::retry).completion(),
-          bus.<JsonObject>consumer(Addresses.DOWNLOADS_GET, this::get).completion(),
-          bus.<JsonObject>consumer(Addresses.DOWNLOADS_LIST, this::list).completion(),
-          bus.<JsonObject>consumer(Addresses.DOWNLOADS_CANCEL, this::cancel).completion(),
-          bus.<JsonObject>consumer(Addresses.DOWNLOADS_PAUSE, this::pause).completion(),
-          bus.<JsonObject>consumer(Addresses.DOWNLOADS_RESUME, this::resume).completion(),
-          bus.<JsonObject>consumer(Addresses.DOWNLOADS_AGENT_MESSAGE, m -> runner.onAgentMessage(m.body())).completion(),
+          owned(bus, Addresses.DOWNLOADS_START, this::start),
+          owned(bus, Addresses.DOWNLOADS_RETRY, this::retry),
+          owned(bus, Addresses.DOWNLOADS_GET, this::get),
+          owned(bus, Addresses.DOWNLOADS_LIST, this::list),
+          owned(bus, Addresses.DOWNLOADS_CANCEL, this::cancel),
+          owned(bus, Addresses.DOWNLOADS_PAUSE, this::pause),
+          owned(bus, Addresses.DOWNLOADS_RESUME, this::resume),
+          owned(bus, Addresses.DOWNLOADS_ADOPT, handover::adopt),
+          bus.<JsonObject>consumer(Addresses.AGENTS_CONNECTED, m -> handover.onAgentConnected(m.body())).completion(),
+          bus.<JsonObject>localConsumer(Addresses.DOWNLOADS_AGENT_MESSAGE, m -> runner.onAgentMessage(m.body())).completion(),
           bus.<ByteBuf>localConsumer(Addresses.DOWNLOADS_CHUNK, runner.chunks()::onChunk).completion(),
-          bus.<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> runner.onRegistryEvent(m.body())).completion(),
-          bus.<JsonObject>consumer(Addresses.WEBHOOKS_EVENTS, m -> onWebhookEvent(m.body())).completion()));
+          bus.<JsonObject>localConsumer(Addresses.REGISTRY_EVENTS, m -> runner.onRegistryEvent(m.body())).completion(),
+          bus.<JsonObject>localConsumer(Addresses.WEBHOOKS_EVENTS, m -> onWebhookEvent(m.body())).completion()));
       });
+  }
+
+  /** An operation on this node's jobs, which the cluster router reaches at this node's address for it. */
+  private Future<Void> owned(EventBus bus, String address, Handler<Message<JsonObject>> handler) {
+    return bus.<JsonObject>consumer(Addresses.onNode(address, config.nodeName()), handler).completion();
   }
 
   /**
@@ -85,6 +95,7 @@ public class OrchestratorVerticle extends VerticleBase {
     }
     prune();
     runner.pauses().sweep();
+    handover.reconcile();
     if (jobs.size() > 0) {
       log.log(System.Logger.Level.INFO, "Restored " + jobs.size() + " job records");
     }
@@ -161,7 +172,8 @@ public class OrchestratorVerticle extends VerticleBase {
    * state event stores it), so an accepted job survives a crash.
    */
   private Future<Pull> create(Pull pull) {
-    return vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", pull.clientId))
+    return vertx.eventBus().<JsonObject>request(Addresses.onNode(Addresses.REGISTRY_GET, config.nodeName()),
+        new JsonObject().put("clientId", pull.clientId))
       .compose(reply -> {
         jobs.add(pull);
         return runner.begin(pull, reply.body()).recover(e -> {

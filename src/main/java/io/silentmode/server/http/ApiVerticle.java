@@ -3,6 +3,7 @@ package io.silentmode.server.http;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.ServerConfig;
+import io.silentmode.server.cluster.Membership;
 import io.silentmode.server.metrics.Metrics;
 import io.silentmode.server.tls.ServerTls;
 import io.vertx.core.Future;
@@ -37,13 +38,15 @@ public class ApiVerticle extends VerticleBase {
   private final ServerConfig config;
   private final ServerTls tls;
   private final Handler<RoutingContext> metrics;
+  private final Membership membership;
   private HttpServer server;
   private LinkSigner links;
   private Operations operations;
   private CallerLimits limits;
 
   /** {@code metrics} scrapes Prometheus text at {@code /metrics}, or is null when the server runs without metrics. */
-  public ApiVerticle(ServerConfig config, ServerTls tls, Handler<RoutingContext> metrics) {
+  public ApiVerticle(ServerConfig config, ServerTls tls, Handler<RoutingContext> metrics, Membership membership) {
+    this.membership = membership;
     this.config = config;
     this.tls = tls;
     this.metrics = metrics;
@@ -91,7 +94,7 @@ public class ApiVerticle extends VerticleBase {
     EventStream events = new EventStream(vertx, config.sseHeartbeat());
     Content content = new Content(vertx);
     rb.getRoute("getHealth").addHandler(Readiness.liveness(vertx));
-    rb.getRoute("getReadiness").addHandler(Readiness.readiness(vertx, config));
+    rb.getRoute("getReadiness").addHandler(Readiness.readiness(vertx, config, membership));
     rb.getRoute("getContract").addHandler(rc -> rc.response().putHeader("Content-Type", "application/yaml").end(contractText));
     rb.getRoute("listClients").addHandler(this::listClients);
     rb.getRoute("getClient").addHandler(rc -> ask(rc, Addresses.REGISTRY_GET, new JsonObject().put("clientId", path(rc, "clientId")),

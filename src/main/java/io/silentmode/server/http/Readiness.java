@@ -2,6 +2,7 @@ package io.silentmode.server.http;
 
 import io.silentmode.server.Addresses;
 import io.silentmode.server.ServerConfig;
+import io.silentmode.server.cluster.Membership;
 import io.silentmode.server.storage.FileStores;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -28,11 +29,20 @@ final class Readiness {
     return HealthCheckHandler.create(vertx).register("server", p -> p.complete(Status.OK()));
   }
 
-  /** Ready when the verticles answer over the event bus and both directories take writes with room to spare. */
-  static HealthCheckHandler readiness(Vertx vertx, ServerConfig config) {
-    return HealthCheckHandler.create(vertx)
+  /**
+   * Ready when the verticles answer over the event bus and both directories take writes with room to spare; in a
+   * cluster, also while Hazelcast has a backup of every partition (a member that just left has not been made up for).
+   */
+  static HealthCheckHandler readiness(Vertx vertx, ServerConfig config, Membership membership) {
+    HealthCheckHandler checks = HealthCheckHandler.create(vertx);
+    if (membership.clustered()) {
+      checks.register("cluster", CHECK_TIMEOUT_MS, p -> vertx.executeBlocking(membership::status).onComplete(ar -> p.complete(
+        ar.failed() ? Status.KO(new JsonObject().put("error", ar.cause().getMessage()))
+          : new Status().setOk(ar.result().getBoolean("clusterSafe")).setData(ar.result()))));
+    }
+    return checks
       .register("event-bus", CHECK_TIMEOUT_MS, p -> vertx.eventBus()
-        .request(Addresses.REGISTRY_LIST, new JsonObject().put("limit", 1), new DeliveryOptions().setSendTimeout(CHECK_TIMEOUT_MS))
+        .request(Addresses.onNode(Addresses.REGISTRY_LIST, config.nodeName()), new JsonObject().put("limit", 1), new DeliveryOptions().setSendTimeout(CHECK_TIMEOUT_MS))
         .onSuccess(r -> p.complete(Status.OK()))
         .onFailure(e -> p.complete(Status.KO(new JsonObject().put("error", e.getMessage())))))
       .register("download-dir", CHECK_TIMEOUT_MS, p -> directory(vertx, Path.of(config.downloadDir()), config.minFreeSpace(), p))

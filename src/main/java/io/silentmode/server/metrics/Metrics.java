@@ -38,11 +38,12 @@ public final class Metrics {
   }
 
   /**
-   * A builder for a Vertx with Micrometer metrics on. The metrics options are set by the metrics factory itself,
-   * so {@code with(options)} and {@code withClusterManager(...)} can still be added; build one Vertx per builder call.
+   * A builder for a Vertx with Micrometer metrics on, every meter labelled {@code node} with the node's name (one
+   * dashboard over a cluster). The metrics options are set by the metrics factory itself, so {@code with(options)}
+   * and {@code withClusterManager(...)} can still be added; build one Vertx per builder call.
    */
-  public static VertxBuilder vertxBuilder() {
-    return Vertx.builder().withMetrics(Metrics::newVertxMetrics);
+  public static VertxBuilder vertxBuilder(String node) {
+    return Vertx.builder().withMetrics(options -> newVertxMetrics(options, node));
   }
 
   /** The Prometheus scrape of that Vertx's registry, or null when it was built without metrics. */
@@ -55,7 +56,7 @@ public final class Metrics {
     return VertxRegistry.of(vertx);
   }
 
-  private static VertxMetrics newVertxMetrics(VertxOptions options) {
+  private static VertxMetrics newVertxMetrics(VertxOptions options, String node) {
     MicrometerMetricsOptions metricsOptions = new MicrometerMetricsOptions()
       .setEnabled(true)
       .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
@@ -67,10 +68,15 @@ public final class Metrics {
       // every handler, and vertx-micrometer registers their gauges again for each new handler, which Micrometer
       // warns about. silentmode's own meters say what the bus is doing (MetricsVerticle).
       .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)
+      // Off: the TCP meters of a clustered event bus's own server and client, which vertx-micrometer registers once
+      // per connection pool with the same tags (Micrometer warns); the HTTP meters cover both listening ports.
+      .addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
+      .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)
       // Route templates have bounded cardinality; the raw path (HTTP_PATH) stays off.
       .addLabels(Label.HTTP_ROUTE)
       .setServerRequestTagsProvider(Metrics::scrapeTags);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config().commonTags("node", node);
     // The provider tags a request when it begins, so this drops every HTTP server meter of a scrape (count, timing,
     // bytes, in-flight gauge); a route label would only come at the response and miss the request-side meters.
     registry.config().meterFilter(MeterFilter.deny(id -> id.getTag(SCRAPE.getKey()) != null));

@@ -12,9 +12,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
@@ -69,11 +67,12 @@ public class RegistryVerticle extends VerticleBase {
 
   private Future<?> listen(EventBus bus) {
     return Future.all(
-      bus.<JsonObject>consumer(Addresses.REGISTRY_REGISTER, this::register).completion(),
-      bus.<JsonObject>consumer(Addresses.REGISTRY_SEEN, this::seen).completion(),
-      bus.<JsonObject>consumer(Addresses.REGISTRY_UNREGISTER, this::unregister).completion(),
-      bus.<JsonObject>consumer(Addresses.REGISTRY_GET, this::get).completion(),
-      bus.<JsonObject>consumer(Addresses.REGISTRY_LIST, this::list).completion());
+      bus.<JsonObject>localConsumer(Addresses.REGISTRY_REGISTER, this::register).completion(),
+      bus.<JsonObject>localConsumer(Addresses.REGISTRY_SEEN, this::seen).completion(),
+      bus.<JsonObject>consumer(Addresses.AGENTS_CONNECTED, m -> connectedElsewhere(m.body())).completion(),
+      bus.<JsonObject>localConsumer(Addresses.REGISTRY_UNREGISTER, this::unregister).completion(),
+      bus.<JsonObject>consumer(Addresses.onNode(Addresses.REGISTRY_GET, config.nodeName()), this::get).completion(),
+      bus.<JsonObject>consumer(Addresses.onNode(Addresses.REGISTRY_LIST, config.nodeName()), this::list).completion());
   }
 
   private void register(Message<JsonObject> m) {
@@ -87,11 +86,21 @@ public class RegistryVerticle extends VerticleBase {
       publish("disconnected", previous);
     }
     String now = Instant.now().toString();
-    JsonObject agent = r.copy().put("connected", true).put("connectedAt", now).put("lastSeen", now);
+    JsonObject agent = r.copy().put("connected", true).put("connectedAt", now).put("lastSeen", now).put("node", config.nodeName());
     agents.put(clientId, agent);
     publish("connected", agent);
+    vertx.eventBus().publish(Addresses.AGENTS_CONNECTED, new JsonObject().put("clientId", clientId).put("node", config.nodeName()));
     persist();
     m.reply(agent);
+  }
+
+  /** The agent registered on another node: a connection still held here is a dead one, or an impostor's. */
+  private void connectedElsewhere(JsonObject event) {
+    JsonObject agent = agents.get(event.getString("clientId"));
+    if (!config.nodeName().equals(event.getString("node")) && agent != null && agent.getBoolean("connected")) {
+      closeConnection(agent, "connected to node " + event.getString("node"));
+      markDisconnected(agent);
+    }
   }
 
   private void seen(Message<JsonObject> m) {
@@ -112,17 +121,13 @@ public class RegistryVerticle extends VerticleBase {
     JsonObject agent = agents.get(m.body().getString("clientId"));
     if (agent == null) {
       m.fail(ErrorCode.CLIENT_NOT_FOUND.busCode(), "no agent with clientId '" + m.body().getString("clientId")
-        + "' has ever connected to this server");
+        + "' has connected to this server within JOB_RETENTION");
     } else {
       m.reply(agent.copy());
     }
   }
 
-  /**
-   * One page of agents ({@code connected?, selector?, limit, cursor?}), in clientId order: a key that heartbeats and
-   * reconnects do not move, so following {@code nextCursor} sees every agent once. The cursor is the last clientId
-   * of the previous page, base64url-encoded.
-   */
+  /** One page of the agents this node knows ({@code connected?, selector?, limit, cursor?}), in {@link ClientCursor} order. */
   private void list(Message<JsonObject> m) {
     JsonObject q = m.body();
     Boolean connected = q.getBoolean("connected");
@@ -136,8 +141,7 @@ public class RegistryVerticle extends VerticleBase {
       return;
     }
     try {
-      after = q.getString("cursor") == null ? null
-        : new String(Base64.getUrlDecoder().decode(q.getString("cursor")), StandardCharsets.UTF_8);
+      after = ClientCursor.decode(q.getString("cursor"));
     } catch (IllegalArgumentException e) {
       m.fail(ErrorCode.VALIDATION_FAILED.busCode(), "cursor is not one this server gave out");
       return;
@@ -157,7 +161,7 @@ public class RegistryVerticle extends VerticleBase {
       items.add(agent.copy());
       last = agent.getString("clientId");
     }
-    String next = more ? Base64.getUrlEncoder().withoutPadding().encodeToString(last.getBytes(StandardCharsets.UTF_8)) : null;
+    String next = more ? ClientCursor.encode(last) : null;
     m.reply(new JsonObject().put("items", items).put("nextCursor", next));
   }
 

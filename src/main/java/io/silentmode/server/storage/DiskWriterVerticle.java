@@ -22,6 +22,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -53,6 +54,7 @@ public class DiskWriterVerticle extends VerticleBase {
   private static final System.Logger log = System.getLogger(DiskWriterVerticle.class.getName());
 
   private final ServerConfig config;
+  private final boolean shared;
   private final Map<String, PartFile> open = new HashMap<>();
   /**
    * Part files being opened again off this thread (their kept chunks are read back): a close or abort of the same
@@ -67,8 +69,13 @@ public class DiskWriterVerticle extends VerticleBase {
   private final Set<Future<?>> checking = new HashSet<>();
   private Path dir;
 
-  public DiskWriterVerticle(ServerConfig config) {
+  /**
+   * @param shared DOWNLOAD_DIR is shared with other members of a cluster, whose part files this node's jobs do not
+   *               own: the sweep leaves a part file alone until it is untouched for RESUME_TIMEOUT
+   */
+  public DiskWriterVerticle(ServerConfig config, boolean shared) {
     this.config = config;
+    this.shared = shared;
   }
 
   @Override
@@ -77,12 +84,12 @@ public class DiskWriterVerticle extends VerticleBase {
     checks = vertx.createSharedWorkerExecutor("silentmode-chunk-checks", Runtime.getRuntime().availableProcessors());
     EventBus bus = vertx.eventBus();
     return Future.all(List.of(
-      bus.<JsonObject>consumer(Addresses.STORAGE_OPEN, this::open).completion(),
+      bus.<JsonObject>localConsumer(Addresses.STORAGE_OPEN, this::open).completion(),
       bus.<ByteBuf>localConsumer(Addresses.STORAGE_WRITE, this::write).completion(),
-      bus.<JsonObject>consumer(Addresses.STORAGE_COMMIT, m -> handle(m, () -> commit(m.body()))).completion(),
-      bus.<JsonObject>consumer(Addresses.STORAGE_CLOSE, m -> afterOpening(m, () -> close(partId(m), false))).completion(),
-      bus.<JsonObject>consumer(Addresses.STORAGE_ABORT, m -> afterOpening(m, () -> close(partId(m), true))).completion(),
-      bus.<JsonObject>consumer(Addresses.STORAGE_SWEEP, m -> handle(m, () -> sweep(m.body().getJsonArray("keep")))).completion()));
+      bus.<JsonObject>localConsumer(Addresses.STORAGE_COMMIT, m -> handle(m, () -> commit(m.body()))).completion(),
+      bus.<JsonObject>localConsumer(Addresses.STORAGE_CLOSE, m -> afterOpening(m, () -> close(partId(m), false))).completion(),
+      bus.<JsonObject>localConsumer(Addresses.STORAGE_ABORT, m -> afterOpening(m, () -> close(partId(m), true))).completion(),
+      bus.<JsonObject>localConsumer(Addresses.STORAGE_SWEEP, m -> handle(m, () -> sweep(m.body().getJsonArray("keep")))).completion()));
   }
 
   /** Closes the open part files and keeps them: the pulls resume after the restart. */
@@ -294,14 +301,17 @@ public class DiskWriterVerticle extends VerticleBase {
     return null;
   }
 
-  /** Removes the part files no job owns: those of pulls that ended, or whose record was lost, while the server was down. */
+  /**
+   * Removes the part files no job owns: those of pulls that ended, or whose record was lost, while the server was
+   * down; in a shared DOWNLOAD_DIR only those no member can still be writing or resuming.
+   */
   private JsonObject sweep(JsonArray keep) {
     Set<String> owned = new HashSet<>(open.keySet());
     owned.addAll(opening.keySet());
     keep.forEach(id -> owned.add((String) id));
     List<Path> stray;
     try {
-      stray = PartFile.unowned(dir, owned);
+      stray = PartFile.unowned(dir, owned, shared ? Instant.now().minusMillis(config.resumeTimeout()) : Instant.MAX);
     } catch (IOException e) {
       throw ioError("cannot list the part files", dir, e);
     }

@@ -13,6 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -90,14 +91,22 @@ final class PartFile {
   /**
    * The part files in {@code dir} whose partId is not in {@code owned}.
    */
-  static List<Path> unowned(Path dir, Set<String> owned) throws IOException {
+  static List<Path> unowned(Path dir, Set<String> owned, Instant untouchedSince) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
       return files.filter(f -> {
         Matcher name = PART_NAME.matcher(f.getFileName().toString());
-        return name.matches() && !owned.contains(name.group(1));
+        return name.matches() && !owned.contains(name.group(1)) && untouched(f, untouchedSince);
       }).toList();
     } catch (NoSuchFileException e) {
       return List.of();
+    }
+  }
+
+  private static boolean untouched(Path file, Instant since) {
+    try {
+      return !Files.getLastModifiedTime(file).toInstant().isAfter(since);
+    } catch (IOException e) {
+      return false; // gone meanwhile, or another's to deal with
     }
   }
 

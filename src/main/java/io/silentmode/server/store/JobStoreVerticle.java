@@ -48,11 +48,11 @@ public class JobStoreVerticle extends VerticleBase {
     Files.createDirectories(jobs);
     EventBus bus = vertx.eventBus();
     return Future.all(
-      bus.<JsonObject>consumer(Addresses.STORE_JOB_SAVE, m -> handle(m, () -> saveJob(m.body().getJsonObject("job")))).completion(),
-      bus.<JsonObject>consumer(Addresses.STORE_JOB_DELETE, m -> handle(m, () -> deleteJobs(m.body().getJsonArray("requestIds")))).completion(),
-      bus.<JsonObject>consumer(Addresses.STORE_JOB_LOAD, m -> handle(m, this::loadJobs)).completion(),
-      bus.<JsonObject>consumer(Addresses.STORE_CLIENT_SAVE, m -> handle(m, () -> saveClients(m.body().getJsonArray("clients")))).completion(),
-      bus.<JsonObject>consumer(Addresses.STORE_CLIENT_LOAD, m -> handle(m, this::loadClients)).completion());
+      bus.<JsonObject>localConsumer(Addresses.STORE_JOB_SAVE, m -> handle(m, () -> saveJob(m.body().getJsonObject("job")))).completion(),
+      bus.<JsonObject>localConsumer(Addresses.STORE_JOB_DELETE, m -> handle(m, () -> deleteJobs(m.body().getJsonArray("requestIds")))).completion(),
+      bus.<JsonObject>localConsumer(Addresses.STORE_JOB_LOAD, m -> handle(m, this::loadJobs)).completion(),
+      bus.<JsonObject>localConsumer(Addresses.STORE_CLIENT_SAVE, m -> handle(m, () -> saveClients(m.body().getJsonArray("clients")))).completion(),
+      bus.<JsonObject>localConsumer(Addresses.STORE_CLIENT_LOAD, m -> handle(m, this::loadClients)).completion());
   }
 
   private void handle(Message<?> m, Supplier<Object> action) {

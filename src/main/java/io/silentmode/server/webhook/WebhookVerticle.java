@@ -60,8 +60,8 @@ public class WebhookVerticle extends VerticleBase {
     // Standard Webhooks counts a 3xx as a failure: the receiver should fix its URL rather than be followed.
     client = WebClient.create(vertx, new WebClientOptions().setUserAgent("silentmode-webhook").setFollowRedirects(false));
     return Future.all(
-      vertx.eventBus().<JsonObject>consumer(Addresses.DOWNLOADS_EVENTS, m -> onEvent(m.body())).completion(),
-      vertx.eventBus().<JsonObject>consumer(Addresses.WEBHOOKS_RESUME, m -> onResume(m.body())).completion());
+      vertx.eventBus().<JsonObject>localConsumer(Addresses.DOWNLOADS_EVENTS, m -> onEvent(m.body())).completion(),
+      vertx.eventBus().<JsonObject>localConsumer(Addresses.WEBHOOKS_RESUME, m -> onResume(m.body())).completion());
   }
 
   @Override

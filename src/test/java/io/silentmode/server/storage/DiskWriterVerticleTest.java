@@ -47,7 +47,7 @@ class DiskWriterVerticleTest {
   void stopping_waits_for_the_chunk_checks_under_way_and_every_frame_is_released(Vertx vertx) throws Exception {
     ChunkCodec.register(vertx);
     ServerConfig config = ServerConfig.defaults().setDownloadDir(dir.toString()).setChunkSize(CHUNK);
-    String deployment = vertx.deployVerticle(new DiskWriterVerticle(config),
+    String deployment = vertx.deployVerticle(new DiskWriterVerticle(config, false),
       new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)).await();
     String requestId = UUID.randomUUID().toString();
     open(vertx, requestId);

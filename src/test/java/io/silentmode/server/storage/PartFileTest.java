@@ -13,6 +13,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -77,7 +80,17 @@ class PartFileTest {
       Files.createFile(dir.resolve(name));
     }
     assertEquals(List.of("." + stray + ".part", "." + stray + ".sums"),
-      PartFile.unowned(dir, Set.of(owned)).stream().map(f -> f.getFileName().toString()).sorted().toList());
+      PartFile.unowned(dir, Set.of(owned), Instant.MAX).stream().map(f -> f.getFileName().toString()).sorted().toList());
+  }
+
+  @Test
+  void in_a_shared_download_dir_the_sweep_leaves_part_files_another_member_may_still_use() throws Exception {
+    String recent = UUID.randomUUID().toString();
+    String old = UUID.randomUUID().toString();
+    Files.createFile(dir.resolve("." + recent + ".part"));
+    Path stale = Files.createFile(dir.resolve("." + old + ".part"));
+    Files.setLastModifiedTime(stale, FileTime.from(Instant.now().minus(Duration.ofHours(2))));
+    assertEquals(List.of(stale), PartFile.unowned(dir, Set.of(), Instant.now().minus(Duration.ofHours(1))));
   }
 
   /** A pull that wrote these chunks, then stopped. */

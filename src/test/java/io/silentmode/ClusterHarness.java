@@ -1,0 +1,80 @@
+package io.silentmode;
+
+import io.silentmode.server.Server;
+import io.silentmode.server.ServerConfig;
+import io.silentmode.server.cluster.ClusterSettings;
+import io.silentmode.server.cluster.Hazelcast;
+import io.silentmode.server.metrics.Metrics;
+import io.vertx.core.Vertx;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+/**
+ * Real clustered servers in one JVM: one Vertx and one Hazelcast member per node, on loopback, joined over a TCP
+ * member list of ports picked free, with a cluster name of their own so parallel runs never meet.
+ */
+final class ClusterHarness implements AutoCloseable {
+
+  record Node(String name, Vertx vertx, Server server, ServerConfig config) {
+  }
+
+  private final Path dir;
+  private final String clusterName = "test-" + UUID.randomUUID();
+  private final List<Integer> ports = new ArrayList<>();
+  final List<Node> nodes = new ArrayList<>();
+
+  ClusterHarness(Path dir, int size) throws IOException {
+    this.dir = dir;
+    for (int i = 0; i < size; i++) {
+      ports.add(freePort());
+    }
+  }
+
+  /** Starts node {@code i} (0-based) with its own DATA_DIR under the harness' directory. */
+  Node start(int i, Consumer<ServerConfig> change) {
+    ServerConfig config = ServerConfig.defaults().setNodeName("node-" + (i + 1)).setHost("127.0.0.1").setPort(0).setWsPort(0)
+      .setDownloadDir(dir.resolve("downloads").toString()).setDataDir(dir.resolve("node-" + (i + 1)).toString()).setApiRateLimit(0);
+    change.accept(config);
+    String name = config.nodeName();
+    ClusterSettings settings = new ClusterSettings(true, clusterName, "127.0.0.1", ports.get(i), 0,
+      ports.stream().map(p -> "127.0.0.1:" + p).toList());
+    Vertx vertx = Hazelcast.vertx(Metrics.vertxBuilder(name), settings, name).await();
+    try {
+      Node node = new Node(name, vertx, Server.start(vertx, config).await(), config);
+      nodes.add(node);
+      return node;
+    } catch (RuntimeException e) {
+      vertx.close().await();
+      throw e;
+    }
+  }
+
+  Node start(int i) {
+    return start(i, c -> { });
+  }
+
+  /** Stops a node's server and leaves the cluster, as a graceful shutdown does. */
+  void stop(Node node) {
+    nodes.remove(node);
+    node.server().stop().eventually(() -> node.vertx().close()).await();
+  }
+
+  @Override
+  public void close() {
+    for (Node node : List.copyOf(nodes)) {
+      stop(node);
+    }
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}
