@@ -28,9 +28,20 @@ final class Readiness {
     return HealthCheckHandler.create(vertx).register("server", p -> p.complete(Status.OK()));
   }
 
-  /** Ready when the verticles answer over the event bus and both directories take writes with room to spare. */
+  /**
+   * Ready when the verticles answer over the event bus, both directories take writes with room to spare and, with
+   * DATABASE_URL, the job store reaches PostgreSQL.
+   */
   static HealthCheckHandler readiness(Vertx vertx, ServerConfig config) {
-    return HealthCheckHandler.create(vertx)
+    HealthCheckHandler checks = HealthCheckHandler.create(vertx);
+    if (config.databaseUrl() != null) {
+      checks.register("database", CHECK_TIMEOUT_MS, p -> vertx.eventBus()
+        .request(Addresses.STORE_PING, new JsonObject(), new DeliveryOptions().setSendTimeout(CHECK_TIMEOUT_MS))
+        .onSuccess(r -> p.complete(Status.OK()))
+        // the store's answer names no host nor user; the server log has the cause
+        .onFailure(e -> p.complete(Status.KO(new JsonObject().put("error", "the job store cannot reach PostgreSQL")))));
+    }
+    return checks
       .register("event-bus", CHECK_TIMEOUT_MS, p -> vertx.eventBus()
         .request(Addresses.REGISTRY_LIST, new JsonObject().put("limit", 1), new DeliveryOptions().setSendTimeout(CHECK_TIMEOUT_MS))
         .onSuccess(r -> p.complete(Status.OK()))
