@@ -75,7 +75,12 @@ public class JobStoreVerticle extends VerticleBase {
       return;
     }
     Throwable e = ar.cause();
-    log.log(System.Logger.Level.ERROR, "Job store failed on " + m.address(), e);
+    if (Addresses.STORE_PING.equals(m.address())) {
+      // readiness asks every few seconds: one line, not a stack trace each time
+      log.log(System.Logger.Level.WARNING, "Job store " + store.where() + " is not reachable: " + e);
+    } else {
+      log.log(System.Logger.Level.ERROR, "Job store failed on " + m.address(), e);
+    }
     // the message may reach API clients and webhooks: paths and details stay in the log
     m.fail(ErrorCode.STORAGE_ERROR.busCode(), "the job store " + store.where() + " failed ("
       + (e.getCause() != null ? e.getCause() : e).getClass().getSimpleName() + "); the server log has the details");
