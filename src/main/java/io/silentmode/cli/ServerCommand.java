@@ -1,6 +1,7 @@
 package io.silentmode.cli;
 
 import io.silentmode.server.Server;
+import io.silentmode.server.StartupFailure;
 import io.silentmode.server.metrics.Metrics;
 import io.silentmode.server.http.ApiVerticle;
 import io.silentmode.server.tls.ServerCertificate;
@@ -41,6 +42,11 @@ public class ServerCommand implements Callable<Integer> {
       err.println("silentmode server: " + e.getMessage());
       err.flush();
       return CommandLine.ExitCode.USAGE;
+    } catch (StartupFailure e) {
+      vertx.close().await();
+      err.println("silentmode server: " + e.getMessage());
+      err.flush();
+      return CommandLine.ExitCode.SOFTWARE;
     }
     ServerCertificate certificate = server.tls().current();
     String tls = certificate == null ? "" : "s";

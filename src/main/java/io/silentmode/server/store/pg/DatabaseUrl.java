@@ -1,5 +1,6 @@
 package io.silentmode.server.store.pg;
 
+import io.silentmode.server.StartupFailure;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgException;
 
@@ -43,28 +44,31 @@ final class DatabaseUrl {
   }
 
   /** A message for a failure to connect or to set the schema up. */
-  IllegalStateException explain(Throwable e) {
+  StartupFailure explain(Throwable e) {
     String where = "PostgreSQL " + target() + " (DATABASE_URL)";
+    if (e instanceof StartupFailure known) {
+      return new StartupFailure(where + ": " + known.getMessage());
+    }
     if (e instanceof PgException pg) {
       String state = pg.getSqlState();
       if ("28P01".equals(state) || "28000".equals(state)) {
-        return new IllegalStateException(where + " refused the login (SQLSTATE " + state
+        return new StartupFailure(where + " refused the login (SQLSTATE " + state
           + "): check the user and password in DATABASE_URL and pg_hba.conf");
       }
       if ("3D000".equals(state)) {
-        return new IllegalStateException(where + ": the database does not exist; create it (docs/OPERATIONS.md)");
+        return new StartupFailure(where + ": the database does not exist; create it (docs/OPERATIONS.md)");
       }
-      return new IllegalStateException(where + " failed: " + redact(pg.getErrorMessage(), options.getPassword())
+      return new StartupFailure(where + " failed: " + redact(pg.getErrorMessage(), options.getPassword())
         + " (SQLSTATE " + state + ")");
     }
     if (e instanceof ConnectException || e.getCause() instanceof ConnectException) {
-      return new IllegalStateException("cannot reach " + where + ": " + redact(e.getMessage(), options.getPassword())
+      return new StartupFailure("cannot reach " + where + ": " + redact(e.getMessage(), options.getPassword())
         + "; is the server running and is the host and port right?");
     }
     if (e instanceof UnknownHostException || e.getCause() instanceof UnknownHostException) {
-      return new IllegalStateException("cannot reach " + where + ": unknown host " + options.getHost());
+      return new StartupFailure("cannot reach " + where + ": unknown host " + options.getHost());
     }
-    return new IllegalStateException(where + " failed: " + e.getClass().getSimpleName() + ": "
+    return new StartupFailure(where + " failed: " + e.getClass().getSimpleName() + ": "
       + redact(String.valueOf(e.getMessage()), options.getPassword()));
   }
 

@@ -1,5 +1,6 @@
 package io.silentmode.server.store.pg;
 
+import io.silentmode.server.StartupFailure;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
@@ -48,7 +49,7 @@ final class Migrations {
       .compose(rows -> {
         int current = rows.iterator().next().getInteger(0);
         if (current > STEPS.size()) {
-          return Future.failedFuture(new IllegalStateException("the database schema is at version " + current
+          return Future.failedFuture(new StartupFailure("the database schema is at version " + current
             + ", newer than this server knows (" + STEPS.size() + "): run a newer silentmode"));
         }
         Future<Void> applied = Future.succeededFuture();

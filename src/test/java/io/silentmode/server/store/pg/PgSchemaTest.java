@@ -1,5 +1,6 @@
 package io.silentmode.server.store.pg;
 
+import io.silentmode.Main;
 import io.silentmode.pg.PostgresServer;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.ServerConfig;
@@ -10,10 +11,15 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.IntStream;
 
@@ -84,6 +90,21 @@ class PgSchemaTest {
     String unreachable = failure(vertx, url.replace(":" + pg.port() + "/", ":" + closed + "/"));
     assertTrue(unreachable.startsWith("cannot reach PostgreSQL"), unreachable);
     assertFalse(unreachable.contains(pg.password()), unreachable);
+  }
+
+  @Test
+  void the_server_command_says_in_one_line_why_it_cannot_start_and_exits_1(@TempDir Path dir) {
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setErr(new PrintWriter(err));
+    int code = cli.execute("server", "--host", "127.0.0.1", "--port", "0", "--ws-port", "0",
+      "--data-dir", dir.resolve("data").toString(), "--download-dir", dir.resolve("downloads").toString(),
+      "--database-url", url.replace(pg.password(), "n0t-the-password"));
+
+    assertEquals(1, code, err::toString);
+    assertEquals(1, err.toString().lines().count(), err::toString);
+    assertTrue(err.toString().startsWith("silentmode server: PostgreSQL " + PostgresServer.USER + "@127.0.0.1:"), err::toString);
+    assertFalse(err.toString().contains("n0t-the-password") || err.toString().contains("Exception"), err::toString);
   }
 
   private static Future<String> deploy(Vertx vertx, String databaseUrl) {
