@@ -12,7 +12,9 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Function;
 
 import static io.silentmode.server.store.RecordKind.CLIENTS;
@@ -29,6 +31,8 @@ public class JobStoreVerticle extends VerticleBase {
 
   private final ServerConfig config;
   private RecordStore store;
+  /** What the store is doing now, for {@link #stop()} to wait for. */
+  private final Set<Future<?>> pending = new HashSet<>();
 
   public JobStoreVerticle(ServerConfig config) {
     this.config = config;
@@ -51,22 +55,30 @@ public class JobStoreVerticle extends VerticleBase {
     });
   }
 
+  /** Lets the writes under way finish first: one cut short would answer a save that came before the stop with a failure. */
   @Override
   public Future<?> stop() {
-    return store == null ? Future.succeededFuture() : store.close();
+    return store == null ? Future.succeededFuture() : Future.join(List.copyOf(pending)).transform(x -> store.close());
   }
 
   /** Answers {@code address} with what {@code action} gives: a JSON array, or {@code true} once a change is durable. */
   private Future<Void> bind(String address, Function<JsonObject, Future<?>> action) {
     return vertx.eventBus().<JsonObject>consumer(address, m -> {
-      Future<?> done;
-      try {
-        done = action.apply(m.body());
-      } catch (RuntimeException e) {
-        done = Future.failedFuture(e);
-      }
-      done.onComplete(ar -> reply(m, ar));
+      Future<?> done = run(action, m.body());
+      pending.add(done);
+      done.onComplete(ar -> {
+        pending.remove(done);
+        reply(m, ar);
+      });
     }).completion();
+  }
+
+  private static Future<?> run(Function<JsonObject, Future<?>> action, JsonObject body) {
+    try {
+      return action.apply(body);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   private void reply(Message<JsonObject> m, AsyncResult<?> ar) {

@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
@@ -28,6 +29,8 @@ public final class PgRecordStore implements RecordStore {
     + "ON CONFLICT (kind, id) DO UPDATE SET doc = EXCLUDED.doc, status = EXCLUDED.status, "
     + "client_id = EXCLUDED.client_id, updated = now()";
 
+  private static final int CONNECT_TIMEOUT_MS = 10_000;
+
   private final Pool pool;
   private final Sequencer sequencer = new Sequencer();
 
@@ -43,7 +46,10 @@ public final class PgRecordStore implements RecordStore {
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
-    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(poolSize)).connectingTo(url.options).using(vertx).build();
+    Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(poolSize))
+      // a host that drops packets fails the start in seconds, not after the client's default minute
+      .with(new NetClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MS))
+      .connectingTo(url.options).using(vertx).build();
     return Migrations.apply(pool)
       .<RecordStore>map(version -> {
         log.log(System.Logger.Level.INFO, "Job store in PostgreSQL " + url.target() + ", schema version " + version);
