@@ -60,8 +60,12 @@ class DurabilityTest {
   void setUp(Vertx vertx) {
     // The webhook receivers listen on 127.0.0.1, a target only ALLOW_PRIVATE_CALLBACKS permits.
     fx = new Fixture(vertx, dir).with(c -> c.setAllowPrivateCallbacks(true).setWebhookSecret("whsec_" + Base64.getEncoder().encodeToString(WEBHOOK_KEY))
-      .setWebhookRetryDelay(20)).start();
+      .setWebhookRetryDelay(20)).with(this::store).start();
     api = fx.api();
+  }
+
+  /** Where the server keeps its records: the file store under DATA_DIR here, PostgreSQL in {@link PgDurabilityTest}. */
+  void store(ServerConfig config) {
   }
 
   @Test
@@ -161,16 +165,10 @@ class DurabilityTest {
     return api.call("createDownload", HttpMethod.POST, "/api/v1/downloads", body, r -> r.putHeader("Idempotency-Key", key));
   }
 
-  /** Rewrites a stored job record (DATA_DIR/jobs/<id>.json) as if the job had been made and ended at these times. */
+  /** Rewrites a stored job record, while the server is stopped, as if the job had been made and ended at these times. */
   private void age(String requestId, Instant created, Instant finished) {
-    Path record = Path.of(fx.config.dataDir(), "jobs", requestId + ".json");
-    try {
-      JsonObject job = new JsonObject(Files.readString(record));
-      Files.writeString(record, job.put("createdAt", created.toString()).put("startedAt", created.toString())
-        .put("finishedAt", finished.toString()).encode());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    fx.editStoredJob(requestId, job -> job.put("createdAt", created.toString()).put("startedAt", created.toString())
+      .put("finishedAt", finished.toString()));
   }
 
   @Test

@@ -7,10 +7,12 @@ import io.silentmode.protocol.Sha256;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.Server;
 import io.silentmode.server.ServerConfig;
+import io.silentmode.server.store.JobStoreVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
@@ -24,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /** A real server and real agents on loopback, in temp directories; pulls are started over the event bus. */
 final class Fixture {
@@ -68,6 +71,22 @@ final class Fixture {
   Fixture start() {
     server = Server.start(vertx, config).await();
     return this;
+  }
+
+  /**
+   * Rewrites one stored job record through the job store the settings name (files or PostgreSQL), as an operator
+   * or a crash could have left it; only while the server is stopped.
+   */
+  void editStoredJob(String requestId, UnaryOperator<JsonObject> change) {
+    String store = vertx.deployVerticle(new JobStoreVerticle(config)).await();
+    try {
+      JsonArray all = vertx.eventBus().<JsonArray>request(Addresses.STORE_JOB_LOAD, new JsonObject()).await().body();
+      JsonObject job = all.stream().map(JsonObject.class::cast).filter(j -> requestId.equals(j.getString("requestId")))
+        .findFirst().orElseThrow(() -> new AssertionError("no stored job " + requestId));
+      vertx.eventBus().request(Addresses.STORE_JOB_SAVE, new JsonObject().put("job", change.apply(job))).await();
+    } finally {
+      vertx.undeploy(store).await();
+    }
   }
 
   Api api() {

@@ -2,6 +2,7 @@ package io.silentmode;
 
 import io.silentmode.process.BlackHoleProxy;
 import io.silentmode.process.JvmProcess;
+import io.silentmode.pg.PostgresServer;
 import io.silentmode.process.ProcessHarness;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -13,10 +14,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -49,6 +53,8 @@ class ResumeProcessTest {
   private BlackHoleProxy proxy;
   private Api api;
   private Path served;
+  /** The job store of the servers of this test: files under DATA_DIR unless a scenario names another. */
+  private List<String> storeFlags = List.of();
 
   @BeforeEach
   void start(Vertx vertx) throws IOException {
@@ -82,13 +88,17 @@ class ResumeProcessTest {
     assertTrue(job.getLong("bytesResent") <= (long) WINDOW * CHUNK, () -> "more than a window re-sent: " + job.encode());
   }
 
-  @Test
-  void server_killed_halfway_and_started_again_on_the_same_dirs_completes_with_one_published_file() throws Exception {
+  @ParameterizedTest(name = "records {0}")
+  @EnumSource(Store.class)
+  void server_killed_halfway_and_started_again_on_the_same_dirs_completes_with_one_published_file(Store records) throws Exception {
+    storeFlags = records.freshFlags();
     restartServerHalfway(JvmProcess::kill);
   }
 
-  @Test
-  void server_stopped_halfway_and_started_again_on_the_same_dirs_completes_with_one_published_file() throws Exception {
+  @ParameterizedTest(name = "records {0}")
+  @EnumSource(Store.class)
+  void server_stopped_halfway_and_started_again_on_the_same_dirs_completes_with_one_published_file(Store records) throws Exception {
+    storeFlags = records.freshFlags();
     restartServerHalfway(JvmProcess::stop);
   }
 
@@ -103,6 +113,7 @@ class ResumeProcessTest {
     assertCompletedWith(served, job);
     assertTrue(job.getInteger("resumes") >= 1, job::encode);
     assertEquals(List.of(Path.of(job.getJsonObject("file").getString("path"))), awaitNoPartFiles());
+    assertEquals(storeFlags.isEmpty(), Files.exists(harness.dataDir().resolve("jobs")), "the job records went where DATABASE_URL says");
   }
 
   @Test
@@ -165,8 +176,19 @@ class ResumeProcessTest {
   private JvmProcess server(String... flags) throws IOException, InterruptedException {
     List<String> all = new ArrayList<>(List.of("--chunk-size", String.valueOf(CHUNK), "--chunk-window",
       String.valueOf(WINDOW), "--chunk-retry-delay", "50", "--chunk-timeout", "15000"));
+    all.addAll(storeFlags);
     all.addAll(List.of(flags));
     return harness.server(all.toArray(String[]::new));
+  }
+
+  /** Where a server that is killed keeps its job records; the other scenarios do not depend on it. */
+  enum Store {
+    IN_FILES, IN_POSTGRESQL;
+
+    /** The server flags of an empty store of this kind: a fresh database of the shared test PostgreSQL. */
+    List<String> freshFlags() {
+      return this == IN_FILES ? List.of() : List.of("--database-url", PostgresServer.shared().newDatabase());
+    }
   }
 
   /** Starts the agent (again) and waits until the server says it is connected. */

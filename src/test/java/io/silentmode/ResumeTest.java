@@ -4,6 +4,7 @@ import io.silentmode.LifecycleTest.SlowAgent;
 import io.silentmode.agent.AgentVerticle;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.server.Addresses;
+import io.silentmode.server.ServerConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -35,7 +36,11 @@ class ResumeTest {
 
   @BeforeEach
   void setUp(Vertx vertx) {
-    fx = new Fixture(vertx, dir).start();
+    fx = new Fixture(vertx, dir).with(this::store).start();
+  }
+
+  /** Where the server keeps its records: the file store under DATA_DIR here, PostgreSQL in {@link PgResumeTest}. */
+  void store(ServerConfig config) {
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.silentmode.cli;
 
 import io.silentmode.server.Server;
 import io.silentmode.server.ServerConfig;
+import io.silentmode.server.StartupFailure;
 import io.silentmode.server.cluster.ClusterSettings;
 import io.silentmode.server.cluster.Hazelcast;
 import io.silentmode.server.metrics.Metrics;
@@ -52,6 +53,13 @@ public class ServerCommand implements Callable<Integer> {
       err.println("silentmode server: " + e.getMessage());
       err.flush();
       return CommandLine.ExitCode.USAGE;
+    } catch (StartupFailure e) {
+      if (vertx != null) {
+        vertx.close().await();
+      }
+      err.println("silentmode server: " + e.getMessage());
+      err.flush();
+      return CommandLine.ExitCode.SOFTWARE;
     }
     Server server = started;
     Vertx running = vertx;

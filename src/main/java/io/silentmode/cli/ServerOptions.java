@@ -127,14 +127,20 @@ public class ServerOptions {
   @Option(names = "--tls-reload-interval", defaultValue = "${env:TLS_RELOAD_INTERVAL:-10000}", description = "Ms between looks at TLS_CERT and TLS_KEY for a changed pair (TLS_RELOAD_INTERVAL, default ${DEFAULT-VALUE}).")
   long tlsReloadInterval;
 
+  @Option(names = "--database-url", defaultValue = "${env:DATABASE_URL}", description = "PostgreSQL job store, postgresql://user:password@host:5432/db; unset means files under DATA_DIR (DATABASE_URL).")
+  String databaseUrl;
+
+  @Option(names = "--database-pool-size", defaultValue = "${env:DATABASE_POOL_SIZE:-4}", description = "Connections the PostgreSQL job store keeps at most (DATABASE_POOL_SIZE, default ${DEFAULT-VALUE}).")
+  int databasePoolSize;
+
   ServerConfig toConfig() {
     if (chunkSize < 1 || chunkSize > Protocol.MAX_CHUNK_SIZE) {
       throw new IllegalArgumentException("CHUNK_SIZE must be between 1 and " + Protocol.MAX_CHUNK_SIZE);
     }
     if (chunkWindow < 1 || maxActivePulls < 1 || maxChunkRetryAttempts < 0 || webhookMaxAttempts < 1
-      || maxAgentConnections < 1 || maxAgentConnectionsPerAddress < 1) {
-      throw new IllegalArgumentException("CHUNK_WINDOW, MAX_ACTIVE_PULLS, WEBHOOK_MAX_ATTEMPTS, MAX_AGENT_CONNECTIONS and "
-        + "MAX_AGENT_CONNECTIONS_PER_ADDRESS must be at least 1 and MAX_CHUNK_RETRY_ATTEMPTS at least 0");
+      || maxAgentConnections < 1 || maxAgentConnectionsPerAddress < 1 || databasePoolSize < 1) {
+      throw new IllegalArgumentException("CHUNK_WINDOW, MAX_ACTIVE_PULLS, WEBHOOK_MAX_ATTEMPTS, MAX_AGENT_CONNECTIONS, "
+        + "MAX_AGENT_CONNECTIONS_PER_ADDRESS and DATABASE_POOL_SIZE must be at least 1 and MAX_CHUNK_RETRY_ATTEMPTS at least 0");
     }
     if (chunkRetryDelay < 1 || chunkTimeout < 1 || heartbeatInterval < 1 || downloadTimeout < 1 || queueTimeout < 1
       || resumeTimeout < 1 || jobRetention < 1 || linkTtl < 1 || webhookRetryDelay < 1 || webhookTimeout < 1 || sseHeartbeat < 1
@@ -163,7 +169,8 @@ public class ServerOptions {
       .setWebhookRetryDelay(webhookRetryDelay).setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat)
       .setMinFreeSpace(minFreeSpace).setAllowPrivateCallbacks(allowPrivateCallbacks)
       .setRequestHeaderTimeout(requestHeaderTimeout).setMaxFileSize(maxFileSize)
-      .setTlsCert(tlsCert).setTlsKey(tlsKey).setSelfSigned(selfSigned).setTlsReloadInterval(tlsReloadInterval);
+      .setTlsCert(tlsCert).setTlsKey(tlsKey).setSelfSigned(selfSigned).setTlsReloadInterval(tlsReloadInterval)
+      .setDatabaseUrl(databaseUrl).setDatabasePoolSize(databasePoolSize);
   }
 
   private static boolean blank(String s) {

@@ -114,16 +114,21 @@ public final class Addresses {
    */
   public static final String AUDIT_RECORD = "audit.record";
 
-  /** Job store (worker): save one job record ({@code job}); replies once it is on disk. */
+  /**
+   * Job store: save one job record ({@code job}); replies {@code true} once it is durable (fsynced under DATA_DIR, or
+   * committed in PostgreSQL with DATABASE_URL). Saves of one record are applied in the order sent.
+   */
   public static final String STORE_JOB_SAVE = "store.job.save";
   /** Job store: delete job records ({@code requestIds}). */
   public static final String STORE_JOB_DELETE = "store.job.delete";
   /** Job store: every job record, as a JSON array. */
   public static final String STORE_JOB_LOAD = "store.job.load";
-  /** Job store: replace the records of the known agents with {@code clients}, the whole list; replies once on disk. */
+  /** Job store: replace the records of the known agents with {@code clients}, the whole list; replies once durable. */
   public static final String STORE_CLIENT_SAVE = "store.client.save";
   /** Job store: every known agent, as a JSON array. */
   public static final String STORE_CLIENT_LOAD = "store.client.load";
+  /** Job store: replies {@code true} when it can reach where it keeps records (readiness: the database, if any). */
+  public static final String STORE_PING = "store.ping";
 
   /**
    * Disk writer: open the part files of {@code partId} ({@code finalName, size, chunkSize, totalChunks, sha256,

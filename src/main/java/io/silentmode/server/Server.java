@@ -62,7 +62,7 @@ public final class Server {
       ServerTls tls = prepared.tls();
       GatewayVerticle gateway = new GatewayVerticle(config, tls);
       ApiVerticle api = new ApiVerticle(config, tls, Metrics.scrapeHandler(vertx), membership);
-      return deploy(vertx, ids, WORKER, new JobStoreVerticle(config))
+      return deploy(vertx, ids, new DeploymentOptions(), new JobStoreVerticle(config))
         .compose(v -> Future.all(
           deploy(vertx, ids, new DeploymentOptions(), new RegistryVerticle(config)),
           deploy(vertx, ids, WORKER, new DiskWriterVerticle(config, membership.clustered())),

@@ -48,6 +48,8 @@ public final class ServerConfig {
   private String tlsKey;
   private boolean selfSigned;
   private long tlsReloadInterval = 10_000;
+  private String databaseUrl;
+  private int databasePoolSize = 4;
 
   public static ServerConfig defaults() {
     return new ServerConfig();
@@ -64,7 +66,8 @@ public final class ServerConfig {
       .setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat).setMinFreeSpace(minFreeSpace)
       .setAllowPrivateCallbacks(allowPrivateCallbacks).setRequestHeaderTimeout(requestHeaderTimeout)
       .setMaxFileSize(maxFileSize)
-      .setTlsCert(tlsCert).setTlsKey(tlsKey).setSelfSigned(selfSigned).setTlsReloadInterval(tlsReloadInterval);
+      .setTlsCert(tlsCert).setTlsKey(tlsKey).setSelfSigned(selfSigned).setTlsReloadInterval(tlsReloadInterval)
+      .setDatabaseUrl(databaseUrl).setDatabasePoolSize(databasePoolSize);
   }
 
   /** This server's name among the cluster's members, in its metrics and agents' records (NODE_NAME). */
@@ -138,6 +141,10 @@ public final class ServerConfig {
   public boolean selfSigned() { return selfSigned; }
   /** Ms between looks at TLS_CERT and TLS_KEY for a changed pair to reload (TLS_RELOAD_INTERVAL). */
   public long tlsReloadInterval() { return tlsReloadInterval; }
+  /** PostgreSQL job store, {@code postgresql://user:password@host:port/db} (DATABASE_URL); null means files under DATA_DIR. */
+  public String databaseUrl() { return databaseUrl; }
+  /** Connections the PostgreSQL job store keeps open at most (DATABASE_POOL_SIZE). */
+  public int databasePoolSize() { return databasePoolSize; }
 
   public ServerConfig setNodeName(String nodeName) { this.nodeName = nodeName; return this; }
   public ServerConfig setHost(String host) { this.host = host; return this; }
@@ -180,6 +187,8 @@ public final class ServerConfig {
   public ServerConfig setTlsKey(String path) { this.tlsKey = blankToNull(path); return this; }
   public ServerConfig setSelfSigned(boolean selfSigned) { this.selfSigned = selfSigned; return this; }
   public ServerConfig setTlsReloadInterval(long ms) { this.tlsReloadInterval = ms; return this; }
+  public ServerConfig setDatabaseUrl(String url) { this.databaseUrl = blankToNull(url); return this; }
+  public ServerConfig setDatabasePoolSize(int size) { this.databasePoolSize = size; return this; }
 
   private static String blankToNull(String s) {
     return s == null || s.isBlank() ? null : s;

@@ -30,8 +30,9 @@ final class Readiness {
   }
 
   /**
-   * Ready when the verticles answer over the event bus and both directories take writes with room to spare; in a
-   * cluster, also while Hazelcast has a backup of every partition (a member that just left has not been made up for).
+   * Ready when the verticles answer over the event bus, both directories take writes with room to spare, with
+   * DATABASE_URL the job store reaches PostgreSQL, and in a cluster Hazelcast has a backup of every partition (a
+   * member that just left has not been made up for).
    */
   static HealthCheckHandler readiness(Vertx vertx, ServerConfig config, Membership membership) {
     HealthCheckHandler checks = HealthCheckHandler.create(vertx);
@@ -39,6 +40,13 @@ final class Readiness {
       checks.register("cluster", CHECK_TIMEOUT_MS, p -> vertx.executeBlocking(membership::status).onComplete(ar -> p.complete(
         ar.failed() ? Status.KO(new JsonObject().put("error", ar.cause().getMessage()))
           : new Status().setOk(ar.result().getBoolean("clusterSafe")).setData(ar.result()))));
+    }
+    if (config.databaseUrl() != null) {
+      checks.register("database", CHECK_TIMEOUT_MS, p -> vertx.eventBus()
+        .request(Addresses.STORE_PING, new JsonObject(), new DeliveryOptions().setSendTimeout(CHECK_TIMEOUT_MS))
+        .onSuccess(r -> p.complete(Status.OK()))
+        // the store's answer names no host nor user; the server log has the cause
+        .onFailure(e -> p.complete(Status.KO(new JsonObject().put("error", "the job store cannot reach PostgreSQL")))));
     }
     return checks
       .register("event-bus", CHECK_TIMEOUT_MS, p -> vertx.eventBus()

@@ -3,146 +3,102 @@ package io.silentmode.server.store;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.ServerConfig;
-import io.silentmode.server.storage.DurableMove;
+import io.silentmode.server.store.pg.PgRecordStore;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.util.function.Supplier;
-import java.util.stream.Stream;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+
+import static io.silentmode.server.store.RecordKind.CLIENTS;
+import static io.silentmode.server.store.RecordKind.JOBS;
 
 /**
- * The embedded store under DATA_DIR: one JSON file per job in {@code jobs/}, and {@code clients.json} for the
- * agents the server knows. Every write goes to a temp file that is fsynced and renamed over the old one, then the
- * directory is fsynced too, so a crash leaves either the old record or the new, never half of one, and a record
- * the store has confirmed stays. A worker verticle: its file I/O blocks.
+ * The job store: answers the {@code store.*} addresses from a {@link RecordStore}, files under DATA_DIR or, with
+ * DATABASE_URL, PostgreSQL. A save is answered once the store has made it durable. Runs on an event loop: the file
+ * store moves its blocking I/O to a worker thread itself, and the PostgreSQL client does not block.
  */
 public class JobStoreVerticle extends VerticleBase {
 
   private static final System.Logger log = System.getLogger(JobStoreVerticle.class.getName());
 
-  private final Path jobs;
-  private final Path clients;
+  private final ServerConfig config;
+  private RecordStore store;
+  /** What the store is doing now, for {@link #stop()} to wait for. */
+  private final Set<Future<?>> pending = new HashSet<>();
 
   public JobStoreVerticle(ServerConfig config) {
-    Path dataDir = Path.of(config.dataDir());
-    this.jobs = dataDir.resolve("jobs");
-    this.clients = dataDir.resolve("clients.json");
+    this.config = config;
   }
 
   @Override
-  public Future<?> start() throws IOException {
-    Files.createDirectories(jobs);
-    EventBus bus = vertx.eventBus();
-    return Future.all(
-      bus.<JsonObject>localConsumer(Addresses.STORE_JOB_SAVE, m -> handle(m, () -> saveJob(m.body().getJsonObject("job")))).completion(),
-      bus.<JsonObject>localConsumer(Addresses.STORE_JOB_DELETE, m -> handle(m, () -> deleteJobs(m.body().getJsonArray("requestIds")))).completion(),
-      bus.<JsonObject>localConsumer(Addresses.STORE_JOB_LOAD, m -> handle(m, this::loadJobs)).completion(),
-      bus.<JsonObject>localConsumer(Addresses.STORE_CLIENT_SAVE, m -> handle(m, () -> saveClients(m.body().getJsonArray("clients")))).completion(),
-      bus.<JsonObject>localConsumer(Addresses.STORE_CLIENT_LOAD, m -> handle(m, this::loadClients)).completion());
+  public Future<?> start() {
+    Future<RecordStore> opened = config.databaseUrl() == null
+      ? FileRecordStore.open(vertx, Path.of(config.dataDir()))
+      : PgRecordStore.open(vertx, config.databaseUrl(), config.databasePoolSize());
+    return opened.compose(s -> {
+      store = s;
+      return Future.all(List.of(
+        bind(Addresses.STORE_JOB_SAVE, b -> store.put(JOBS, b.getJsonObject("job"))),
+        bind(Addresses.STORE_JOB_DELETE, b -> store.delete(JOBS, ids(b.getJsonArray("requestIds")))),
+        bind(Addresses.STORE_JOB_LOAD, b -> store.all(JOBS)),
+        bind(Addresses.STORE_CLIENT_SAVE, b -> store.replaceAll(CLIENTS, b.getJsonArray("clients"))),
+        bind(Addresses.STORE_CLIENT_LOAD, b -> store.all(CLIENTS)),
+        bind(Addresses.STORE_PING, b -> store.ping())));
+    });
   }
 
-  private void handle(Message<?> m, Supplier<Object> action) {
-    try {
-      m.reply(action.get());
-    } catch (RuntimeException e) {
-      log.log(System.Logger.Level.ERROR, "Job store failed on " + m.address(), e);
-      // the message may reach API clients and webhooks: the path and the details stay in the log
-      m.fail(ErrorCode.STORAGE_ERROR.busCode(), "the job store under DATA_DIR failed ("
-        + (e.getCause() != null ? e.getCause() : e).getClass().getSimpleName() + "); the server log has the details");
-    }
+  /** Lets the writes under way finish first: one cut short would answer a save that came before the stop with a failure. */
+  @Override
+  public Future<?> stop() {
+    return store == null ? Future.succeededFuture() : Future.join(List.copyOf(pending)).transform(x -> store.close());
   }
 
-  private Object saveJob(JsonObject job) {
-    writeAtomically(jobs.resolve(job.getString("requestId") + ".json"), job.encode());
-    return true;
-  }
-
-  private Object deleteJobs(JsonArray requestIds) {
-    for (Object id : requestIds) {
-      try {
-        Files.deleteIfExists(jobs.resolve(id + ".json"));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-    return true;
-  }
-
-  private Object loadJobs() {
-    JsonArray all = new JsonArray();
-    try (Stream<Path> files = Files.list(jobs)) {
-      files.filter(f -> f.getFileName().toString().endsWith(".json")).forEach(f -> {
-        JsonObject job = read(f);
-        if (job != null) {
-          all.add(job);
-        }
+  /** Answers {@code address} with what {@code action} gives: a JSON array, or {@code true} once a change is durable. */
+  private Future<Void> bind(String address, Function<JsonObject, Future<?>> action) {
+    return vertx.eventBus().<JsonObject>localConsumer(address, m -> {
+      Future<?> done = run(action, m.body());
+      pending.add(done);
+      done.onComplete(ar -> {
+        pending.remove(done);
+        reply(m, ar);
       });
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return all;
+    }).completion();
   }
 
-  /** The agents' records are few and small: one file, rewritten whole. */
-  private Object saveClients(JsonArray all) {
-    writeAtomically(clients, all.encode());
-    return true;
-  }
-
-  private Object loadClients() {
-    if (!Files.exists(clients)) {
-      return new JsonArray();
-    }
+  private static Future<?> run(Function<JsonObject, Future<?>> action, JsonObject body) {
     try {
-      return new JsonArray(Files.readString(clients));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (DecodeException e) {
-      log.log(System.Logger.Level.WARNING, "Ignoring unreadable " + clients + ": " + e.getMessage());
-      return new JsonArray();
+      return action.apply(body);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
     }
   }
 
-  /** A damaged record is skipped with a warning rather than keeping the server from starting. */
-  private static JsonObject read(Path file) {
-    try {
-      return new JsonObject(Files.readString(file));
-    } catch (IOException | DecodeException e) {
-      log.log(System.Logger.Level.WARNING, "Ignoring unreadable job record " + file + ": " + e.getMessage());
-      return null;
+  private void reply(Message<JsonObject> m, AsyncResult<?> ar) {
+    if (ar.succeeded()) {
+      m.reply(ar.result() instanceof JsonArray records ? records : Boolean.TRUE);
+      return;
     }
+    Throwable e = ar.cause();
+    if (Addresses.STORE_PING.equals(m.address())) {
+      // readiness asks every few seconds: one line, not a stack trace each time
+      log.log(System.Logger.Level.WARNING, "Job store " + store.where() + " is not reachable: " + e);
+    } else {
+      log.log(System.Logger.Level.ERROR, "Job store failed on " + m.address(), e);
+    }
+    // the message may reach API clients and webhooks: paths and details stay in the log
+    m.fail(ErrorCode.STORAGE_ERROR.busCode(), "the job store " + store.where() + " failed ("
+      + (e.getCause() != null ? e.getCause() : e).getClass().getSimpleName() + "); the server log has the details");
   }
 
-  private static void writeAtomically(Path target, String content) {
-    Path temp = target.resolveSibling("." + target.getFileName() + ".tmp");
-    try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-      StandardOpenOption.TRUNCATE_EXISTING)) {
-      ByteBuffer bytes = ByteBuffer.wrap(content.getBytes(StandardCharsets.UTF_8));
-      while (bytes.hasRemaining()) {
-        channel.write(bytes);
-      }
-      channel.force(true);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    try {
-      DurableMove.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+  private static List<String> ids(JsonArray ids) {
+    return ids.stream().map(String::valueOf).toList();
   }
 }
