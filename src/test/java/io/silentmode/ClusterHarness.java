@@ -1,11 +1,16 @@
 package io.silentmode;
 
+import io.silentmode.agent.AgentConfig;
+import io.silentmode.agent.AgentVerticle;
+import io.silentmode.server.Addresses;
 import io.silentmode.server.Server;
 import io.silentmode.server.ServerConfig;
 import io.silentmode.server.cluster.ClusterSettings;
 import io.silentmode.server.cluster.Hazelcast;
 import io.silentmode.server.metrics.Metrics;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -13,7 +18,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Real clustered servers in one JVM: one Vertx and one Hazelcast member per node, on loopback, joined over a TCP
@@ -70,6 +77,20 @@ final class ClusterHarness implements AutoCloseable {
     for (Node node : List.copyOf(nodes)) {
       stop(node);
     }
+  }
+
+  /** Deploys on {@code outside} an agent dialling {@code node}, waits until that node's registry has it, returns its deployment. */
+  static <A extends AgentVerticle> String agent(Vertx outside, String clientId, Node node, Path file, Function<AgentConfig, A> factory) {
+    Promise<Void> connected = Promise.promise();
+    node.vertx().eventBus().<JsonObject>localConsumer(Addresses.REGISTRY_EVENTS, m -> {
+      if (clientId.equals(m.body().getString("clientId")) && "connected".equals(m.body().getString("event"))) {
+        connected.tryComplete();
+      }
+    });
+    String deployment = outside.deployVerticle(factory.apply(new AgentConfig(clientId, "ws://127.0.0.1:" + node.server().wsPort(),
+      file.toString(), 50, 0, 0))).await();
+    connected.future().timeout(10, TimeUnit.SECONDS).await();
+    return deployment;
   }
 
   static int freePort() throws IOException {

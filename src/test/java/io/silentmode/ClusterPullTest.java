@@ -77,7 +77,7 @@ class ClusterPullTest {
   @Test
   void an_agent_on_one_node_is_listed_and_pulled_through_the_others() throws Exception {
     Path file = randomFile("shop-a.bin", 40L * Fixture.CHUNK + 5);
-    agent("shop-a", node(2), file, AgentVerticle::new);
+    ClusterHarness.agent(outside, "shop-a", node(2), file, AgentVerticle::new);
     for (Node n : cluster.nodes) {
       JsonObject client = api(n).get("getClient", "/api/v1/clients/shop-a", 200);
       assertEquals("node-2", client.getString("node"), client.encode());
@@ -105,7 +105,7 @@ class ClusterPullTest {
 
   @Test
   void an_idempotency_key_is_honoured_whichever_node_gets_the_retry() throws Exception {
-    agent("shop-b", node(3), randomFile("shop-b.bin", 4L * Fixture.CHUNK), AgentVerticle::new);
+    ClusterHarness.agent(outside, "shop-b", node(3), randomFile("shop-b.bin", 4L * Fixture.CHUNK), AgentVerticle::new);
     JsonObject ask = new JsonObject().put("clientId", "shop-b");
     HttpResponse<Buffer> first = api(node(1)).call("createDownload", HttpMethod.POST, "/api/v1/downloads", ask,
       r -> r.putHeader("Idempotency-Key", "order-7"));
@@ -122,7 +122,7 @@ class ClusterPullTest {
 
   @Test
   void pause_resume_and_cancel_reach_the_owner_from_any_node() throws Exception {
-    agent("shop-c", node(2), randomFile("shop-c.bin", 400L * Fixture.CHUNK),
+    ClusterHarness.agent(outside, "shop-c", node(2), randomFile("shop-c.bin", 400L * Fixture.CHUNK),
       c -> new LifecycleTest.SlowAgent(c, new AtomicInteger()));
     String id = api(node(1)).startPull("shop-c");
     String job = "/api/v1/downloads/" + id;
@@ -137,7 +137,7 @@ class ClusterPullTest {
 
   @Test
   void a_webhook_is_delivered_once_not_once_per_node() throws Exception {
-    agent("shop-d", node(3), randomFile("shop-d.bin", 3L * Fixture.CHUNK), AgentVerticle::new);
+    ClusterHarness.agent(outside, "shop-d", node(3), randomFile("shop-d.bin", 3L * Fixture.CHUNK), AgentVerticle::new);
     String callback = "http://127.0.0.1:" + receiver.actualPort() + "/hook";
     String first = api(node(1)).post("createDownload", "/api/v1/downloads",
       new JsonObject().put("clientId", "shop-d").put("callbackUrl", callback), 202).getString("requestId");
@@ -154,7 +154,7 @@ class ClusterPullTest {
   @Test
   void a_pull_follows_its_agent_to_another_node_and_resumes_there() throws Exception {
     Path file = randomFile("shop-e.bin", 300L * Fixture.CHUNK + 17);
-    String first = agent("shop-e", node(1), file, c -> new LifecycleTest.SlowAgent(c, new AtomicInteger()));
+    String first = ClusterHarness.agent(outside, "shop-e", node(1), file, c -> new LifecycleTest.SlowAgent(c, new AtomicInteger()));
     String id = api(node(2)).startPull("shop-e");
     String job = "/api/v1/downloads/" + id;
     long deadline = System.currentTimeMillis() + 30_000;
@@ -164,7 +164,7 @@ class ClusterPullTest {
     }
     // The agent's node goes out of its reach; it dials another one (as behind a load balancer).
     outside.undeploy(first).await();
-    agent("shop-e", node(3), file, AgentVerticle::new);
+    ClusterHarness.agent(outside, "shop-e", node(3), file, AgentVerticle::new);
 
     JsonObject done = api(node(2)).awaitDone(id);
     assertEquals("completed", done.getString("status"), done.encode());
@@ -190,19 +190,5 @@ class ClusterPullTest {
 
   private static Path randomFile(String name, long size) throws Exception {
     return ProcessHarness.writeRandom(dir.resolve(name), size, size);
-  }
-
-  /** Deploys an agent dialling {@code node} and waits until that node's registry has it. */
-  private static <A extends AgentVerticle> String agent(String clientId, Node node, Path file, Function<AgentConfig, A> factory) {
-    Promise<Void> connected = Promise.promise();
-    node.vertx().eventBus().<JsonObject>localConsumer(Addresses.REGISTRY_EVENTS, m -> {
-      if (clientId.equals(m.body().getString("clientId")) && "connected".equals(m.body().getString("event"))) {
-        connected.tryComplete();
-      }
-    });
-    String deployment = outside.deployVerticle(factory.apply(new AgentConfig(clientId, "ws://127.0.0.1:" + node.server().wsPort(),
-      file.toString(), 50, 0, 0))).await();
-    connected.future().timeout(10, TimeUnit.SECONDS).await();
-    return deployment;
   }
 }

@@ -70,7 +70,7 @@ public final class Server {
           deploy(vertx, ids, new DeploymentOptions(), new MetricsVerticle(config)),
           deploy(vertx, ids, WORKER, new AuditVerticle(config))))
         .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new ClusterRouterVerticle(membership)))
-        .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new OrchestratorVerticle(config)))
+        .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new OrchestratorVerticle(config, membership)))
         .compose(v -> Future.all(
           deploy(vertx, ids, new DeploymentOptions(), gateway),
           deploy(vertx, ids, new DeploymentOptions(), api)))

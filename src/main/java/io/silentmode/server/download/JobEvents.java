@@ -11,9 +11,12 @@ final class JobEvents {
   private static final System.Logger log = System.getLogger(JobEvents.class.getName());
 
   private final Vertx vertx;
+  private final String node;
 
-  JobEvents(Vertx vertx) {
+  /** @param node this node's name: every record it stores says it owns the job */
+  JobEvents(Vertx vertx, String node) {
     this.vertx = vertx;
+    this.node = node;
   }
 
   /**
@@ -33,7 +36,7 @@ final class JobEvents {
   }
 
   Future<Void> save(Pull pull) {
-    return vertx.eventBus().request(Addresses.STORE_JOB_SAVE, new JsonObject().put("job", pull.toRecord()))
+    return vertx.eventBus().request(Addresses.STORE_JOB_SAVE, new JsonObject().put("job", pull.toRecord().put("node", node)))
       .<Void>mapEmpty()
       .onFailure(e -> log.log(System.Logger.Level.ERROR, "Could not store job " + pull.requestId + ": " + e.getMessage()));
   }

@@ -5,6 +5,7 @@ import io.silentmode.protocol.ErrorCode;
 import io.silentmode.protocol.PullException;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.ServerConfig;
+import io.silentmode.server.cluster.Membership;
 import io.silentmode.server.download.Pull.Status;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -19,7 +20,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -38,23 +38,25 @@ public class OrchestratorVerticle extends VerticleBase {
   private final ServerConfig config;
   private final JobBook jobs = new JobBook();
   private final Idempotency idempotency = new Idempotency(IDEMPOTENCY_TTL_MS);
+  private final Membership membership;
   private PullRunner runner;
-  private Handover handover;
+  private Ownership ownership;
 
-  public OrchestratorVerticle(ServerConfig config) {
+  public OrchestratorVerticle(ServerConfig config, Membership membership) {
     this.config = config;
+    this.membership = membership;
   }
 
   @Override
   public Future<?> start() {
     EventBus bus = vertx.eventBus();
     runner = new PullRunner(vertx, config, jobs);
-    handover = new Handover(vertx, config, jobs, runner, idempotency);
-    return bus.<JsonArray>request(Addresses.STORE_JOB_LOAD, new JsonObject())
-      .map(Message::body)
-      .compose(records -> {
-        restore(records);
+    ownership = new Ownership(vertx, config, membership, jobs, runner, idempotency);
+    return ownership.restore()
+      .compose(restored -> {
+        afterRestore(restored);
         vertx.setPeriodic(HOUR_MS, t -> prune());
+        ownership.watchMembers();
         return Future.all(List.of(
           owned(bus, Addresses.DOWNLOADS_START, this::start),
           owned(bus, Addresses.DOWNLOADS_RETRY, this::retry),
@@ -63,13 +65,19 @@ public class OrchestratorVerticle extends VerticleBase {
           owned(bus, Addresses.DOWNLOADS_CANCEL, this::cancel),
           owned(bus, Addresses.DOWNLOADS_PAUSE, this::pause),
           owned(bus, Addresses.DOWNLOADS_RESUME, this::resume),
-          owned(bus, Addresses.DOWNLOADS_ADOPT, handover::adopt),
-          bus.<JsonObject>consumer(Addresses.AGENTS_CONNECTED, m -> handover.onAgentConnected(m.body())).completion(),
+          owned(bus, Addresses.DOWNLOADS_ADOPT, ownership::adopt),
+          bus.<JsonObject>consumer(Addresses.AGENTS_CONNECTED, m -> ownership.onAgentConnected(m.body())).completion(),
           bus.<JsonObject>localConsumer(Addresses.DOWNLOADS_AGENT_MESSAGE, m -> runner.onAgentMessage(m.body())).completion(),
           bus.<ByteBuf>localConsumer(Addresses.DOWNLOADS_CHUNK, runner.chunks()::onChunk).completion(),
           bus.<JsonObject>localConsumer(Addresses.REGISTRY_EVENTS, m -> runner.onRegistryEvent(m.body())).completion(),
           bus.<JsonObject>localConsumer(Addresses.WEBHOOKS_EVENTS, m -> onWebhookEvent(m.body())).completion()));
       });
+  }
+
+  @Override
+  public Future<?> stop() {
+    ownership.stopWatching();
+    return Future.succeededFuture();
   }
 
   /** An operation on this node's jobs, which the cluster router reaches at this node's address for it. */
@@ -78,26 +86,16 @@ public class OrchestratorVerticle extends VerticleBase {
   }
 
   /**
-   * Takes the stored jobs back. A pull that was running when the server stopped pauses and resumes from its part
-   * files once its agent connects; queued jobs keep waiting. Part files no job owns are removed.
+   * After the stored jobs are back ({@link Ownership#restore}): a pull that was running when the server stopped
+   * pauses and resumes from its part files once its agent connects; queued jobs keep waiting. Old jobs are pruned,
+   * part files no job owns removed, and jobs whose agents are connected to another node handed over there.
    */
-  private void restore(JsonArray records) {
-    for (int i = 0; i < records.size(); i++) {
-      Pull pull = Pull.fromRecord(records.getJsonObject(i));
-      jobs.add(pull);
-      idempotency.restore(pull.idempotencyKey, pull.requestId, pull.createdAt);
-      runner.pauses().restore(pull);
-      if (pull.status == Status.QUEUED) {
-        runner.armQueueTimer(pull);
-      } else if (pull.webhook != null && Set.of("pending", "retrying").contains(pull.webhook.getString("status"))) {
-        vertx.eventBus().send(Addresses.WEBHOOKS_RESUME, pull.toJson());
-      }
-    }
+  private void afterRestore(int restored) {
     prune();
     runner.pauses().sweep();
-    handover.reconcile();
-    if (jobs.size() > 0) {
-      log.log(System.Logger.Level.INFO, "Restored " + jobs.size() + " job records");
+    ownership.reconcile();
+    if (restored > 0) {
+      log.log(System.Logger.Level.INFO, "Restored " + restored + " job records");
     }
   }
 

@@ -43,7 +43,7 @@ final class PullRunner {
     this.vertx = vertx;
     this.config = config;
     this.jobs = jobs;
-    this.events = new JobEvents(vertx);
+    this.events = new JobEvents(vertx, config.nodeName());
     this.chunks = new ChunkTransfer(vertx, config, jobs, this);
     this.pauses = new Pauses(vertx, config, jobs, this);
   }

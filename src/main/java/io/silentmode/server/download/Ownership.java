@@ -4,6 +4,7 @@ import io.silentmode.protocol.ErrorCode;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.ServerConfig;
 import io.silentmode.server.cluster.ClusterRouterVerticle;
+import io.silentmode.server.cluster.Membership;
 import io.silentmode.server.download.Pull.Status;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -11,36 +12,112 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
- * Moves an agent's jobs to the node it now dials. A node owns the jobs of the agents connected to it; when an agent
- * registers on another node (a load balancer sent it there, its node stopped), the old owner pauses its running pull,
- * closes the part files (DOWNLOAD_DIR is shared), and hands every job of that agent that has not ended to the new
- * node, which stores them, takes their Idempotency-Keys and resumes them; only then does the old owner forget them.
- * A crash in between leaves a job on both nodes' stores, never on none. Runs on the orchestrator's event loop.
+ * Which node owns which job, and how a job changes hands. A node owns the jobs of the agents connected to it; each
+ * job record says its owner ({@code node}). At start a node takes back its own records, and claims those of owners
+ * that are not members (a node that died, or was renamed); when a member leaves, the others claim its jobs the same
+ * way, one at a time under a cluster-wide lock. When an agent registers on another node, its jobs are handed over
+ * there: paused, part files closed (DOWNLOAD_DIR is shared), stored by the new owner, and only then forgotten here,
+ * so a crash in between leaves a job in two places, never in none. Runs on the orchestrator's event loop.
  */
-final class Handover {
+final class Ownership {
 
-  private static final System.Logger log = System.getLogger(Handover.class.getName());
+  private static final System.Logger log = System.getLogger(Ownership.class.getName());
   private static final long KEY_TTL_MS = 24 * 3_600_000L;
+  /** Held while a node takes back or claims records, so two nodes never claim the same job. */
+  private static final String CLAIM_LOCK = "silentmode.job-claims";
+  private static final long CLAIM_LOCK_TIMEOUT_MS = 60_000;
 
   private final Vertx vertx;
   private final ServerConfig config;
+  private final Membership membership;
   private final JobBook jobs;
   private final PullRunner runner;
   private final Idempotency idempotency;
   /** Agents whose jobs are being handed over: one handover per agent at a time. */
   private final Set<String> moving = new HashSet<>();
+  private Runnable stopWatching = () -> { };
 
-  Handover(Vertx vertx, ServerConfig config, JobBook jobs, PullRunner runner, Idempotency idempotency) {
+  Ownership(Vertx vertx, ServerConfig config, Membership membership, JobBook jobs, PullRunner runner, Idempotency idempotency) {
     this.vertx = vertx;
     this.config = config;
+    this.membership = membership;
     this.jobs = jobs;
     this.runner = runner;
     this.idempotency = idempotency;
+  }
+
+  /**
+   * Loads the stored jobs and takes this node's own (records from before owners were recorded included), then claims
+   * those whose owner is not a member. Completes with how many jobs this node now has.
+   */
+  Future<Integer> restore() {
+    return claim(record -> {
+      String owner = record.getString("node");
+      return owner == null || owner.equals(config.nodeName()) || !membership.members().contains(owner);
+    });
+  }
+
+  /** From now on, the jobs of each member that leaves are claimed: by the first of the others to get the lock. */
+  void watchMembers() {
+    stopWatching = membership.onMemberLeft(this::onMemberLeft);
+  }
+
+  void stopWatching() {
+    stopWatching.run();
+  }
+
+  private void onMemberLeft(String node) {
+    claim(record -> node.equals(record.getString("node"))).onSuccess(n -> reconcile());
+  }
+
+  /**
+   * Under the claim lock, re-reads the store and takes every job record {@code mine} accepts and this node does not
+   * have yet: stored as this node's, its Idempotency-Key claimed, its timers armed, and a running pull paused to
+   * resume from its part files once its agent is back.
+   */
+  private Future<Integer> claim(Predicate<JsonObject> mine) {
+    return vertx.sharedData().getLockWithTimeout(CLAIM_LOCK, CLAIM_LOCK_TIMEOUT_MS).compose(lock ->
+      vertx.eventBus().<JsonArray>request(Addresses.STORE_JOB_LOAD, new JsonObject())
+        .compose(loaded -> {
+          List<JsonObject> records = loaded.body().stream().map(JsonObject.class::cast)
+            .filter(r -> mine.test(r) && jobs.get(r.getString("requestId")) == null).toList();
+          List<Pull> taken = records.stream().map(Pull::fromRecord).toList();
+          taken.forEach(jobs::add);
+          List<Future<Void>> claimed = new ArrayList<>();
+          for (int i = 0; i < taken.size(); i++) {
+            if (!config.nodeName().equals(records.get(i).getString("node"))) { // stored as this node's from now on
+              Pull pull = taken.get(i);
+              claimed.add(runner.events().save(pull).compose(v -> claimKey(pull)));
+            }
+          }
+          return Future.all(claimed).map(v -> {
+            taken.forEach(this::take);
+            if (!taken.isEmpty()) {
+              log.log(System.Logger.Level.INFO, "Took " + taken.size() + " job record(s)");
+              runner.fill(); // those whose agents are connected here start now
+            }
+            return jobs.size();
+          });
+        })
+        .onComplete(ar -> lock.release()));
+  }
+
+  /** A job now owned here: its key, its timers, its webhook delivery if one was under way. */
+  private void take(Pull pull) {
+    idempotency.restore(pull.idempotencyKey, pull.requestId, pull.createdAt);
+    runner.pauses().restore(pull);
+    if (pull.status == Status.QUEUED) {
+      runner.armQueueTimer(pull);
+    } else if (pull.webhook != null && Set.of("pending", "retrying").contains(pull.webhook.getString("status"))) {
+      vertx.eventBus().send(Addresses.WEBHOOKS_RESUME, pull.toJson());
+    }
   }
 
   /** {@code event}: {@code {clientId, node}}, an agent that registered on a node, published to every node. */
@@ -51,7 +128,7 @@ final class Handover {
     }
   }
 
-  /** After a restart: the agents of the restored jobs that are connected to another node get their jobs there. */
+  /** The agents of this node's unfinished jobs that are connected to another node get their jobs there. */
   void reconcile() {
     jobs.all().stream().filter(p -> !p.terminal()).map(p -> p.clientId).distinct().forEach(clientId ->
       vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_GET, new JsonObject().put("clientId", clientId))
@@ -96,8 +173,11 @@ final class Handover {
       ids.add(pull.requestId.toString());
     }
     log.log(System.Logger.Level.INFO, "Handed " + pulls.size() + " job(s) of " + pulls.get(0).clientId + " to node " + to);
-    vertx.eventBus().request(Addresses.STORE_JOB_DELETE, new JsonObject().put("requestIds", ids))
-      .onFailure(e -> log.log(System.Logger.Level.WARNING, "Could not delete handed-over job records: " + e.getMessage()));
+    // A shared store already holds them as the new owner's: only a store of this node's own drops them.
+    if (config.databaseUrl() == null) {
+      vertx.eventBus().request(Addresses.STORE_JOB_DELETE, new JsonObject().put("requestIds", ids))
+        .onFailure(e -> log.log(System.Logger.Level.WARNING, "Could not delete handed-over job records: " + e.getMessage()));
+    }
   }
 
   /** Jobs another node hands over ({@code {jobs}}: their records): stored here before the reply, then resumed. */
