@@ -89,10 +89,14 @@ public final class Membership {
     return () -> hazelcast.getCluster().removeMembershipListener(id);
   }
 
-  /** What readiness shows: this node, the members, and whether every partition has its backup. */
+  /**
+   * What readiness shows: this node, the members, whether this member runs, and whether every partition has its
+   * backup (false for a while after a member leaves, on every member at once: shown, not a reason to be unready).
+   */
   public JsonObject status() {
     JsonObject status = new JsonObject().put("node", self).put("members", new JsonArray(members().stream().toList()));
-    return hazelcast == null ? status : status.put("clusterSafe", hazelcast.getPartitionService().isClusterSafe());
+    return hazelcast == null ? status : status.put("running", hazelcast.getLifecycleService().isRunning())
+      .put("clusterSafe", hazelcast.getPartitionService().isClusterSafe());
   }
 
   private static String name(Member member) {

@@ -31,15 +31,14 @@ final class Readiness {
 
   /**
    * Ready when the verticles answer over the event bus, both directories take writes with room to spare, with
-   * DATABASE_URL the job store reaches PostgreSQL, and in a cluster Hazelcast has a backup of every partition (a
-   * member that just left has not been made up for).
+   * DATABASE_URL the job store reaches PostgreSQL, and in a cluster this node is a running member.
    */
   static HealthCheckHandler readiness(Vertx vertx, ServerConfig config, Membership membership) {
     HealthCheckHandler checks = HealthCheckHandler.create(vertx);
     if (membership.clustered()) {
       checks.register("cluster", CHECK_TIMEOUT_MS, p -> vertx.executeBlocking(membership::status).onComplete(ar -> p.complete(
         ar.failed() ? Status.KO(new JsonObject().put("error", ar.cause().getMessage()))
-          : new Status().setOk(ar.result().getBoolean("clusterSafe")).setData(ar.result()))));
+          : new Status().setOk(ar.result().getBoolean("running")).setData(ar.result()))));
     }
     if (config.databaseUrl() != null) {
       checks.register("database", CHECK_TIMEOUT_MS, p -> vertx.eventBus()

@@ -43,14 +43,16 @@ public class JobStoreVerticle extends VerticleBase {
     Future<RecordStore> opened = config.databaseUrl() == null
       ? FileRecordStore.open(vertx, Path.of(config.dataDir()))
       : PgRecordStore.open(vertx, config.databaseUrl(), config.databasePoolSize());
+    // One PostgreSQL may serve all the nodes of a cluster; each node's registry keeps the agents it has seen.
+    RecordKind clients = config.databaseUrl() == null ? CLIENTS : CLIENTS.of(config.nodeName());
     return opened.compose(s -> {
       store = s;
       return Future.all(List.of(
         bind(Addresses.STORE_JOB_SAVE, b -> store.put(JOBS, b.getJsonObject("job"))),
         bind(Addresses.STORE_JOB_DELETE, b -> store.delete(JOBS, ids(b.getJsonArray("requestIds")))),
         bind(Addresses.STORE_JOB_LOAD, b -> store.all(JOBS)),
-        bind(Addresses.STORE_CLIENT_SAVE, b -> store.replaceAll(CLIENTS, b.getJsonArray("clients"))),
-        bind(Addresses.STORE_CLIENT_LOAD, b -> store.all(CLIENTS)),
+        bind(Addresses.STORE_CLIENT_SAVE, b -> store.replaceAll(clients, b.getJsonArray("clients"))),
+        bind(Addresses.STORE_CLIENT_LOAD, b -> store.all(clients)),
         bind(Addresses.STORE_PING, b -> store.ping())));
     });
   }

@@ -10,4 +10,9 @@ public record RecordKind(String name, String idField, boolean wholeList) {
 
   public static final RecordKind JOBS = new RecordKind("jobs", "requestId", false);
   public static final RecordKind CLIENTS = new RecordKind("clients", "clientId", true);
+
+  /** This kind as one node of a cluster keeps it in a store shared with the others: {@code name@node}. */
+  public RecordKind of(String node) {
+    return new RecordKind(name + "@" + node, idField, wholeList);
+  }
 }
