@@ -41,15 +41,23 @@ public final class FileRecordStore implements RecordStore {
     this.dataDir = dataDir;
   }
 
+  /** Creates the directory of each kind kept one record at a time, so that an unusable DATA_DIR shows at start. */
   public static Future<RecordStore> open(Vertx vertx, Path dataDir) {
-    return vertx.executeBlocking(() -> Files.createDirectories(dataDir)).map(d -> new FileRecordStore(vertx, dataDir));
+    return vertx.executeBlocking(() -> {
+      Files.createDirectories(dataDir);
+      for (RecordKind kind : RecordKind.ALL) {
+        if (!kind.wholeList()) {
+          Files.createDirectories(dataDir.resolve(kind.name()));
+        }
+      }
+      return new FileRecordStore(vertx, dataDir);
+    });
   }
 
   @Override
   public Future<Void> put(RecordKind kind, JsonObject record) {
     return blocking(() -> {
-      Path dir = Files.createDirectories(dataDir.resolve(kind.name()));
-      writeAtomically(dir.resolve(fileName(record.getString(kind.idField()))), record.encode());
+      writeAtomically(dataDir.resolve(kind.name()).resolve(fileName(record.getString(kind.idField()))), record.encode());
       return null;
     });
   }

@@ -1,15 +1,20 @@
 package io.silentmode.server.store;
 
+import java.util.List;
+
 /**
  * One kind of record the job store keeps: JSON documents the store does not interpret, each named by the value
  * of {@code idField}. A {@code wholeList} kind is a short list its owner always rewrites whole (the known agents);
- * the others are saved and deleted one record at a time (jobs). Adding a kind: a constant here and its addresses
- * bound in {@link JobStoreVerticle}; both stores take any kind as it is.
+ * the others are saved and deleted one record at a time (jobs). Adding a kind: a constant here, in {@link #ALL}, and
+ * its addresses bound in {@link JobStoreVerticle}; both stores take any kind as it is.
  */
 public record RecordKind(String name, String idField, boolean wholeList) {
 
   public static final RecordKind JOBS = new RecordKind("jobs", "requestId", false);
   public static final RecordKind CLIENTS = new RecordKind("clients", "clientId", true);
+
+  /** Every kind, for a store to prepare at open (the file store's directories). */
+  public static final List<RecordKind> ALL = List.of(JOBS, CLIENTS);
 
   /** This kind as one node of a cluster keeps it in a store shared with the others: {@code name@node}. */
   public RecordKind of(String node) {
