@@ -166,7 +166,9 @@ class ResumeProcessTest {
     List<String> all = new ArrayList<>(List.of("--chunk-size", String.valueOf(CHUNK), "--chunk-window",
       String.valueOf(WINDOW), "--chunk-retry-delay", "50", "--chunk-timeout", "15000"));
     all.addAll(List.of(flags));
-    return harness.server(all.toArray(String[]::new));
+    JvmProcess server = harness.server(all.toArray(String[]::new));
+    api.token = harness.adminToken();
+    return server;
   }
 
   /** Starts the agent (again) and waits until the server says it is connected. */

@@ -17,6 +17,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.validation.RequestParameter;
@@ -61,9 +63,11 @@ public class ApiVerticle extends VerticleBase {
         if (metrics != null) {
           root.get(Metrics.PATH).handler(metrics);
         }
-        limits = new CallerLimits(config.apiRateLimit(), config.maxEventStreams(), PREFIX);
-        root.route(PREFIX + "/*").handler(limits::admit);
+        BearerToken.check(contract.openapi());
+        limits = new CallerLimits(config.apiRateLimit(), config.maxEventStreams());
         root.route(PREFIX + "/*").handler(operations::checkBody);
+        // Read whole (at most MAX_BODY_SIZE, else 413) before the token check, which asks the token table over the bus.
+        root.route(PREFIX + "/*").handler(BodyHandler.create(false).setBodyLimit(config.maxBodySize()));
         root.route(PREFIX + "/*").subRouter(api(contract.openapi(), contract.text()));
         onFailures(root);
         RequestHeadDeadline deadline = new RequestHeadDeadline(vertx, config.requestHeaderTimeout());
@@ -85,9 +89,9 @@ public class ApiVerticle extends VerticleBase {
   }
 
   private Router api(OpenAPIContract contract, Buffer contractText) {
-    RouterBuilder rb = RouterBuilder.create(vertx, contract);
-    BearerToken bearer = new BearerToken(config.apiToken());
-    rb.security(BearerToken.SCHEME).httpHandler(bearer);
+    RouterBuilder rb = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+    rb.security(BearerToken.SCHEME).httpHandler(new BearerToken(vertx, config, limits));
+    new TokenRoutes(vertx).bind(rb);
     EventStream events = new EventStream(vertx, config.sseHeartbeat());
     Content content = new Content(vertx);
     rb.getRoute("getHealth").addHandler(Readiness.liveness(vertx));
@@ -106,7 +110,7 @@ public class ApiVerticle extends VerticleBase {
       reply -> accepted(rc, job(reply)))));
     rb.getRoute("streamDownloadEvents").addHandler(rc -> limits.stream(rc, () -> events.handle(rc, path(rc, "requestId"))));
     rb.getRoute("getDownloadContent").addHandler(rc -> {
-      if (linkRefused(rc, bearer)) {
+      if (rc.get(BearerToken.IDENTITY) == null && linkRefused(rc)) {
         return;
       }
       ask(rc, Addresses.DOWNLOADS_GET, requestId(rc), reply -> content.send(rc, job(reply)));
@@ -200,19 +204,12 @@ public class ApiVerticle extends VerticleBase {
   }
 
   /**
-   * A request carrying a link signature stands on it alone: tampered is 403, expired is 410. Without one, the
-   * bearer token is needed as on every other operation (the contract leaves this one open to the router).
+   * A request that reached the content without a token carries a link signature (see {@link BearerToken}) and
+   * stands on it alone: tampered is 403, expired is 410.
    */
-  private boolean linkRefused(RoutingContext rc, BearerToken bearer) {
+  private boolean linkRefused(RoutingContext rc) {
     String signature = rc.queryParams().get("signature");
     String expires = rc.queryParams().get("expires");
-    if (signature == null && expires == null) {
-      if (bearer.accepts(rc)) {
-        return false;
-      }
-      BearerToken.refuse(rc);
-      return true;
-    }
     long expiry;
     try {
       expiry = Long.parseLong(expires);
@@ -258,10 +255,15 @@ public class ApiVerticle extends VerticleBase {
   }
 
   private void onFailures(Router router) {
-    for (int status : new int[] {400, 404, 405, 500}) {
+    for (int status : new int[] {400, 404, 405, 413, 500}) {
       router.errorHandler(status, rc -> {
         if (status == 405) {
           rc.response().putHeader("Allow", allowed(rc.normalizedPath()));
+        } else if (status == 413) {
+          rc.put(AuditTrail.REFUSED, "body_too_large");
+          Problems.send(rc, ErrorCode.PAYLOAD_TOO_LARGE, "the request body is over MAX_BODY_SIZE ("
+            + config.maxBodySize() + " bytes)", null);
+          return;
         }
         Problems.onRouterFailure(rc, status);
       });

@@ -21,12 +21,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
- * The embedded store under DATA_DIR: one JSON file per job in {@code jobs/}, and {@code clients.json} for the
- * agents the server knows. Every write goes to a temp file that is fsynced and renamed over the old one, then the
+ * The embedded store under DATA_DIR: one JSON file per job in {@code jobs/}, {@code clients.json} for the
+ * agents the server knows and {@code tokens.json} for the API tokens (their hashes). Every write goes to a temp file that is fsynced and renamed over the old one, then the
  * directory is fsynced too, so a crash leaves either the old record or the new, never half of one, and a record
  * the store has confirmed stays. A worker verticle: its file I/O blocks.
  */
@@ -36,23 +37,27 @@ public class JobStoreVerticle extends VerticleBase {
 
   private final Path jobs;
   private final Path clients;
+  private final Path tokens;
 
   public JobStoreVerticle(ServerConfig config) {
     Path dataDir = Path.of(config.dataDir());
     this.jobs = dataDir.resolve("jobs");
     this.clients = dataDir.resolve("clients.json");
+    this.tokens = dataDir.resolve("tokens.json");
   }
 
   @Override
   public Future<?> start() throws IOException {
     Files.createDirectories(jobs);
     EventBus bus = vertx.eventBus();
-    return Future.all(
+    return Future.all(java.util.List.of(
       bus.<JsonObject>consumer(Addresses.STORE_JOB_SAVE, m -> handle(m, () -> saveJob(m.body().getJsonObject("job")))).completion(),
       bus.<JsonObject>consumer(Addresses.STORE_JOB_DELETE, m -> handle(m, () -> deleteJobs(m.body().getJsonArray("requestIds")))).completion(),
       bus.<JsonObject>consumer(Addresses.STORE_JOB_LOAD, m -> handle(m, this::loadJobs)).completion(),
       bus.<JsonObject>consumer(Addresses.STORE_CLIENT_SAVE, m -> handle(m, () -> saveClients(m.body().getJsonArray("clients")))).completion(),
-      bus.<JsonObject>consumer(Addresses.STORE_CLIENT_LOAD, m -> handle(m, this::loadClients)).completion());
+      bus.<JsonObject>consumer(Addresses.STORE_CLIENT_LOAD, m -> handle(m, () -> loadArray(clients))).completion(),
+      bus.<JsonObject>consumer(Addresses.STORE_TOKEN_SAVE, m -> handle(m, () -> saveTokens(m.body().getJsonArray("tokens")))).completion(),
+      bus.<JsonObject>consumer(Addresses.STORE_TOKEN_LOAD, m -> handle(m, () -> loadArray(tokens))).completion()));
   }
 
   private void handle(Message<?> m, Supplier<Object> action) {
@@ -103,16 +108,27 @@ public class JobStoreVerticle extends VerticleBase {
     return true;
   }
 
-  private Object loadClients() {
-    if (!Files.exists(clients)) {
+  /** Token records hold hashes only, yet stay readable by the server's user alone, like the keys beside them. */
+  private Object saveTokens(JsonArray all) {
+    writeAtomically(tokens, all.encode());
+    try {
+      Files.setPosixFilePermissions(tokens, PosixFilePermissions.fromString("rw-------"));
+    } catch (UnsupportedOperationException | IOException e) {
+      log.log(System.Logger.Level.WARNING, "Could not make " + tokens + " private: " + e);
+    }
+    return true;
+  }
+
+  private Object loadArray(Path file) {
+    if (!Files.exists(file)) {
       return new JsonArray();
     }
     try {
-      return new JsonArray(Files.readString(clients));
+      return new JsonArray(Files.readString(file));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (DecodeException e) {
-      log.log(System.Logger.Level.WARNING, "Ignoring unreadable " + clients + ": " + e.getMessage());
+      log.log(System.Logger.Level.WARNING, "Ignoring unreadable " + file + ": " + e.getMessage());
       return new JsonArray();
     }
   }
