@@ -2,7 +2,10 @@ package io.silentmode;
 
 import io.silentmode.server.audit.AuditVerticle;
 import io.silentmode.server.auth.TokensVerticle;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
@@ -17,6 +20,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static io.silentmode.Api.problem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * An admin's story with API tokens: the first start's admin token, making viewer and operator tokens, listing
- * them without secrets, revoking one (refused at once), all of it surviving a restart and written to the audit log;
+ * them without secrets, revoking one (refused at once, its event streams cut), all of it surviving a restart and written to the audit log;
  * API_TOKEN as a bootstrap admin; ALLOW_UNAUTHENTICATED_API for labs.
  */
 @ExtendWith(VertxExtension.class)
@@ -101,6 +106,27 @@ class OperatorTokensTest {
     assertNull(refusedRevoked.getString("tokenId"));
     String all = Files.readString(AuditVerticle.path(fx.config));
     assertFalse(all.contains(secret.substring(21)) || all.contains(fx.adminToken.substring(21)), "no secret in the audit log");
+  }
+
+  @Test
+  void revoking_a_token_cuts_the_event_streams_it_holds_and_their_reconnection_is_refused(Vertx vertx) throws Exception {
+    Fixture fx = new Fixture(vertx, dir).start();
+    fx.agent("slow", fx.randomFile("f.bin", 300L * Fixture.CHUNK), c -> new LifecycleTest.SlowAgent(c, new AtomicInteger()));
+    Api admin = fx.api();
+    JsonObject viewer = Api.expect(admin.call("createToken", HttpMethod.POST, "/api/v1/tokens",
+      new JsonObject().put("name", "console").put("role", "viewer")), 201);
+    String path = "/api/v1/downloads/" + fx.startPull("slow", null).getString("requestId") + "/events";
+    HttpClient http = vertx.createHttpClient();
+    HttpClientResponse stream = http.request(HttpMethod.GET, fx.server.apiPort(), "127.0.0.1", path)
+      .compose(r -> r.putHeader("Authorization", "Bearer " + viewer.getString("token")).send()).await();
+    assertEquals(200, stream.statusCode());
+    Promise<Void> cut = Promise.promise();
+    stream.request().connection().closeHandler(v -> cut.tryComplete());
+    admin.delete("revokeToken", "/api/v1/tokens/" + viewer.getString("id"), 200);
+    cut.future().timeout(5, TimeUnit.SECONDS).await();
+    HttpClientResponse again = http.request(HttpMethod.GET, fx.server.apiPort(), "127.0.0.1", path)
+      .compose(r -> r.putHeader("Authorization", "Bearer " + viewer.getString("token")).send()).await();
+    assertEquals(401, again.statusCode());
   }
 
   @Test

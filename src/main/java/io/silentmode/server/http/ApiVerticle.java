@@ -65,6 +65,8 @@ public class ApiVerticle extends VerticleBase {
         }
         BearerToken.check(contract.openapi());
         limits = new CallerLimits(config.apiRateLimit(), config.maxEventStreams());
+        vertx.eventBus().<JsonObject>consumer(Addresses.TOKENS_CHANGED,
+          m -> limits.closeStreams(CallerLimits.byTokenId(m.body().getString("revoked"))));
         root.route(PREFIX + "/*").handler(operations::checkBody);
         // Read whole (at most MAX_BODY_SIZE, else 413) before the token check, which asks the token table over the bus.
         root.route(PREFIX + "/*").handler(BodyHandler.create(false).setBodyLimit(config.maxBodySize()));

@@ -5,7 +5,10 @@ import io.silentmode.server.auth.Identity;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The API's limits per caller: API_RATE_LIMIT requests a second, in a token bucket that allows bursts of twice
@@ -22,7 +25,8 @@ final class CallerLimits {
   private static final class Caller {
     double tokens;
     long lastNanos;
-    int streams;
+    /** The event streams it holds open, so a revoked token's streams can be cut. */
+    final Set<RoutingContext> streams = new HashSet<>();
   }
 
   private final int perSecond;
@@ -37,9 +41,13 @@ final class CallerLimits {
   /** The caller a request authenticated as {@code identity} is counted as. */
   static String byIdentity(Identity identity, RoutingContext rc) {
     if (identity.tokenId() != null) {
-      return "token " + identity.tokenId();
+      return byTokenId(identity.tokenId());
     }
     return identity == Identity.BOOTSTRAP ? "API_TOKEN" : byAddress(rc);
+  }
+
+  static String byTokenId(String tokenId) {
+    return "token " + tokenId;
   }
 
   /** A request without a valid token is counted against its remote address. */
@@ -72,19 +80,26 @@ final class CallerLimits {
    * MAX_EVENT_STREAMS (counted until it ends), else 429.
    */
   void stream(RoutingContext rc, Runnable open) {
-    if (maxStreams == 0) {
-      open.run();
-      return;
-    }
     Identity identity = rc.get(BearerToken.IDENTITY);
     Caller caller = caller(identity == null ? byAddress(rc) : byIdentity(identity, rc));
-    if (caller.streams >= maxStreams) {
+    if (maxStreams > 0 && caller.streams.size() >= maxStreams) {
       refuse(rc, "too_many_streams", 5, "this token already holds MAX_EVENT_STREAMS (" + maxStreams + ") event streams");
       return;
     }
-    caller.streams++;
-    rc.addEndHandler(done -> caller.streams--);
+    caller.streams.add(rc);
+    rc.addEndHandler(done -> caller.streams.remove(rc));
     open.run();
+  }
+
+  /**
+   * Closes the connections of the event streams {@code caller} holds, as when its token is revoked: a stream is
+   * authorised once, when it opens, and its client's reconnection then meets the revocation.
+   */
+  void closeStreams(String caller) {
+    Caller c = callers.get(caller);
+    if (c != null) {
+      List.copyOf(c.streams).forEach(rc -> rc.request().connection().close());
+    }
   }
 
   private Caller caller(String key) {
@@ -104,7 +119,7 @@ final class CallerLimits {
   /** Callers with no stream whose bucket would be full by now: as if never seen. */
   private void forgetIdle() {
     long now = System.nanoTime();
-    callers.values().removeIf(c -> c.streams == 0
+    callers.values().removeIf(c -> c.streams.isEmpty()
       && (perSecond == 0 || c.tokens + (now - c.lastNanos) / 1e9 * perSecond >= 2.0 * perSecond));
   }
 
