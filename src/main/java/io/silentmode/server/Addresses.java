@@ -101,7 +101,7 @@ public final class Addresses {
   public static final String TOKENS_CHANGED = "tokens.changed";
 
   /**
-   * API publishes, node-local, each request it refuses before reaching an operation:
+   * API sends, node-local, each request it refuses before reaching an operation:
    * {@code {reason: unauthenticated|forbidden|rate_limited|too_many_streams|body_too_large}}.
    */
   public static final String API_REFUSED = "api.refused";
