@@ -145,12 +145,12 @@ class HostileOperatorTest {
     problem(operator.call("listTokens", HttpMethod.GET, "/api/v1/tokens", null), 403, "FORBIDDEN");
     operator.get("getDownload", "/api/v1/downloads/" + requestId, 200);
 
-    JsonObject me = viewer.get("whoami", "/api/v1/whoami", 200);
+    JsonObject me = viewer.get("getWhoami", "/api/v1/whoami", 200);
     assertEquals(Set.of("tokenId", "name", "role"), me.fieldNames());
     assertEquals("dashboard", me.getString("name"));
     assertEquals("viewer", me.getString("role"));
     assertEquals(viewer.token.substring(4, 20), me.getString("tokenId"));
-    JsonObject first = admin.get("whoami", "/api/v1/whoami", 200);
+    JsonObject first = admin.get("getWhoami", "/api/v1/whoami", 200);
     assertEquals("admin", first.getString("role"));
     assertEquals("admin", first.getString("name"));
   }

@@ -138,11 +138,11 @@ class OperatorTokensTest {
     Api api = fx.api();
     api.token = bootstrap;
     assertEquals(new JsonObject().putNull("tokenId").put("name", "API_TOKEN").put("role", "admin"),
-      api.get("whoami", "/api/v1/whoami", 200));
+      api.get("getWhoami", "/api/v1/whoami", 200));
     String viewer = Api.expect(api.call("createToken", HttpMethod.POST, "/api/v1/tokens",
       new JsonObject().put("name", "dashboard").put("role", "viewer")), 201).getString("token");
     api.token = viewer;
-    assertEquals("viewer", api.get("whoami", "/api/v1/whoami", 200).getString("role"));
+    assertEquals("viewer", api.get("getWhoami", "/api/v1/whoami", 200).getString("role"));
   }
 
   @Test
@@ -150,7 +150,7 @@ class OperatorTokensTest {
     Fixture fx = new Fixture(vertx, dir).with(c -> c.setAllowUnauthenticatedApi(true)).start();
     assertNull(fx.adminToken);
     Api api = fx.api();
-    assertEquals(new JsonObject().putNull("tokenId").putNull("name").put("role", "admin"), api.get("whoami", "/api/v1/whoami", 200));
+    assertEquals(new JsonObject().putNull("tokenId").putNull("name").put("role", "admin"), api.get("getWhoami", "/api/v1/whoami", 200));
     assertEquals(0, api.get("listTokens", "/api/v1/tokens", 200).getJsonArray("items").size());
   }
 }

@@ -58,7 +58,9 @@ public class TokensVerticle extends VerticleBase {
         bus.<JsonObject>localConsumer(Addresses.TOKENS_CREATE, this::create).completion(),
         bus.<JsonObject>localConsumer(Addresses.TOKENS_LIST, this::list).completion(),
         bus.<JsonObject>localConsumer(Addresses.TOKENS_REVOKE, this::revoke).completion(),
-        bus.<JsonObject>consumer(Addresses.TOKENS_CHANGED, m -> load()).completion()));
+        bus.<JsonObject>consumer(Addresses.TOKENS_CHANGED, m -> load().onFailure(e -> log.log(System.Logger.Level.ERROR,
+          "Could not reload the API tokens after " + m.body().encode() + " (" + e.getMessage() + "); a revoked token may "
+            + "still work on this node until it restarts"))).completion()));
   }
 
   private Future<Void> load() {

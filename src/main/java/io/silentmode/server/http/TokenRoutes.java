@@ -18,7 +18,7 @@ final class TokenRoutes {
   }
 
   void bind(RouterBuilder rb) {
-    rb.getRoute("whoami").addHandler(rc -> json(rc, 200, rc.<Identity>get(BearerToken.IDENTITY).toJson()));
+    rb.getRoute("getWhoami").addHandler(rc -> json(rc, 200, rc.<Identity>get(BearerToken.IDENTITY).toJson()));
     rb.getRoute("listTokens").addHandler(rc -> ask(rc, Addresses.TOKENS_LIST, new JsonObject(), reply -> json(rc, 200, reply)));
     rb.getRoute("createToken").addHandler(this::create);
     rb.getRoute("revokeToken").addHandler(rc -> {
