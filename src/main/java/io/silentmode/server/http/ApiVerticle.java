@@ -65,8 +65,6 @@ public class ApiVerticle extends VerticleBase {
         }
         BearerToken.check(contract.openapi());
         limits = new CallerLimits(config.apiRateLimit(), config.maxEventStreams());
-        vertx.eventBus().<JsonObject>consumer(Addresses.TOKENS_CHANGED,
-          m -> limits.closeStreams(CallerLimits.byTokenId(m.body().getString("revoked"))));
         root.route(PREFIX + "/*").handler(operations::checkBody);
         // Read whole (at most MAX_BODY_SIZE, else 413) before the token check, which asks the token table over the bus.
         root.route(PREFIX + "/*").handler(BodyHandler.create(false).setBodyLimit(config.maxBodySize()));
@@ -74,13 +72,16 @@ public class ApiVerticle extends VerticleBase {
         onFailures(root);
         RequestHeadDeadline deadline = new RequestHeadDeadline(vertx, config.requestHeaderTimeout());
         HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setCompressionSupported(false);
-        return vertx.createHttpServer(tls.configure(RequestHeadDeadline.http1(options)))
+        // A revoked token's open event streams are cut (CallerLimits), on every node.
+        Future<Void> revocations = vertx.eventBus().<JsonObject>consumer(Addresses.TOKENS_CHANGED,
+          m -> limits.closeStreams(CallerLimits.byTokenId(m.body().getString("revoked")))).completion();
+        return revocations.compose(v -> vertx.createHttpServer(tls.configure(RequestHeadDeadline.http1(options)))
           .connectionHandler(deadline::opened)
           .requestHandler(request -> {
             deadline.requested(request);
             root.handle(request);
           })
-          .listen(config.port());
+          .listen(config.port()));
       })
       .onSuccess(s -> server = tls.serve(s));
   }
