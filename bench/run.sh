@@ -64,6 +64,9 @@ start() {
     CURL+=(--cacert "$WORK/data/tls-self-signed.crt")
     trust=(--server-fingerprint "$fingerprint")
   fi
+  # A first start writes an admin token (docs/OPERATIONS.md); the pulls below are made with it.
+  for _ in $(seq 120); do [ -s "$WORK/data/admin.token" ] && break; sleep 0.25; done
+  CURL+=(-H "Authorization: Bearer $(cat "$WORK/data/admin.token")")
   java "${JAVA_OPTS[@]}" -jar target/silentmode.jar agent --id bench-agent --server "$ws://127.0.0.1:$PORT" "${trust[@]}" \
     --file "$SERVED" --reconnect-interval 100 --prehash-delay 1000 > "$WORK/agent.log" 2>&1 &
   PIDS+=($!)

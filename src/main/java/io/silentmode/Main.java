@@ -7,6 +7,7 @@ import io.silentmode.cli.SwarmCommand;
 import io.silentmode.cli.operator.ClientsCommand;
 import io.silentmode.cli.operator.DownloadCommand;
 import io.silentmode.cli.operator.DownloadsCommand;
+import io.silentmode.cli.operator.TokensCommand;
 import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
 @Command(name = "silentmode", mixinStandardHelpOptions = true, version = "silentmode 0.1.0",
   description = "Pull verified files from agents behind NAT over WebSocket.",
   subcommands = {ServerCommand.class, AgentCommand.class, DemoCommand.class, ClientsCommand.class, DownloadCommand.class,
-    DownloadsCommand.class, SwarmCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class})
+    DownloadsCommand.class, TokensCommand.class, SwarmCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class})
 public final class Main {
 
   private static final String NETTY_ALLOCATOR = "io.netty.allocator.type";

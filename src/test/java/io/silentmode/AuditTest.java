@@ -22,17 +22,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(VertxExtension.class)
 class AuditTest {
 
-  private static final String TOKEN = "s3cret-token";
-
   @TempDir
   Path dir;
 
   @Test
   void changes_and_refused_credentials_are_recorded_and_reads_are_not(Vertx vertx) throws Exception {
-    Fixture fx = new Fixture(vertx, dir).with(c -> c.setApiToken(TOKEN)).start();
+    Fixture fx = new Fixture(vertx, dir).start();
     fx.agent("shop-1", fx.randomFile("f.bin", 1000));
     Api api = fx.api();
-    api.token = TOKEN;
+    String adminId = fx.adminToken.substring(4, 20);
     String id = api.startPull("shop-1");
     api.awaitDone(id);
     api.token = "wrong";
@@ -44,17 +42,20 @@ class AuditTest {
     assertEquals("/api/v1/downloads", created.getString("path"));
     assertEquals(202, created.getInteger("status"));
     assertEquals("/api/v1/downloads/" + id, created.getString("location"));
-    assertEquals("bearer", created.getString("credential"));
+    assertEquals("token", created.getString("credential"));
+    assertEquals(adminId, created.getString("tokenId"), "the token's id, never its secret");
     assertEquals("127.0.0.1", created.getString("remote"));
     JsonObject refused = lines.get(1);
     assertEquals(401, refused.getInteger("status"), refused::encode);
     assertEquals("GET", refused.getString("method"));
-    assertFalse(Files.readString(AuditVerticle.path(fx.config)).contains(TOKEN), "a credential is named, never copied");
+    assertEquals("unauthenticated", refused.getString("refused"));
+    assertFalse(Files.readString(AuditVerticle.path(fx.config)).contains(fx.adminToken), "a credential is named, never copied");
     assertFalse(Files.readString(AuditVerticle.path(fx.config)).contains("wrong"));
 
     fx.server.stop().await();
     fx.start();
     api = fx.api();
+    api.token = null;
     assertEquals(401, api.call("cancelDownload", HttpMethod.DELETE, "/api/v1/downloads/" + id, null).statusCode());
     JsonObject after = awaitLines(fx, 3).get(2);
     assertEquals("DELETE", after.getString("method"), "appended after the restart, the old lines kept");

@@ -5,7 +5,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -21,7 +20,7 @@ import static io.silentmode.Api.problem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** API_RATE_LIMIT and MAX_EVENT_STREAMS, per remote address: beyond them, 429 with Retry-After, probes exempt. */
+/** API_RATE_LIMIT and MAX_EVENT_STREAMS, per token: beyond them, 429 with Retry-After, probes exempt. */
 @ExtendWith(VertxExtension.class)
 class CallerLimitsTest {
 
@@ -29,7 +28,7 @@ class CallerLimitsTest {
   Path dir;
 
   @Test
-  void a_burst_beyond_twice_API_RATE_LIMIT_gets_429_with_Retry_After_and_probes_do_not_count(Vertx vertx) {
+  void a_burst_beyond_twice_API_RATE_LIMIT_from_one_token_gets_429_with_Retry_After_and_probes_do_not_count(Vertx vertx) {
     Api api = new Fixture(vertx, dir).with(c -> c.setApiRateLimit(5)).start().api();
     int ok = 0;
     HttpResponse<Buffer> refused = null;
@@ -51,7 +50,7 @@ class CallerLimitsTest {
   }
 
   @Test
-  void one_address_holds_at_most_MAX_EVENT_STREAMS_streams_and_a_closed_one_frees_its_place(Vertx vertx) throws Exception {
+  void one_token_holds_at_most_MAX_EVENT_STREAMS_streams_and_a_closed_one_frees_its_place(Vertx vertx) throws Exception {
     Fixture fx = new Fixture(vertx, dir).with(c -> c.setMaxEventStreams(2)).start();
     fx.agent("slow", fx.randomFile("f.bin", 300L * Fixture.CHUNK), c -> new LifecycleTest.SlowAgent(c, new AtomicInteger()));
     JsonObject job = fx.startPull("slow", null); // running for seconds: its stream stays open
@@ -66,7 +65,7 @@ class CallerLimitsTest {
     int status;
     do {
       HttpClientResponse again = http.request(HttpMethod.GET, fx.server.apiPort(), "127.0.0.1", path)
-        .compose(HttpClientRequest::send).await();
+        .compose(r -> r.putHeader("Authorization", fx.authorization()).send()).await();
       status = again.statusCode();
       again.request().connection().close();
     } while (status == 429 && System.currentTimeMillis() < deadline);
@@ -76,7 +75,7 @@ class CallerLimitsTest {
 
   private static HttpClientResponse open(HttpClient http, Fixture fx, String path) {
     HttpClientResponse response = http.request(HttpMethod.GET, fx.server.apiPort(), "127.0.0.1", path)
-      .compose(HttpClientRequest::send).await();
+      .compose(r -> r.putHeader("Authorization", fx.authorization()).send()).await();
     assertEquals(200, response.statusCode());
     return response;
   }

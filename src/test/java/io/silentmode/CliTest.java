@@ -45,13 +45,19 @@ class CliTest {
     return run(new StringWriter(), args);
   }
 
-  /** Runs with stderr going to {@code err}, which a test may read while the command runs (StringWriter locks). */
+  /**
+   * Runs with stderr going to {@code err}, which a test may read while the command runs (StringWriter locks), with
+   * the admin token unless the test names a token itself.
+   */
   private Run run(StringWriter err, String... args) {
     StringWriter out = new StringWriter();
     CommandLine cli = io.silentmode.Main.commandLine();
     cli.setOut(new PrintWriter(out));
     cli.setErr(new PrintWriter(err));
-    int code = cli.execute(args);
+    boolean named = java.util.Arrays.stream(args).anyMatch(a -> a.startsWith("--token"));
+    String[] all = named || fx.adminToken == null ? args
+      : java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of("--token", fx.adminToken)).toArray(String[]::new);
+    int code = cli.execute(all);
     return new Run(code, out.toString(), err.toString());
   }
 
@@ -182,13 +188,39 @@ class CliTest {
   @Test
   void a_server_with_API_TOKEN_needs_the_token() {
     fx.server.stop().await();
-    fx.with(c -> c.setApiToken("t0ken")).start();
+    fx.with(c -> c.setApiToken("t0ken-of-sixteen-chars")).start();
     server = "http://127.0.0.1:" + fx.server.apiPort();
-    Run refused = run("clients", "list", "--server", server);
+    Run refused = run("clients", "list", "--server", server, "--token", "wrong");
     assertEquals(6, refused.code);
     assertTrue(refused.err.contains("UNAUTHORIZED"), refused.err);
-    Run allowed = run("clients", "list", "--token", "t0ken", "--server", server);
+    Run allowed = run("clients", "list", "--token", "t0ken-of-sixteen-chars", "--server", server);
     assertEquals(0, allowed.code, allowed.err);
+  }
+
+  @Test
+  void an_admin_makes_lists_and_revokes_tokens_and_a_viewer_is_refused_a_pull() throws Exception {
+    fx.agent("shop-1", fx.randomFile("f", 10));
+    Run made = run("tokens", "create", "--role", "viewer", "--name", "dashboard", "--server", server);
+    assertEquals(0, made.code, made.err);
+    String viewer = made.out.trim();
+    assertTrue(viewer.startsWith("smt_") && made.err.contains("not shown again"), made.out + made.err);
+    Run me = run("tokens", "whoami", "--server", server, "--token", viewer);
+    assertEquals(viewer.substring(4, 20) + " dashboard viewer", me.out.trim());
+    Run refused = run("download", "shop-1", "--output", dir.resolve("x").toString(), "--server", server, "--token", viewer);
+    assertEquals(6, refused.code);
+    assertTrue(refused.err.contains("FORBIDDEN") && refused.err.contains("needs role operator"), refused.err);
+    Path tokenFile = Files.writeString(dir.resolve("viewer.token"), viewer + "\n");
+    assertEquals(0, run("clients", "list", "--server", server, "--token-file", tokenFile.toString()).code);
+
+    Run listed = run("tokens", "list", "--json", "--server", server);
+    JsonArray tokens = new JsonArray(listed.out);
+    assertEquals(2, tokens.size());
+    assertTrue(!listed.out.contains(viewer.substring(21)), "never a secret");
+    Run revoked = run("tokens", "revoke", viewer.substring(4, 20), "--server", server);
+    assertEquals(0, revoked.code, revoked.err);
+    assertTrue(revoked.out.contains("Revoked " + viewer.substring(4, 20)), revoked.out);
+    assertEquals(6, run("clients", "list", "--server", server, "--token", viewer).code);
+    assertEquals(4, run("tokens", "revoke", viewer.substring(4, 20), "--server", server).code);
   }
 
   @Test

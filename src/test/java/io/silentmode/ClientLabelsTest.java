@@ -192,22 +192,23 @@ class ClientLabelsTest {
   void the_cli_lists_by_selector_and_shows_the_labels(Vertx vertx) {
     fleet(vertx);
     String server = "--server=http://127.0.0.1:" + fx.server.apiPort();
+    String token = "--token=" + fx.adminToken;
 
-    assertEquals(List.of("eu-1", "eu-2"), ids(cli(0, "clients", "list", "-l", "region=eu", "--json", server)));
+    assertEquals(List.of("eu-1", "eu-2"), ids(cli(0, "clients", "list", "-l", "region=eu", "--json", server, token)));
     assertEquals(List.of("ap-1"), ids(cli(0, "clients", "list", "--selector", "region in (eu, ap)", "--connected", "false",
-      "--json", server)));
-    assertEquals(List.of("us-1", "us-2"), ids(cli(0, "clients", "list", "-l", "region=us", "--page-size", "1", "--json", server)));
+      "--json", server, token)));
+    assertEquals(List.of("us-1", "us-2"), ids(cli(0, "clients", "list", "-l", "region=us", "--page-size", "1", "--json", server, token)));
 
-    String table = cli(0, "clients", "list", "-l", "tier", server);
+    String table = cli(0, "clients", "list", "-l", "tier", server, token);
     List<String> lines = table.lines().toList();
     assertEquals(2, lines.size(), table);
     assertTrue(lines.get(0).startsWith("CLIENT") && lines.get(0).endsWith("LABELS"), table);
     assertTrue(lines.get(1).startsWith("eu-1") && lines.get(1).endsWith(" region=eu,store=berlin-12,tier=gold"), table);
-    String bare = cli(0, "clients", "list", "-l", "!region", server);
+    String bare = cli(0, "clients", "list", "-l", "!region", server, token);
     assertTrue(bare.lines().skip(1).allMatch(l -> l.startsWith("bare") && l.endsWith("-")), bare);
 
     StringWriter err = new StringWriter();
-    assertEquals(2, run(err, "clients", "list", "-l", "region in eu", server));
+    assertEquals(2, run(err, "clients", "list", "-l", "region in eu", server, token));
     assertTrue(err.toString().contains("VALIDATION_FAILED: selector: expected '(' at position 11"), err.toString());
   }
 

@@ -70,8 +70,10 @@ class ClientsPagingTest {
     problem(api.call("listClients", HttpMethod.GET, "/api/v1/clients?connected=maybe", null), 400, "VALIDATION_FAILED");
 
     String server = "--server=http://127.0.0.1:" + fx.server.apiPort();
-    assertEquals(all, ids(new JsonArray(cli("clients", "list", "--json", "--page-size", "5", server))));
-    assertEquals(down, ids(new JsonArray(cli("clients", "list", "--json", "--page-size", "4", "--connected", "false", server))));
+
+    String token = "--token=" + fx.adminToken;
+    assertEquals(all, ids(new JsonArray(cli("clients", "list", "--json", "--page-size", "5", server, token))));
+    assertEquals(down, ids(new JsonArray(cli("clients", "list", "--json", "--page-size", "4", "--connected", "false", server, token))));
   }
 
   /** Follows nextCursor with limit 5 and returns the clientIds in the order given. */

@@ -31,6 +31,9 @@ final class ClusterHarness implements AutoCloseable {
   record Node(String name, Vertx vertx, Server server, ServerConfig config) {
   }
 
+  /** The bootstrap admin token every node takes (API_TOKEN): each node has its own DATA_DIR, so no shared table. */
+  static final String TOKEN = "cluster-test-admin-token";
+
   private final Path dir;
   private final String clusterName = "test-" + UUID.randomUUID();
   private final List<Integer> ports = new ArrayList<>();
@@ -46,7 +49,7 @@ final class ClusterHarness implements AutoCloseable {
   /** Starts node {@code i} (0-based) with its own DATA_DIR under the harness' directory. */
   Node start(int i, Consumer<ServerConfig> change) {
     ServerConfig config = ServerConfig.defaults().setNodeName("node-" + (i + 1)).setHost("127.0.0.1").setPort(0).setWsPort(0)
-      .setDownloadDir(dir.resolve("downloads").toString()).setDataDir(dir.resolve("node-" + (i + 1)).toString()).setApiRateLimit(0);
+      .setDownloadDir(dir.resolve("downloads").toString()).setDataDir(dir.resolve("node-" + (i + 1)).toString()).setApiRateLimit(0).setApiToken(TOKEN);
     change.accept(config);
     String name = config.nodeName();
     ClusterSettings settings = new ClusterSettings(true, clusterName, "127.0.0.1", ports.get(i), 0,
@@ -91,6 +94,13 @@ final class ClusterHarness implements AutoCloseable {
       file.toString(), 50, 0, 0))).await();
     connected.future().timeout(10, TimeUnit.SECONDS).await();
     return deployment;
+  }
+
+  /** A client of {@code node}'s API with the admin token, on a Vertx outside the cluster. */
+  static Api api(Vertx outside, Node node) {
+    Api api = new Api(outside, node.server().apiPort());
+    api.token = TOKEN;
+    return api;
   }
 
   static int freePort() throws IOException {

@@ -57,7 +57,7 @@ class ClusterPgTest {
     Node first = cluster.nodes.get(0);
     String agent = ClusterHarness.agent(outside, "shop-1", first, file, c -> new LifecycleTest.SlowAgent(c, new AtomicInteger()));
     Node other = cluster.nodes.get(2);
-    Api api = new Api(outside, other.server().apiPort());
+    Api api = ClusterHarness.api(outside, other);
     String id = api.startPull("shop-1");
     String job = "/api/v1/downloads/" + id;
     long deadline = System.currentTimeMillis() + 30_000;

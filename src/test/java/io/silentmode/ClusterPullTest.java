@@ -185,7 +185,7 @@ class ClusterPullTest {
   }
 
   private static Api api(Node node) {
-    return new Api(outside, node.server().apiPort());
+    return ClusterHarness.api(outside, node);
   }
 
   private static Path randomFile(String name, long size) throws Exception {

@@ -74,7 +74,8 @@ class DurabilityTest {
     JsonObject body = new JsonObject().put("clientId", "shop-1");
     List<Future<HttpResponse<Buffer>>> racing = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
-      racing.add(api.web.post("/api/v1/downloads").putHeader("Idempotency-Key", "order-42").sendJsonObject(body));
+      racing.add(api.web.post("/api/v1/downloads").bearerTokenAuthentication(api.token).putHeader("Idempotency-Key", "order-42")
+        .sendJsonObject(body));
     }
     Set<String> jobs = new HashSet<>();
     int accepted = 0;

@@ -92,7 +92,7 @@ class EventAddressTest {
     StringBuilder body = new StringBuilder();
     Promise<Void> first = Promise.promise();
     http.request(HttpMethod.GET, fx.server.apiPort(), "127.0.0.1", "/api/v1/downloads/" + requestId + "/events")
-      .compose(request -> request.send())
+      .compose(request -> request.putHeader("Authorization", fx.authorization()).send())
       .onSuccess(response -> response.handler((Buffer chunk) -> {
         synchronized (body) {
           body.append(chunk.toString());

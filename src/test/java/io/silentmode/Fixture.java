@@ -8,6 +8,7 @@ import io.silentmode.server.Addresses;
 import io.silentmode.server.Server;
 import io.silentmode.server.ServerConfig;
 import io.silentmode.server.store.JobStoreVerticle;
+import io.silentmode.server.auth.TokensVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -39,6 +40,8 @@ final class Fixture {
   final Path downloads;
   ServerConfig config;
   Server server;
+  /** The admin token the server wrote to DATA_DIR/admin.token on its first start, as an operator would find it. */
+  String adminToken;
   private final Map<String, Promise<JsonObject>> finals = new ConcurrentHashMap<>();
   private final Map<String, Promise<Void>> connected = new ConcurrentHashMap<>();
 
@@ -68,8 +71,15 @@ final class Fixture {
     return this;
   }
 
+  /** Starts the server with the secure default: no token yet, so it issues an admin token, which tests use. */
   Fixture start() {
     server = Server.start(vertx, config).await();
+    Path file = TokensVerticle.adminTokenFile(config);
+    try {
+      adminToken = Files.exists(file) ? Files.readString(file).trim() : null;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     return this;
   }
 
@@ -89,8 +99,16 @@ final class Fixture {
     }
   }
 
+  /** A client of the API carrying the admin token (null with API_TOKEN set or ALLOW_UNAUTHENTICATED_API: set it). */
   Api api() {
-    return new Api(vertx, server.apiPort());
+    Api api = new Api(vertx, server.apiPort());
+    api.token = adminToken;
+    return api;
+  }
+
+  /** {@code Authorization: Bearer} with the admin token, for tests that speak HTTP themselves. */
+  String authorization() {
+    return "Bearer " + adminToken;
   }
 
   /** The client raw agents dial through ({@link RawAgent}); Vert.x closes it with itself. */

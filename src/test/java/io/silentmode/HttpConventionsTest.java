@@ -49,7 +49,8 @@ class HttpConventionsTest {
     assertEquals("application/json", text.getHeader("Accept"));
     problem(api.web.post("/api/v1/downloads").sendBuffer(Buffer.buffer("clientId=shop-1")).await(), 415, "UNSUPPORTED_MEDIA_TYPE");
     // The declared type, with parameters, is taken as before.
-    HttpResponse<Buffer> json = api.web.post("/api/v1/downloads").putHeader("Content-Type", "application/json; charset=utf-8")
+    HttpResponse<Buffer> json = api.web.post("/api/v1/downloads").bearerTokenAuthentication(api.token)
+      .putHeader("Content-Type", "application/json; charset=utf-8")
       .sendBuffer(Buffer.buffer("{\"clientId\":\"nobody\"}")).await();
     problem(json, 404, "CLIENT_NOT_FOUND");
   }

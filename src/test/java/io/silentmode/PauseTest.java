@@ -3,7 +3,6 @@ package io.silentmode;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -115,7 +114,7 @@ class PauseTest {
     Promise<Void> opened = Promise.promise();
     Promise<Void> ended = Promise.promise();
     fx.vertx.createHttpClient().request(HttpMethod.GET, fx.server.apiPort(), "127.0.0.1", path + "/events")
-      .compose(HttpClientRequest::send)
+      .compose(r -> r.putHeader("Authorization", fx.authorization()).send())
       .onSuccess(response -> {
         response.handler((Buffer chunk) -> {
           synchronized (stream) {

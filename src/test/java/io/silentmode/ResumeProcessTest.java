@@ -178,7 +178,9 @@ class ResumeProcessTest {
       String.valueOf(WINDOW), "--chunk-retry-delay", "50", "--chunk-timeout", "15000"));
     all.addAll(storeFlags);
     all.addAll(List.of(flags));
-    return harness.server(all.toArray(String[]::new));
+    JvmProcess server = harness.server(all.toArray(String[]::new));
+    api.token = harness.adminToken();
+    return server;
   }
 
   /** Where a server that is killed keeps its job records; the other scenarios do not depend on it. */

@@ -87,7 +87,7 @@ class SlowlorisTest {
     HttpClient http = vertx.createHttpClient();
     long opened = System.currentTimeMillis();
     HttpClientResponse stream = http.request(HttpMethod.GET, fx.server.apiPort(), "127.0.0.1",
-      "/api/v1/downloads/" + id + "/events").compose(r -> r.send()).await();
+      "/api/v1/downloads/" + id + "/events").compose(r -> r.putHeader("Authorization", fx.authorization()).send()).await();
     assertEquals(200, stream.statusCode());
     String events = stream.body().await().toString();
     long open = System.currentTimeMillis() - opened;
@@ -139,7 +139,7 @@ class SlowlorisTest {
       }
     });
     socket.closeHandler(v -> closed.complete(System.nanoTime()));
-    socket.write("GET /api/v1/downloads/" + id + "/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    socket.write("GET /api/v1/downloads/" + id + "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + fx.authorization() + "\r\n\r\n");
     streaming.future().timeout(5, TimeUnit.SECONDS).await();
     fx.request(Addresses.DOWNLOADS_CANCEL, new JsonObject().put("requestId", id));
 

@@ -58,13 +58,14 @@ class TlsTest {
     fx.agent("shop-1", file, "wss://127.0.0.1:" + fx.server.wsPort(), c -> new AgentVerticle(c, ServerTrust.pinned(pin)));
     String api = "https://127.0.0.1:" + fx.server.apiPort();
     Path saved = dir.resolve("copy.txt");
-    Run pinned = run("download", "shop-1", "--output", saved.toString(), "--server", api, "--server-fingerprint", pin.toString());
+    Run pinned = run("download", "shop-1", "--output", saved.toString(), "--server", api, "--server-fingerprint", pin.toString(),
+      "--token", fx.adminToken);
     assertEquals(0, pinned.code(), pinned.err());
     assertEquals(Fixture.sha256(file), Fixture.sha256(saved));
 
     // The certificate as a CA file, host names checked: it names localhost.
     Run ca = run("clients", "list", "--server", "https://localhost:" + fx.server.apiPort(),
-      "--server-ca", data.resolve(SelfSignedCertificate.CERT_FILE).toString());
+      "--server-ca", data.resolve(SelfSignedCertificate.CERT_FILE).toString(), "--token", fx.adminToken);
     assertEquals(0, ca.code(), ca.err());
     assertTrue(ca.out().contains("shop-1"), ca.out());
 

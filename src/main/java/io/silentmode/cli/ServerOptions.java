@@ -55,10 +55,10 @@ public class ServerOptions {
   @Option(names = "--max-total-rate", defaultValue = "${env:MAX_TOTAL_RATE:-0}", description = "Bytes per second all pulls together may take; 0 means no limit (MAX_TOTAL_RATE, default ${DEFAULT-VALUE}).")
   long maxTotalRate;
 
-  @Option(names = "--api-rate-limit", defaultValue = "${env:API_RATE_LIMIT:-100}", description = "API requests per second one remote address may make, bursts of twice that; 0 means no limit (API_RATE_LIMIT, default ${DEFAULT-VALUE}).")
+  @Option(names = "--api-rate-limit", defaultValue = "${env:API_RATE_LIMIT:-100}", description = "API requests per second one token may make (one address, without a valid token), bursts of twice that; 0 means no limit (API_RATE_LIMIT, default ${DEFAULT-VALUE}).")
   int apiRateLimit;
 
-  @Option(names = "--max-event-streams", defaultValue = "${env:MAX_EVENT_STREAMS:-64}", description = "Event streams one remote address may hold open; 0 means no limit (MAX_EVENT_STREAMS, default ${DEFAULT-VALUE}).")
+  @Option(names = "--max-event-streams", defaultValue = "${env:MAX_EVENT_STREAMS:-64}", description = "Event streams one token may hold open; 0 means no limit (MAX_EVENT_STREAMS, default ${DEFAULT-VALUE}).")
   int maxEventStreams;
 
   @Option(names = "--register-timeout", defaultValue = "${env:REGISTER_TIMEOUT:-10000}", description = "Ms a new agent connection has to send REGISTER (REGISTER_TIMEOUT, default ${DEFAULT-VALUE}).")
@@ -76,8 +76,14 @@ public class ServerOptions {
   @Option(names = "--job-retention", defaultValue = "${env:JOB_RETENTION:-2592000000}", description = "Ms finished job records are kept (JOB_RETENTION, default ${DEFAULT-VALUE}, 30 days).")
   long jobRetention;
 
-  @Option(names = "--api-token", defaultValue = "${env:API_TOKEN}", description = "Bearer token the API requires; unset means none (API_TOKEN).")
+  @Option(names = "--api-token", defaultValue = "${env:API_TOKEN}", description = "A bootstrap admin token of your choosing, accepted beside the tokens the server stores; unset, a first start writes one to DATA_DIR/admin.token (API_TOKEN).")
   String apiToken;
+
+  @Option(names = "--allow-unauthenticated-api", defaultValue = "${env:ALLOW_UNAUTHENTICATED_API:-false}", description = "Labs only: every API operation open to anyone, as admin (ALLOW_UNAUTHENTICATED_API, default ${DEFAULT-VALUE}).")
+  boolean allowUnauthenticatedApi;
+
+  @Option(names = "--max-body-size", defaultValue = "${env:MAX_BODY_SIZE:-65536}", description = "Largest API request body in bytes; more is 413 (MAX_BODY_SIZE, default ${DEFAULT-VALUE}).")
+  int maxBodySize;
 
   @Option(names = "--public-url", defaultValue = "${env:PUBLIC_URL}", description = "Base URL of the API as operators reach it, for links; unset means the request's Host (PUBLIC_URL).")
   String publicUrl;
@@ -148,6 +154,12 @@ public class ServerOptions {
       throw new IllegalArgumentException("every duration (CHUNK_RETRY_DELAY, CHUNK_TIMEOUT, HEARTBEAT_INTERVAL, "
         + "DOWNLOAD_TIMEOUT, QUEUE_TIMEOUT, RESUME_TIMEOUT, JOB_RETENTION, LINK_TTL, WEBHOOK_RETRY_DELAY, WEBHOOK_TIMEOUT, SSE_HEARTBEAT, REQUEST_HEADER_TIMEOUT, TLS_RELOAD_INTERVAL, REGISTER_TIMEOUT) must be at least 1 ms");
     }
+    if (maxBodySize < 1) {
+      throw new IllegalArgumentException("MAX_BODY_SIZE must be at least 1 byte");
+    }
+    if (apiToken != null && !apiToken.isBlank() && apiToken.length() < 16) {
+      throw new IllegalArgumentException("API_TOKEN gives full control: make it at least 16 characters (e.g. openssl rand -base64 32)");
+    }
     if (maxFileSize < 0 || maxPullRate < 0 || maxTotalRate < 0 || apiRateLimit < 0 || maxEventStreams < 0) {
       throw new IllegalArgumentException(
         "MAX_FILE_SIZE, MAX_PULL_RATE, MAX_TOTAL_RATE, API_RATE_LIMIT and MAX_EVENT_STREAMS must be at least 0");
@@ -164,7 +176,7 @@ public class ServerOptions {
       .setHeartbeatInterval(heartbeatInterval).setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout)
       .setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setMaxTotalRate(maxTotalRate)
       .setApiRateLimit(apiRateLimit).setMaxEventStreams(maxEventStreams).setMaxAgentConnections(maxAgentConnections).setRegisterTimeout(registerTimeout)
-      .setMaxAgentConnectionsPerAddress(maxAgentConnectionsPerAddress).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention).setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
+      .setMaxAgentConnectionsPerAddress(maxAgentConnectionsPerAddress).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention).setApiToken(apiToken).setAllowUnauthenticatedApi(allowUnauthenticatedApi).setMaxBodySize(maxBodySize).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
       .setLinkTtl(linkTtl).setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts)
       .setWebhookRetryDelay(webhookRetryDelay).setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat)
       .setMinFreeSpace(minFreeSpace).setAllowPrivateCallbacks(allowPrivateCallbacks)

@@ -47,7 +47,11 @@ public enum ErrorCode {
   DOWNLOAD_NOT_PAUSED(1032, 409, false),
   // limits
   QUEUE_TIMEOUT(1033, 504, true),
-  TOO_MANY_REQUESTS(1034, 429, true);
+  TOO_MANY_REQUESTS(1034, 429, true),
+  // operators' roles and API limits (1050 on: codes 1035-1049 are left to work landing alongside)
+  FORBIDDEN(1050, 403, false),
+  PAYLOAD_TOO_LARGE(1051, 413, false),
+  TOKEN_NOT_FOUND(1052, 404, false);
 
   private static final Map<Integer, ErrorCode> BY_BUS_CODE = new HashMap<>();
 

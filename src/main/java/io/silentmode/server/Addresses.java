@@ -109,10 +109,32 @@ public final class Addresses {
   public static final String GATEWAY_REFUSED = "gateway.refused";
 
   /**
-   * Audit log (worker): append one record ({@code at, remote, credential, method, path, status, location}) to
+   * Audit log (worker): append one record ({@code at, remote, credential, tokenId, claimedTokenId, method, path,
+   * status, location, refused, target}) to
    * DATA_DIR/audit.jsonl. Node-local: each node keeps the log of the requests it answered.
    */
   public static final String AUDIT_RECORD = "audit.record";
+
+  /**
+   * API tokens: check a presented token ({@code id, hash}: its claimed id and SHA-256, never the secret); replies
+   * the {@link io.silentmode.server.auth.Identity} as JSON ({@code tokenId, name, role}) or fails UNAUTHORIZED.
+   * Node-local, as are the other three.
+   */
+  public static final String TOKENS_AUTHENTICATE = "tokens.authenticate";
+  /** API tokens: issue one ({@code name, role}); replies its record with {@code token}, the secret, shown only here. */
+  public static final String TOKENS_CREATE = "tokens.create";
+  /** API tokens: every token's record ({@code id, name, role, createdAt, lastUsedAt}) as {@code {items}}; no secrets, no hashes. */
+  public static final String TOKENS_LIST = "tokens.list";
+  /** API tokens: revoke by {@code id} (refused from the reply on); replies the record with {@code revokedAt}, or TOKEN_NOT_FOUND. */
+  public static final String TOKENS_REVOKE = "tokens.revoke";
+  /** Published (cluster-wide) after a token is revoked ({@code revoked: id}): every node reloads its table from the store. */
+  public static final String TOKENS_CHANGED = "tokens.changed";
+
+  /**
+   * API sends, node-local, each request it refuses before reaching an operation:
+   * {@code {reason: unauthenticated|forbidden|rate_limited|too_many_streams|body_too_large}}.
+   */
+  public static final String API_REFUSED = "api.refused";
 
   /**
    * Job store: save one job record ({@code job}); replies {@code true} once it is durable (fsynced under DATA_DIR, or
@@ -129,6 +151,10 @@ public final class Addresses {
   public static final String STORE_CLIENT_LOAD = "store.client.load";
   /** Job store: replies {@code true} when it can reach where it keeps records (readiness: the database, if any). */
   public static final String STORE_PING = "store.ping";
+  /** Job store: replace the API token records with {@code tokens}, the whole list (hashes, never secrets); replies once on disk. */
+  public static final String STORE_TOKEN_SAVE = "store.token.save";
+  /** Job store: every API token record, as a JSON array. */
+  public static final String STORE_TOKEN_LOAD = "store.token.load";
 
   /**
    * Disk writer: open the part files of {@code partId} ({@code finalName, size, chunkSize, totalChunks, sha256,

@@ -3,6 +3,7 @@ package io.silentmode.server;
 import io.silentmode.server.audit.AuditVerticle;
 import io.silentmode.server.cluster.ClusterRouterVerticle;
 import io.silentmode.server.cluster.Membership;
+import io.silentmode.server.auth.TokensVerticle;
 import io.silentmode.server.download.OrchestratorVerticle;
 import io.silentmode.server.gateway.GatewayVerticle;
 import io.silentmode.server.http.ApiVerticle;
@@ -28,7 +29,7 @@ import java.util.List;
 
 /**
  * Deploys the server's verticles in dependency order: the store, then what only reads from it (registry, disk
- * writer), then the orchestrator (which restores jobs and may publish their outcome), and last the two doors,
+ * writer, API tokens), then the orchestrator (which restores jobs and may publish their outcome), and last the two doors,
  * the agents' gateway and the API, so nobody reaches a half-started server; with TLS, the certificate reloader after
  * them, once there are listeners to reload.
  */
@@ -68,7 +69,8 @@ public final class Server {
           deploy(vertx, ids, WORKER, new DiskWriterVerticle(config, membership.clustered())),
           deploy(vertx, ids, new DeploymentOptions(), new WebhookVerticle(config)),
           deploy(vertx, ids, new DeploymentOptions(), new MetricsVerticle(config)),
-          deploy(vertx, ids, WORKER, new AuditVerticle(config))))
+          deploy(vertx, ids, WORKER, new AuditVerticle(config)),
+          deploy(vertx, ids, new DeploymentOptions(), new TokensVerticle(config))))
         .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new ClusterRouterVerticle(membership)))
         .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new OrchestratorVerticle(config, membership)))
         .compose(v -> Future.all(

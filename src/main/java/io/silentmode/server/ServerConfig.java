@@ -32,6 +32,8 @@ public final class ServerConfig {
   private long resumeTimeout = 3_600_000;
   private long jobRetention = 30L * 24 * 3_600_000;
   private String apiToken;
+  private boolean allowUnauthenticatedApi;
+  private int maxBodySize = 64 * 1024;
   private String publicUrl;
   private String linkSecret;
   private long linkTtl = 3_600_000;
@@ -61,7 +63,7 @@ public final class ServerConfig {
       .setMaxAgentConnectionsPerAddress(maxAgentConnectionsPerAddress).setMaxEventStreams(maxEventStreams).setMaxTotalRate(maxTotalRate).setMaxChunkRetryAttempts(maxChunkRetryAttempts)
       .setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout).setHeartbeatInterval(heartbeatInterval)
       .setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention)
-      .setApiToken(apiToken).setPublicUrl(publicUrl).setLinkSecret(linkSecret).setLinkTtl(linkTtl)
+      .setApiToken(apiToken).setAllowUnauthenticatedApi(allowUnauthenticatedApi).setMaxBodySize(maxBodySize).setPublicUrl(publicUrl).setLinkSecret(linkSecret).setLinkTtl(linkTtl)
       .setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts).setWebhookRetryDelay(webhookRetryDelay)
       .setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat).setMinFreeSpace(minFreeSpace)
       .setAllowPrivateCallbacks(allowPrivateCallbacks).setRequestHeaderTimeout(requestHeaderTimeout)
@@ -95,7 +97,10 @@ public final class ServerConfig {
   public int maxActivePulls() { return maxActivePulls; }
   /** Bytes per second one pull may take (MAX_PULL_RATE); 0 means no limit. */
   public long maxPullRate() { return maxPullRate; }
-  /** API requests per second one remote address may make, with bursts of twice that (API_RATE_LIMIT); 0 means no limit. */
+  /**
+   * API requests per second one token may make (one remote address, for requests without a valid token), with
+   * bursts of twice that (API_RATE_LIMIT); 0 means no limit.
+   */
   public int apiRateLimit() { return apiRateLimit; }
   /** Agent WebSockets this node holds at once (MAX_AGENT_CONNECTIONS). */
   public int maxAgentConnections() { return maxAgentConnections; }
@@ -103,7 +108,7 @@ public final class ServerConfig {
   public long registerTimeout() { return registerTimeout; }
   /** Agent WebSockets one remote address may hold on this node (MAX_AGENT_CONNECTIONS_PER_ADDRESS). */
   public int maxAgentConnectionsPerAddress() { return maxAgentConnectionsPerAddress; }
-  /** Event streams one remote address may hold open at once (MAX_EVENT_STREAMS); 0 means no limit. */
+  /** Event streams one token may hold open at once (MAX_EVENT_STREAMS); 0 means no limit. */
   public int maxEventStreams() { return maxEventStreams; }
   /** Bytes per second all pulls together may take (MAX_TOTAL_RATE); 0 means no limit. */
   public long maxTotalRate() { return maxTotalRate; }
@@ -111,8 +116,12 @@ public final class ServerConfig {
   public long resumeTimeout() { return resumeTimeout; }
   /** How long finished job records are kept (JOB_RETENTION); the pulled files themselves are never deleted. */
   public long jobRetention() { return jobRetention; }
-  /** Bearer token the API requires, or null for none (API_TOKEN). */
+  /** A bootstrap admin token the operator chose, accepted beside the stored tokens, or null (API_TOKEN). */
   public String apiToken() { return apiToken; }
+  /** Every API operation open to anyone, as admin: for labs only (ALLOW_UNAUTHENTICATED_API). */
+  public boolean allowUnauthenticatedApi() { return allowUnauthenticatedApi; }
+  /** Largest API request body in bytes (MAX_BODY_SIZE); more is 413 PAYLOAD_TOO_LARGE. */
+  public int maxBodySize() { return maxBodySize; }
   /** Base URL operators reach the API at, for links (PUBLIC_URL); null means the request's own Host. */
   public String publicUrl() { return publicUrl; }
   /** HMAC key of content links (LINK_SECRET); null means generated once and kept under DATA_DIR. */
@@ -171,6 +180,8 @@ public final class ServerConfig {
   public ServerConfig setResumeTimeout(long ms) { this.resumeTimeout = ms; return this; }
   public ServerConfig setJobRetention(long ms) { this.jobRetention = ms; return this; }
   public ServerConfig setApiToken(String token) { this.apiToken = blankToNull(token); return this; }
+  public ServerConfig setAllowUnauthenticatedApi(boolean allow) { this.allowUnauthenticatedApi = allow; return this; }
+  public ServerConfig setMaxBodySize(int bytes) { this.maxBodySize = bytes; return this; }
   public ServerConfig setPublicUrl(String url) { this.publicUrl = blankToNull(url); return this; }
   public ServerConfig setLinkSecret(String secret) { this.linkSecret = blankToNull(secret); return this; }
   public ServerConfig setLinkTtl(long ms) { this.linkTtl = ms; return this; }

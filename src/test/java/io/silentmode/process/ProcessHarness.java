@@ -83,6 +83,11 @@ public final class ProcessHarness implements BeforeEachCallback, AfterEachCallba
     return apiPort;
   }
 
+  /** The admin token the server wrote on its first start (DATA_DIR/admin.token), once it is up. */
+  public String adminToken() throws IOException {
+    return Files.readString(dataDir().resolve("admin.token")).trim();
+  }
+
   public String wsUrl() {
     return "ws://127.0.0.1:" + wsPort;
   }

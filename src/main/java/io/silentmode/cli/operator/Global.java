@@ -5,6 +5,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
+import java.nio.file.Path;
+
 /** Options of every operator command, accepted before or after the subcommand ({@code clients list --json}). */
 public final class Global {
 
@@ -14,8 +16,14 @@ public final class Global {
   String server;
 
   @Option(names = "--token", scope = ScopeType.INHERIT, defaultValue = "${env:SILENTMODE_TOKEN}",
-    description = "The server's API_TOKEN, when it has one (SILENTMODE_TOKEN).")
+    description = "An API token (silentmode tokens create) or the server's API_TOKEN (SILENTMODE_TOKEN). Without it, "
+      + "--token-file; without that, a server on this machine is called with the admin token its first start wrote "
+      + "to $DATA_DIR/admin.token (./data by default), if this user can read it.")
   String token;
+
+  @Option(names = "--token-file", scope = ScopeType.INHERIT, paramLabel = "FILE", defaultValue = "${env:SILENTMODE_TOKEN_FILE}",
+    description = "A file holding the token, such as DATA_DIR/admin.token (SILENTMODE_TOKEN_FILE).")
+  Path tokenFile;
 
   @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print machine-readable JSON instead of tables.")
   boolean json;
@@ -26,7 +34,7 @@ public final class Global {
 
   ApiClient client() {
     try {
-      return new ApiClient(server, token, trust.trust(server, "https"));
+      return new ApiClient(server, LocalToken.choose(token, tokenFile, server), trust.trust(server, "https"));
     } catch (IllegalArgumentException e) {
       throw new CliException(ExitCode.USAGE, e.getMessage());
     }

@@ -18,6 +18,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.validation.RequestParameter;
@@ -64,20 +66,25 @@ public class ApiVerticle extends VerticleBase {
         if (metrics != null) {
           root.get(Metrics.PATH).handler(metrics);
         }
-        limits = new CallerLimits(config.apiRateLimit(), config.maxEventStreams(), PREFIX);
-        root.route(PREFIX + "/*").handler(limits::admit);
+        BearerToken.check(contract.openapi());
+        limits = new CallerLimits(config.apiRateLimit(), config.maxEventStreams());
         root.route(PREFIX + "/*").handler(operations::checkBody);
+        // Read whole (at most MAX_BODY_SIZE, else 413) before the token check, which asks the token table over the bus.
+        root.route(PREFIX + "/*").handler(BodyHandler.create(false).setBodyLimit(config.maxBodySize()));
         root.route(PREFIX + "/*").subRouter(api(contract.openapi(), contract.text()));
         onFailures(root);
         RequestHeadDeadline deadline = new RequestHeadDeadline(vertx, config.requestHeaderTimeout());
         HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setCompressionSupported(false);
-        return vertx.createHttpServer(tls.configure(RequestHeadDeadline.http1(options)))
+        // A revoked token's open event streams are cut (CallerLimits), on every node.
+        Future<Void> revocations = vertx.eventBus().<JsonObject>consumer(Addresses.TOKENS_CHANGED,
+          m -> limits.closeStreams(CallerLimits.byTokenId(m.body().getString("revoked")))).completion();
+        return revocations.compose(v -> vertx.createHttpServer(tls.configure(RequestHeadDeadline.http1(options)))
           .connectionHandler(deadline::opened)
           .requestHandler(request -> {
             deadline.requested(request);
             root.handle(request);
           })
-          .listen(config.port());
+          .listen(config.port()));
       })
       .onSuccess(s -> server = tls.serve(s));
   }
@@ -88,9 +95,9 @@ public class ApiVerticle extends VerticleBase {
   }
 
   private Router api(OpenAPIContract contract, Buffer contractText) {
-    RouterBuilder rb = RouterBuilder.create(vertx, contract);
-    BearerToken bearer = new BearerToken(config.apiToken());
-    rb.security(BearerToken.SCHEME).httpHandler(bearer);
+    RouterBuilder rb = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+    rb.security(BearerToken.SCHEME).httpHandler(new BearerToken(vertx, config, limits));
+    new TokenRoutes(vertx).bind(rb);
     EventStream events = new EventStream(vertx, config.sseHeartbeat());
     Content content = new Content(vertx);
     rb.getRoute("getHealth").addHandler(Readiness.liveness(vertx));
@@ -109,7 +116,7 @@ public class ApiVerticle extends VerticleBase {
       reply -> accepted(rc, job(reply)))));
     rb.getRoute("streamDownloadEvents").addHandler(rc -> limits.stream(rc, () -> events.handle(rc, path(rc, "requestId"))));
     rb.getRoute("getDownloadContent").addHandler(rc -> {
-      if (linkRefused(rc, bearer)) {
+      if (rc.get(BearerToken.IDENTITY) == null && linkRefused(rc)) {
         return;
       }
       ask(rc, Addresses.DOWNLOADS_GET, requestId(rc), reply -> content.send(rc, job(reply)));
@@ -203,19 +210,12 @@ public class ApiVerticle extends VerticleBase {
   }
 
   /**
-   * A request carrying a link signature stands on it alone: tampered is 403, expired is 410. Without one, the
-   * bearer token is needed as on every other operation (the contract leaves this one open to the router).
+   * A request that reached the content without a token carries a link signature (see {@link BearerToken}) and
+   * stands on it alone: tampered is 403, expired is 410.
    */
-  private boolean linkRefused(RoutingContext rc, BearerToken bearer) {
+  private boolean linkRefused(RoutingContext rc) {
     String signature = rc.queryParams().get("signature");
     String expires = rc.queryParams().get("expires");
-    if (signature == null && expires == null) {
-      if (bearer.accepts(rc)) {
-        return false;
-      }
-      BearerToken.refuse(rc);
-      return true;
-    }
     long expiry;
     try {
       expiry = Long.parseLong(expires);
@@ -261,10 +261,15 @@ public class ApiVerticle extends VerticleBase {
   }
 
   private void onFailures(Router router) {
-    for (int status : new int[] {400, 404, 405, 500}) {
+    for (int status : new int[] {400, 404, 405, 413, 500}) {
       router.errorHandler(status, rc -> {
         if (status == 405) {
           rc.response().putHeader("Allow", allowed(rc.normalizedPath()));
+        } else if (status == 413) {
+          rc.put(AuditTrail.REFUSED, "body_too_large");
+          Problems.send(rc, ErrorCode.PAYLOAD_TOO_LARGE, "the request body is over MAX_BODY_SIZE ("
+            + config.maxBodySize() + " bytes)", null);
+          return;
         }
         Problems.onRouterFailure(rc, status);
       });

@@ -35,6 +35,8 @@ public class MetricsVerticle extends VerticleBase {
     .mapToObj(seconds -> Duration.ofMillis(Math.round(seconds * 1000))).toArray(Duration[]::new);
   private static final List<String> WEBHOOK_OUTCOMES = List.of("delivered", "retrying", "failed", "gone");
   private static final List<String> TLS_RELOAD_OUTCOMES = List.of("reloaded", "refused");
+  private static final List<String> API_REFUSALS =
+    List.of("unauthenticated", "forbidden", "rate_limited", "too_many_streams", "body_too_large");
 
   /** Read by scrapes on other threads, hence concurrent. clientId → its current connectionId. */
   private final Map<String, String> connections = new ConcurrentHashMap<>();
@@ -85,6 +87,7 @@ public class MetricsVerticle extends VerticleBase {
     });
     WEBHOOK_OUTCOMES.forEach(this::webhookDeliveries);
     TLS_RELOAD_OUTCOMES.forEach(this::tlsReloads);
+    API_REFUSALS.forEach(this::apiRefusals);
     pulledBytes = Counter.builder("silentmode.pulled.bytes").description("Bytes pulled from agents by finished pulls")
       .baseUnit("bytes").register(registry);
     receivedBytes = Counter.builder("silentmode.received.bytes")
@@ -98,12 +101,13 @@ public class MetricsVerticle extends VerticleBase {
       .register(registry);
     EventBus bus = vertx.eventBus();
     // Local consumers: each node counts the events of its own verticles, so summing over nodes counts each once.
-    return Future.all(space.start(),
+    return Future.all(java.util.List.of(space.start(),
       bus.<JsonObject>localConsumer(Addresses.REGISTRY_EVENTS, m -> onRegistryEvent(m.body())).completion(),
       bus.<JsonObject>localConsumer(Addresses.DOWNLOADS_EVENTS, m -> onDownloadEvent(m.body())).completion(),
       bus.<JsonObject>localConsumer(Addresses.WEBHOOKS_EVENTS, m -> onWebhookEvent(m.body())).completion(),
       bus.<JsonObject>localConsumer(Addresses.GATEWAY_REFUSED, m -> refusedConnections.increment()).completion(),
-      bus.<JsonObject>localConsumer(Addresses.TLS_EVENTS, m -> tlsReloads(m.body().getString("event")).increment()).completion());
+      bus.<JsonObject>localConsumer(Addresses.API_REFUSED, m -> apiRefusals(m.body().getString("reason")).increment()).completion(),
+      bus.<JsonObject>localConsumer(Addresses.TLS_EVENTS, m -> tlsReloads(m.body().getString("event")).increment()).completion()));
   }
 
   @Override
@@ -169,6 +173,12 @@ public class MetricsVerticle extends VerticleBase {
 
   private Counter pulls(String outcome) {
     return Counter.builder("silentmode.pulls").description("Finished pulls").tag("outcome", outcome).register(registry);
+  }
+
+  private Counter apiRefusals(String reason) {
+    return Counter.builder("silentmode.api.refused").description("API requests refused before their operation: no or a bad "
+      + "token, a role short of the operation's, API_RATE_LIMIT, MAX_EVENT_STREAMS, MAX_BODY_SIZE").tag("reason", reason)
+      .register(registry);
   }
 
   private Counter tlsReloads(String outcome) {

@@ -19,6 +19,7 @@ import java.util.function.Function;
 
 import static io.silentmode.server.store.RecordKind.CLIENTS;
 import static io.silentmode.server.store.RecordKind.JOBS;
+import static io.silentmode.server.store.RecordKind.TOKENS;
 
 /**
  * The job store: answers the {@code store.*} addresses from a {@link RecordStore}, files under DATA_DIR or, with
@@ -53,6 +54,8 @@ public class JobStoreVerticle extends VerticleBase {
         bind(Addresses.STORE_JOB_LOAD, b -> store.all(JOBS)),
         bind(Addresses.STORE_CLIENT_SAVE, b -> store.replaceAll(clients, b.getJsonArray("clients"))),
         bind(Addresses.STORE_CLIENT_LOAD, b -> store.all(clients)),
+        bind(Addresses.STORE_TOKEN_SAVE, b -> store.replaceAll(TOKENS, b.getJsonArray("tokens"))),
+        bind(Addresses.STORE_TOKEN_LOAD, b -> store.all(TOKENS)),
         bind(Addresses.STORE_PING, b -> store.ping())));
     });
   }

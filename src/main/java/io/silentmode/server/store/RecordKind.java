@@ -12,6 +12,8 @@ public record RecordKind(String name, String idField, boolean wholeList) {
 
   public static final RecordKind JOBS = new RecordKind("jobs", "requestId", false);
   public static final RecordKind CLIENTS = new RecordKind("clients", "clientId", true);
+  /** API tokens, hashes only; one table for every node of a cluster, so that a token works on each. */
+  public static final RecordKind TOKENS = new RecordKind("tokens", "id", true);
 
   /** Every kind, for a store to prepare at open (the file store's directories). */
   public static final List<RecordKind> ALL = List.of(JOBS, CLIENTS);
