@@ -47,7 +47,11 @@ public enum ErrorCode {
   DOWNLOAD_NOT_PAUSED(1032, 409, false),
   // limits
   QUEUE_TIMEOUT(1033, 504, true),
-  TOO_MANY_REQUESTS(1034, 429, true);
+  TOO_MANY_REQUESTS(1034, 429, true),
+  // batches
+  BATCH_NOT_FOUND(1035, 404, false),
+  BATCH_NOT_ACTIVE(1036, 409, false),
+  BATCH_NOT_RETRYABLE(1037, 409, false);
 
   private static final Map<Integer, ErrorCode> BY_BUS_CODE = new HashMap<>();
 

@@ -1,6 +1,7 @@
 package io.silentmode.server;
 
 import io.silentmode.server.audit.AuditVerticle;
+import io.silentmode.server.batch.BatchVerticle;
 import io.silentmode.server.download.OrchestratorVerticle;
 import io.silentmode.server.gateway.GatewayVerticle;
 import io.silentmode.server.http.ApiVerticle;
@@ -26,7 +27,8 @@ import java.util.List;
 
 /**
  * Deploys the server's verticles in dependency order: the store, then what only reads from it (registry, disk
- * writer), then the orchestrator (which restores jobs and may publish their outcome), and last the two doors,
+ * writer), then the orchestrator (which restores jobs and may publish their outcome), the batches (which ask it
+ * how their members stand), and last the two doors,
  * the agents' gateway and the API, so nobody reaches a half-started server; with TLS, the certificate reloader after
  * them, once there are listeners to reload.
  */
@@ -67,6 +69,7 @@ public final class Server {
           deploy(vertx, ids, new DeploymentOptions(), new MetricsVerticle(config)),
           deploy(vertx, ids, WORKER, new AuditVerticle(config))))
         .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new OrchestratorVerticle(config)))
+        .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new BatchVerticle(config)))
         .compose(v -> Future.all(
           deploy(vertx, ids, new DeploymentOptions(), gateway),
           deploy(vertx, ids, new DeploymentOptions(), api)))

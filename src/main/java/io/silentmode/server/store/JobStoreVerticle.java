@@ -21,11 +21,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
- * The embedded store under DATA_DIR: one JSON file per job in {@code jobs/}, and {@code clients.json} for the
+ * The embedded store under DATA_DIR: one JSON file per job in {@code jobs/}, one per batch in {@code batches/}, and {@code clients.json} for the
  * agents the server knows. Every write goes to a temp file that is fsynced and renamed over the old one, then the
  * directory is fsynced too, so a crash leaves either the old record or the new, never half of one, and a record
  * the store has confirmed stays. A worker verticle: its file I/O blocks.
@@ -35,24 +36,30 @@ public class JobStoreVerticle extends VerticleBase {
   private static final System.Logger log = System.getLogger(JobStoreVerticle.class.getName());
 
   private final Path jobs;
+  private final Path batches;
   private final Path clients;
 
   public JobStoreVerticle(ServerConfig config) {
     Path dataDir = Path.of(config.dataDir());
     this.jobs = dataDir.resolve("jobs");
+    this.batches = dataDir.resolve("batches");
     this.clients = dataDir.resolve("clients.json");
   }
 
   @Override
   public Future<?> start() throws IOException {
     Files.createDirectories(jobs);
+    Files.createDirectories(batches);
     EventBus bus = vertx.eventBus();
-    return Future.all(
-      bus.<JsonObject>consumer(Addresses.STORE_JOB_SAVE, m -> handle(m, () -> saveJob(m.body().getJsonObject("job")))).completion(),
-      bus.<JsonObject>consumer(Addresses.STORE_JOB_DELETE, m -> handle(m, () -> deleteJobs(m.body().getJsonArray("requestIds")))).completion(),
-      bus.<JsonObject>consumer(Addresses.STORE_JOB_LOAD, m -> handle(m, this::loadJobs)).completion(),
+    return Future.all(List.of(
+      bus.<JsonObject>consumer(Addresses.STORE_JOB_SAVE, m -> handle(m, () -> save(jobs, m.body().getJsonObject("job"), "requestId"))).completion(),
+      bus.<JsonObject>consumer(Addresses.STORE_JOB_DELETE, m -> handle(m, () -> delete(jobs, m.body().getJsonArray("requestIds")))).completion(),
+      bus.<JsonObject>consumer(Addresses.STORE_JOB_LOAD, m -> handle(m, () -> load(jobs))).completion(),
+      bus.<JsonObject>consumer(Addresses.STORE_BATCH_SAVE, m -> handle(m, () -> save(batches, m.body().getJsonObject("batch"), "batchId"))).completion(),
+      bus.<JsonObject>consumer(Addresses.STORE_BATCH_DELETE, m -> handle(m, () -> delete(batches, m.body().getJsonArray("batchIds")))).completion(),
+      bus.<JsonObject>consumer(Addresses.STORE_BATCH_LOAD, m -> handle(m, () -> load(batches))).completion(),
       bus.<JsonObject>consumer(Addresses.STORE_CLIENT_SAVE, m -> handle(m, () -> saveClients(m.body().getJsonArray("clients")))).completion(),
-      bus.<JsonObject>consumer(Addresses.STORE_CLIENT_LOAD, m -> handle(m, this::loadClients)).completion());
+      bus.<JsonObject>consumer(Addresses.STORE_CLIENT_LOAD, m -> handle(m, this::loadClients)).completion()));
   }
 
   private void handle(Message<?> m, Supplier<Object> action) {
@@ -66,15 +73,16 @@ public class JobStoreVerticle extends VerticleBase {
     }
   }
 
-  private Object saveJob(JsonObject job) {
-    writeAtomically(jobs.resolve(job.getString("requestId") + ".json"), job.encode());
+  /** One record per file in {@code dir}, named by its {@code idField} (a UUID the server made). */
+  private static Object save(Path dir, JsonObject record, String idField) {
+    writeAtomically(dir.resolve(record.getString(idField) + ".json"), record.encode());
     return true;
   }
 
-  private Object deleteJobs(JsonArray requestIds) {
-    for (Object id : requestIds) {
+  private static Object delete(Path dir, JsonArray ids) {
+    for (Object id : ids) {
       try {
-        Files.deleteIfExists(jobs.resolve(id + ".json"));
+        Files.deleteIfExists(dir.resolve(id + ".json"));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -82,9 +90,9 @@ public class JobStoreVerticle extends VerticleBase {
     return true;
   }
 
-  private Object loadJobs() {
+  private static Object load(Path dir) {
     JsonArray all = new JsonArray();
-    try (Stream<Path> files = Files.list(jobs)) {
+    try (Stream<Path> files = Files.list(dir)) {
       files.filter(f -> f.getFileName().toString().endsWith(".json")).forEach(f -> {
         JsonObject job = read(f);
         if (job != null) {

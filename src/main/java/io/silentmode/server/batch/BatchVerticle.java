@@ -1,0 +1,395 @@
+package io.silentmode.server.batch;
+
+import io.silentmode.protocol.ErrorCode;
+import io.silentmode.protocol.PullException;
+import io.silentmode.server.Addresses;
+import io.silentmode.server.ServerConfig;
+import io.silentmode.server.download.Idempotency;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Owns the batches: creates them (members resolved once, each a held job of the orchestrator), lets at most
+ * {@code concurrency} members of each go at a time (DOWNLOADS_RELEASE), follows the member jobs on
+ * DOWNLOADS_EVENTS (and the progress of the running ones on their own addresses), cancels and retries members, and
+ * publishes the batch's events on {@link Addresses#batchEvents} and its end on {@link Addresses#BATCHES_EVENTS}.
+ * Talks to the orchestrator, the registry and the store over the bus only; batches are stored through the store.
+ */
+public class BatchVerticle extends VerticleBase {
+
+  private static final System.Logger log = System.getLogger(BatchVerticle.class.getName());
+  private static final long IDEMPOTENCY_TTL_MS = 24 * 3_600_000L;
+  /** How often aggregate progress goes out, and a changed batch is stored, at most. */
+  private static final long TICK_MS = 500;
+  private static final String PREFIX = "/api/v1";
+
+  private final ServerConfig config;
+  private final Map<UUID, Batch> batches = new HashMap<>();
+  private final Map<String, Batch> batchOf = new HashMap<>();
+  /** Agents connected now, as the registry told (at a batch's creation, then by its events). */
+  private final Set<String> online = new HashSet<>();
+  /** Progress subscriptions of the members let go and not ended, by requestId. */
+  private final Map<String, MessageConsumer<JsonObject>> progress = new HashMap<>();
+  private final Idempotency idempotency = new Idempotency(IDEMPOTENCY_TTL_MS);
+  private Membership membership;
+
+  public BatchVerticle(ServerConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public Future<?> start() {
+    membership = new Membership(vertx, config.maxBatchSize());
+    EventBus bus = vertx.eventBus();
+    return bus.<JsonArray>request(Addresses.STORE_BATCH_LOAD, new JsonObject()).map(Message::body)
+      .compose(records -> Future.all(List.of(
+        bus.<JsonObject>consumer(Addresses.BATCHES_CREATE, this::create).completion(),
+        bus.<JsonObject>consumer(Addresses.BATCHES_GET, this::get).completion(),
+        bus.<JsonObject>consumer(Addresses.BATCHES_LIST, this::list).completion(),
+        bus.<JsonObject>consumer(Addresses.BATCHES_CANCEL, this::cancel).completion(),
+        bus.<JsonObject>consumer(Addresses.BATCHES_RETRY, this::retry).completion(),
+        bus.<JsonObject>consumer(Addresses.DOWNLOADS_EVENTS, m -> onJob(m.body())).completion(),
+        bus.<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> onRegistry(m.body())).completion()))
+        .compose(v -> restore(records)))
+      .onSuccess(v -> {
+        vertx.setPeriodic(TICK_MS, t -> tick());
+        vertx.setPeriodic(3_600_000L, t -> prune());
+      });
+  }
+
+  /** Takes the stored batches back and asks the orchestrator how each unfinished member's job stands now. */
+  private Future<Void> restore(JsonArray records) {
+    List<Future<?>> synced = new ArrayList<>();
+    for (int i = 0; i < records.size(); i++) {
+      Batch b = Batch.fromRecord(records.getJsonObject(i));
+      batches.put(b.batchId, b);
+      idempotency.restore(b.idempotencyKey, b.batchId, b.createdAt);
+      b.members.forEach(m -> batchOf.put(m.requestId, b));
+      for (Member m : b.members) {
+        if (!m.terminal()) {
+          synced.add(vertx.eventBus().<JsonObject>request(Addresses.DOWNLOADS_GET, new JsonObject().put("requestId", m.requestId))
+            .onSuccess(reply -> {
+              m.update(reply.body());
+              m.released = !"BATCH_CONCURRENCY".equals(reply.body().getString("queuedReason"));
+            })
+            .onFailure(e -> m.status = "failed")); // its job record is gone: nothing will run it
+        }
+      }
+    }
+    prune();
+    return Future.join(synced).transform(ar -> {
+      batches.values().forEach(b -> {
+        b.members.stream().filter(m -> m.released && !m.terminal()).forEach(this::follow);
+        settle(b);
+      });
+      return Future.succeededFuture();
+    });
+  }
+
+  // ---- requests -----------------------------------------------------------------------------------------
+
+  private void create(Message<JsonObject> m) {
+    JsonObject request = m.body().getJsonObject("request");
+    String key = m.body().getString("idempotencyKey");
+    if (key != null) {
+      UUID earlier = idempotency.claim(key);
+      if (earlier != null) {
+        replay(m, batches.get(earlier), request, key);
+        return;
+      }
+    }
+    int concurrency = request.getInteger("concurrency", Math.min(10, config.maxActivePulls()));
+    Batch batch = new Batch(UUID.randomUUID(), request, key, Instant.now(), concurrency);
+    membership.resolve(request)
+      .compose(found -> {
+        found.forEach((id, connected) -> {
+          if (connected) {
+            online.add(id);
+          }
+        });
+        return membership.createJobs(batch, new ArrayList<>(found.keySet()));
+      })
+      .compose(v -> {
+        batches.put(batch.batchId, batch);
+        batch.members.forEach(member -> batchOf.put(member.requestId, batch));
+        return save(batch);
+      })
+      .onSuccess(v -> {
+        if (key != null) {
+          idempotency.bind(key, batch.batchId, batch.createdAt);
+        }
+        log.log(System.Logger.Level.INFO, "Batch " + batch.batchId + " created with " + batch.members.size() + " members");
+        publish(batch, "state", view(batch, false));
+        fill(batch);
+        m.reply(view(batch, true));
+      })
+      .onFailure(e -> {
+        if (key != null) {
+          idempotency.release(key);
+        }
+        fail(m, PullException.of(e));
+      });
+  }
+
+  private void replay(Message<JsonObject> m, Batch earlier, JsonObject asked, String key) {
+    if (earlier == null) {
+      fail(m, new PullException(ErrorCode.IDEMPOTENCY_KEY_IN_USE, "a request with Idempotency-Key '" + key
+        + "' is still being handled; retry in a moment"));
+    } else if (!earlier.request.equals(asked)) {
+      fail(m, new PullException(ErrorCode.IDEMPOTENCY_KEY_REUSED, "Idempotency-Key '" + key
+        + "' was used for a different request (batch " + earlier.batchId + "); use a new key"));
+    } else {
+      m.reply(view(earlier, true), new DeliveryOptions().addHeader("replayed", "true"));
+    }
+  }
+
+  private void get(Message<JsonObject> m) {
+    Batch b = batch(m);
+    if (b != null) {
+      m.reply(view(b, !m.body().getBoolean("summary", false)).put("seq", b.seq));
+    }
+  }
+
+  private void list(Message<JsonObject> m) {
+    String cursor = m.body().getString("cursor");
+    int limit = m.body().getInteger("limit", 50);
+    List<Batch> page;
+    try {
+      page = batches.values().stream().sorted(Batch.NEWEST_FIRST).filter(b -> cursor == null || b.after(cursor))
+        .limit(limit + 1L).toList();
+    } catch (IllegalArgumentException e) {
+      fail(m, new PullException(ErrorCode.VALIDATION_FAILED, "cursor is not one this server gave out"));
+      return;
+    }
+    JsonArray items = new JsonArray();
+    page.stream().limit(limit).forEach(b -> items.add(view(b, false)));
+    m.reply(new JsonObject().put("items", items).put("nextCursor", page.size() > limit ? page.get(limit - 1).cursor() : null));
+  }
+
+  /** Cancels every member that has not ended; the batch ends (cancelled) once the last of them has. */
+  private void cancel(Message<JsonObject> m) {
+    Batch b = batch(m);
+    if (b == null) {
+      return;
+    }
+    if (b.finishedAt != null || b.cancelled) {
+      fail(m, new PullException(ErrorCode.BATCH_NOT_ACTIVE, "batch " + b.batchId + " is already " + b.status()));
+      return;
+    }
+    b.cancelled = true;
+    b.members.stream().filter(member -> !member.terminal()).forEach(member -> vertx.eventBus()
+      .request(Addresses.DOWNLOADS_CANCEL, new JsonObject().put("requestId", member.requestId))
+      .onFailure(e -> log.log(System.Logger.Level.DEBUG, "Batch " + b.batchId + ": " + e.getMessage())));
+    changed(b);
+    m.reply(view(b, true));
+  }
+
+  /** A new held job for each failed member, under the batch's concurrency again. */
+  private void retry(Message<JsonObject> m) {
+    Batch b = batch(m);
+    if (b == null) {
+      return;
+    }
+    List<Member> failed = b.members.stream().filter(member -> "failed".equals(member.status)).toList();
+    if (failed.isEmpty() || b.finishedAt == null) {
+      fail(m, new PullException(ErrorCode.BATCH_NOT_RETRYABLE, "batch " + b.batchId + " is " + b.status()
+        + (failed.isEmpty() ? " with no failed member" : "; retry it once it has ended") + "; nothing to retry"));
+      return;
+    }
+    b.cancelled = false;
+    b.finishedAt = null;
+    Future.join(failed.stream().map(member -> vertx.eventBus().<JsonObject>request(Addresses.DOWNLOADS_RETRY,
+        new JsonObject().put("requestId", member.requestId).put("held", true)).onSuccess(reply -> {
+        batchOf.remove(member.requestId);
+        member.retryOf = member.requestId;
+        member.requestId = reply.body().getString("requestId");
+        member.released = false;
+        member.update(reply.body());
+        batchOf.put(member.requestId, b);
+      })).toList())
+      .onComplete(ar -> {
+        changed(b);
+        fill(b);
+        settle(b);
+        m.reply(view(b, true));
+      });
+  }
+
+  // ---- following the member jobs -------------------------------------------------------------------------
+
+  private void onJob(JsonObject job) {
+    Batch b = job.getString("batchId") == null ? null : batchOf.get(job.getString("requestId"));
+    Member member = b == null ? null : member(b, job.getString("requestId"));
+    if (member == null || member.terminal()) {
+      return;
+    }
+    if (!member.update(job)) {
+      b.progressed = true;
+      return;
+    }
+    publish(b, "member", new JsonObject().put("batchId", b.batchId.toString()).put("requestId", member.requestId)
+      .put("clientId", member.clientId).put("status", member.status).put("retryOf", member.retryOf));
+    if (member.terminal()) {
+      unfollow(member);
+      fill(b);
+    }
+    changed(b);
+    settle(b);
+  }
+
+  private void onRegistry(JsonObject event) {
+    String clientId = event.getString("clientId");
+    if ("connected".equals(event.getString("event"))) {
+      online.add(clientId);
+      batches.values().stream().filter(b -> b.finishedAt == null).forEach(this::fill);
+    } else if ("disconnected".equals(event.getString("event"))) {
+      online.remove(clientId);
+    }
+  }
+
+  /** Lets held members go while fewer than the batch's concurrency run, those whose agent is online first. */
+  private void fill(Batch b) {
+    while (!b.cancelled && b.finishedAt == null && b.active() < b.concurrency) {
+      Member next = b.nextHeld(online::contains);
+      if (next == null) {
+        return;
+      }
+      next.released = true;
+      follow(next);
+      vertx.eventBus().request(Addresses.DOWNLOADS_RELEASE, new JsonObject().put("requestId", next.requestId))
+        .onFailure(e -> log.log(System.Logger.Level.WARNING, "Batch " + b.batchId + " could not start its member "
+          + next.requestId + ": " + e.getMessage()));
+      b.dirty = true;
+    }
+  }
+
+  private void follow(Member member) {
+    progress.computeIfAbsent(member.requestId, id -> vertx.eventBus().<JsonObject>consumer(Addresses.downloadEvents(id), m -> {
+      if ("progress".equals(m.body().getString("event"))) {
+        onJob(m.body());
+      }
+    }));
+  }
+
+  private void unfollow(Member member) {
+    MessageConsumer<JsonObject> consumer = progress.remove(member.requestId);
+    if (consumer != null) {
+      consumer.unregister();
+    }
+  }
+
+  /** Ends the batch once every member has ended: its final event, its webhook, its record. */
+  private void settle(Batch b) {
+    if (b.finishedAt != null || !b.allEnded()) {
+      return;
+    }
+    b.finishedAt = Instant.now();
+    JsonObject view = view(b, false);
+    publish(b, "final", view);
+    vertx.eventBus().publish(Addresses.BATCHES_EVENTS, view.copy().put("event", "final"));
+    log.log(System.Logger.Level.INFO, "Batch " + b.batchId + " " + b.status() + ": " + view.getJsonObject("counts").encode());
+    save(b);
+  }
+
+  // ---- events and records --------------------------------------------------------------------------------
+
+  private void changed(Batch b) {
+    b.dirty = true;
+    publish(b, "state", view(b, false));
+  }
+
+  private void publish(Batch b, String event, JsonObject body) {
+    b.seq++;
+    vertx.eventBus().publish(Addresses.batchEvents(b.batchId.toString()), body.put("event", event).put("seq", b.seq));
+  }
+
+  /** Aggregate progress of the running batches, and the records of the changed ones, at most every TICK_MS. */
+  private void tick() {
+    for (Batch b : batches.values()) {
+      if (b.progressed && b.finishedAt == null) {
+        b.progressed = false;
+        publish(b, "progress", view(b, false));
+      }
+      if (b.dirty) {
+        save(b);
+      }
+    }
+  }
+
+  private Future<Void> save(Batch b) {
+    b.dirty = false;
+    return vertx.eventBus().request(Addresses.STORE_BATCH_SAVE, new JsonObject().put("batch", b.toRecord())).<Void>mapEmpty()
+      .onFailure(e -> {
+        b.dirty = true;
+        log.log(System.Logger.Level.ERROR, "Could not store batch " + b.batchId + ": " + e.getMessage());
+      });
+  }
+
+  /** Drops batches that ended before JOB_RETENTION, as the orchestrator drops their member jobs. */
+  private void prune() {
+    Instant horizon = Instant.now().minusMillis(config.jobRetention());
+    List<Batch> old = batches.values().stream().filter(b -> b.finishedAt != null && b.finishedAt.isBefore(horizon)).toList();
+    if (old.isEmpty()) {
+      return;
+    }
+    JsonArray ids = new JsonArray();
+    old.forEach(b -> {
+      batches.remove(b.batchId);
+      b.members.forEach(member -> batchOf.remove(member.requestId));
+      idempotency.forget(b.idempotencyKey, b.batchId);
+      ids.add(b.batchId.toString());
+    });
+    idempotency.expire();
+    vertx.eventBus().request(Addresses.STORE_BATCH_DELETE, new JsonObject().put("batchIds", ids))
+      .onFailure(e -> log.log(System.Logger.Level.WARNING, "Could not delete old batch records: " + e.getMessage()));
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------------------
+
+  private JsonObject view(Batch b, boolean withMembers) {
+    return b.toJson(PREFIX, online::contains, withMembers);
+  }
+
+  private static Member member(Batch b, String requestId) {
+    for (Member m : b.members) {
+      if (Objects.equals(m.requestId, requestId)) {
+        return m;
+      }
+    }
+    return null;
+  }
+
+  private Batch batch(Message<JsonObject> m) {
+    String id = m.body().getString("batchId");
+    Batch b = null;
+    try {
+      b = id == null ? null : batches.get(UUID.fromString(id));
+    } catch (IllegalArgumentException e) {
+      // not a UUID: no such batch
+    }
+    if (b == null) {
+      fail(m, new PullException(ErrorCode.BATCH_NOT_FOUND, "no batch with batchId '" + id + "'"));
+    }
+    return b;
+  }
+
+  private static void fail(Message<?> m, PullException e) {
+    m.fail(e.code().busCode(), e.getMessage());
+  }
+}
