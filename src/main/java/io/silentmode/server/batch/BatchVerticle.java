@@ -114,7 +114,7 @@ public class BatchVerticle extends VerticleBase {
         return;
       }
     }
-    int concurrency = request.getInteger("concurrency", Math.min(10, config.maxActivePulls()));
+    int concurrency = request.getInteger("concurrency", 10);
     Batch batch = new Batch(UUID.randomUUID(), request, key, Instant.now(), concurrency);
     membership.resolve(request)
       .compose(found -> {

@@ -8,6 +8,7 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 
 /** One pull: its job record and, while it runs, the state of each chunk. Owned by the orchestrator alone. */
@@ -142,10 +143,11 @@ final class Pull {
     pull.queuedUntil = r.getInstant("queuedUntil");
     pull.seq = r.getLong("seq", 0L);
     pull.fileName = r.getString("fileName");
-    pull.size = r.getLong("size", -1L);
+    // null, not absent, in the record of a job whose agent never acknowledged (a queued one)
+    pull.size = Objects.requireNonNullElse(r.getLong("size"), -1L);
     pull.chunkSize = r.getInteger("chunkSize", 0);
     pull.agentSha256 = r.getString("fileSha256");
-    pull.totalChunks = r.getInteger("totalChunks", 0);
+    pull.totalChunks = Objects.requireNonNullElse(r.getInteger("totalChunks"), 0);
     pull.restoredChunksDone = r.getInteger("chunksDone", 0);
     pull.bytesDone = r.getLong("bytesDone", 0L);
     pull.retries = r.getInteger("retries", 0);

@@ -58,14 +58,10 @@ final class BatchRoutes {
     }));
   }
 
-  /** What the contract cannot say: one of selector and clientIds, concurrency within the server's, a deadline ahead. */
+  /** What the contract cannot say: one of selector and clientIds, a deadline ahead, a callback allowed. */
   private String refusal(JsonObject body) {
     if (body.containsKey("selector") == body.containsKey("clientIds")) {
       return "selector or clientIds: give exactly one of them";
-    }
-    Integer concurrency = body.getInteger("concurrency");
-    if (concurrency != null && concurrency > config.maxActivePulls()) {
-      return "concurrency " + concurrency + " is above MAX_ACTIVE_PULLS (" + config.maxActivePulls() + "); ask for at most that";
     }
     String deadline = body.getString("deadline");
     if (deadline != null && !Instant.parse(deadline).isAfter(Instant.now())) {
