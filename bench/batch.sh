@@ -27,7 +27,7 @@ LOGGING=-Djava.util.logging.config.file=bench/logging.properties
 COUNTS=("$@")
 [ ${#COUNTS[@]} -gt 0 ] || COUNTS=(20 50 100)
 
-fail() { echo "FAILED: $*"; exit 1; }
+fail() { echo "FAILED: $*" >&2; exit 1; }
 
 head -c $((MIB * 1024 * 1024)) /dev/urandom > "$WORK/served.bin"
 EXPECTED=$(sha256sum < "$WORK/served.bin" | cut -c1-64)
@@ -49,7 +49,8 @@ for _ in $(seq 3000); do grep -q "hashed ahead $N\$" "$WORK/swarm.log" && break;
 grep -q "hashed ahead $N\$" "$WORK/swarm.log" || fail "the agents did not connect and hash: $(tail -2 "$WORK/swarm.log")"
 IDS=$(seq 0 $((N - 1)) | sed 's/^/b-/' | jq -R . | jq -sc .)
 
-jstat -gc "$SERVER" 100 > "$WORK/heap" 2>/dev/null &
+: > "$WORK/heap"
+jstat -gc "$SERVER" 100 >> "$WORK/heap" 2>/dev/null &
 PIDS+=($!)
 
 # One batch at concurrency $1; prints "seconds MB/s most-at-once peak-heap-MiB" or fails.
@@ -65,7 +66,10 @@ batch() {
     sleep 0.1
   done
   status=$(jq -r .status <<< "$b")
-  [ "$status" = completed ] || fail "batch $id ended $status: $(jq -c .counts <<< "$b")"
+  [ "$status" = completed ] || fail "batch $id ended $status: $(jq -c .counts <<< "$b"), members' errors: $(curl -sf \
+    "$API/api/v1/downloads?batchId=$id&status=failed&limit=500" | jq -c '[.items[].error.code] | group_by(.) | map({(.[0]): length}) | add')
+    $(curl -sf "$API/api/v1/downloads?batchId=$id&status=failed&limit=1" | jq -r '.items[0].error.message')
+    $(grep -v '^INFO' "$WORK/server.log" | tail -5)"
   local jobs
   jobs=$(curl -sf "$API/api/v1/downloads?batchId=$id&limit=500")
   [ "$(jq '.items | length' <<< "$jobs")" = "$N" ] || fail "batch $id has not $N member jobs"
@@ -74,18 +78,20 @@ batch() {
     rm -f "$path"
   done < <(jq -r '.items[].file.path' <<< "$jobs")
   local most secs
+  printf '%s' "$jobs" > "$WORK/jobs.json"
+  printf '%s' "$b" > "$WORK/batch.json"
   # the most members running at once, over [startedAt, finishedAt) of each; and the batch's total time
   read -r most secs < <(python3 -c '
 import json, sys
 from datetime import datetime
 at = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
-jobs, batch = json.loads(sys.argv[1])["items"], json.loads(sys.argv[2])
+jobs, batch = json.load(open(sys.argv[1]))["items"], json.load(open(sys.argv[2]))
 edges = sorted([(at(j["startedAt"]), 1) for j in jobs] + [(at(j["finishedAt"]), -1) for j in jobs])
 now = most = 0
 for _, step in edges:
     now += step
     most = max(most, now)
-print(most, at(batch["finishedAt"]) - at(batch["createdAt"]))' "$jobs" "$b")
+print(most, at(batch["finishedAt"]) - at(batch["createdAt"]))' "$WORK/jobs.json" "$WORK/batch.json")
   sleep 0.3
   local heap
   heap=$(awk -v from="$from" 'NR > from && $1 ~ /^[0-9.]+$/ { v = $3 + $4 + $6 + $8; if (v > m) m = v } END { printf "%.0f", m / 1024 }' "$WORK/heap")
@@ -97,6 +103,7 @@ echo "== batch of $N agents x $MIB MiB: server -Xmx${SERVER_HEAP:-2g}, MAX_ACTIV
 batch "${COUNTS[0]}" > /dev/null
 printf '  %11s %12s %12s %13s %14s\n' concurrency "total time" aggregate "most at once" "peak heap MiB"
 for c in "${COUNTS[@]}"; do
-  read -r secs rate most heap < <(batch "$c")
+  result=$(batch "$c") || exit 1
+  read -r secs rate most heap <<< "$result"
   printf '  %11d %10s s %7s MB/s %13d %14s\n' "$c" "$secs" "$rate" "$most" "$heap"
 done

@@ -261,6 +261,51 @@ class BatchTest {
     assertEquals(List.of(running, high.getString("requestId")), starts.subList(0, 2), "the high one started next");
   }
 
+  @Test
+  void a_member_whose_agent_stays_offline_fails_at_the_deadline_and_the_end_is_one_webhook_for_the_batch(Vertx vertx)
+    throws Exception {
+    fx.server.stop().await();
+    fx.with(c -> c.setAllowPrivateCallbacks(true)).start(); // the receiver is on loopback
+    api = fx.api();
+    List<JsonObject> hooks = new CopyOnWriteArrayList<>();
+    Promise<JsonObject> hook = Promise.promise();
+    int port = vertx.createHttpServer().requestHandler(rq -> rq.body().onSuccess(b -> {
+      hooks.add(b.toJsonObject());
+      hook.tryComplete(b.toJsonObject());
+      rq.response().end();
+    })).listen(0, "127.0.0.1").await().actualPort();
+    Path file = fx.randomFile("f.bin", 2L * Fixture.CHUNK);
+    labelled("here", file, "shop", "y");
+    AgentVerticle away = labelled("away", file, "shop", "y");
+    Promise<Void> left = Promise.promise();
+    vertx.eventBus().<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> {
+      if ("disconnected".equals(m.body().getString("event"))) {
+        left.tryComplete();
+      }
+    });
+    vertx.undeploy(away.deploymentID()).await();
+    left.future().timeout(10, TimeUnit.SECONDS).await();
+
+    String id = api.post("createBatch", "/api/v1/batches", new JsonObject().put("selector", "shop=y").put("concurrency", 1)
+      .put("deadline", Instant.now().plusMillis(1500).toString())
+      .put("callbackUrl", "http://127.0.0.1:" + port + "/hooks"), 202).getString("batchId");
+    JsonObject done = awaitBatch(id, b -> b.getString("finishedAt") != null);
+    assertEquals("failed", done.getString("status"), done::encode);
+    assertEquals(1, done.getJsonObject("counts").getInteger("completed"));
+    JsonObject missed = members(id).stream().filter(j -> "away".equals(j.getString("clientId"))).findFirst().orElseThrow();
+    assertEquals("CLIENT_NOT_CONNECTED", missed.getJsonObject("error").getString("code"), missed::encode);
+    assertTrue(missed.getJsonObject("error").getString("message").contains("deadline"), missed::encode);
+
+    JsonObject payload = hook.future().timeout(10, TimeUnit.SECONDS).await();
+    assertEquals("batch.failed", payload.getString("type"));
+    assertEquals(id, payload.getJsonObject("data").getString("batchId"));
+    assertEquals(1, payload.getJsonObject("data").getJsonObject("counts").getInteger("failed"));
+    for (JsonObject job : members(id)) {
+      assertNull(job.getString("callbackUrl"), "members have no webhook of their own unless memberCallbacks");
+      assertNull(job.getJsonObject("webhook"));
+    }
+  }
+
   // ---- helpers -------------------------------------------------------------------------------------------
 
   private AgentVerticle labelled(String clientId, Path file, String key, String value) {

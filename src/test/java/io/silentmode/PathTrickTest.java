@@ -37,7 +37,8 @@ class PathTrickTest {
     int port = fx.server.apiPort();
     List<String> tried = new ArrayList<>();
     for (Operation op : protectedOperations(vertx)) {
-      String route = op.getOpenAPIPath().replace("{clientId}", "shop-1").replace("{requestId}", UUID.randomUUID().toString());
+      String route = op.getOpenAPIPath().replace("{clientId}", "shop-1").replace("{requestId}", UUID.randomUUID().toString())
+        .replace("{batchId}", UUID.randomUUID().toString());
       for (String uri : tricks(route)) {
         String method = op.getHttpMethod().name();
         boolean body = op.getRequestBody() != null;

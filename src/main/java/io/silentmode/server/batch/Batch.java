@@ -52,7 +52,7 @@ final class Batch {
     b.cancelled = r.getBoolean("cancelled", false);
     b.finishedAt = r.getInstant("finishedAt");
     b.seq = r.getLong("seq", 0L);
-    r.getJsonArray("members").forEach(m -> b.members.add(Member.fromRecord((JsonObject) m)));
+    r.getJsonArray("members").forEach(m -> b.members.add(Member.fromRecord(b, (JsonObject) m)));
     return b;
   }
 

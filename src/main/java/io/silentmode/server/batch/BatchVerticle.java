@@ -10,18 +10,14 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -41,13 +37,12 @@ public class BatchVerticle extends VerticleBase {
 
   private final ServerConfig config;
   private final Map<UUID, Batch> batches = new HashMap<>();
-  private final Map<String, Batch> batchOf = new HashMap<>();
-  /** Agents connected now, as the registry told (at a batch's creation, then by its events). */
-  private final Set<String> online = new HashSet<>();
-  /** Progress subscriptions of the members let go and not ended, by requestId. */
-  private final Map<String, MessageConsumer<JsonObject>> progress = new HashMap<>();
+  /** Every member by its current job's requestId. */
+  private final Map<String, Member> members = new HashMap<>();
   private final Idempotency idempotency = new Idempotency(IDEMPOTENCY_TTL_MS);
   private Membership membership;
+  private BatchEvents events;
+  private Pacer pacer;
 
   public BatchVerticle(ServerConfig config) {
     this.config = config;
@@ -56,6 +51,8 @@ public class BatchVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     membership = new Membership(vertx, config.maxBatchSize());
+    events = new BatchEvents(vertx);
+    pacer = new Pacer(vertx, this::onJob);
     EventBus bus = vertx.eventBus();
     return bus.<JsonArray>request(Addresses.STORE_BATCH_LOAD, new JsonObject()).map(Message::body)
       .compose(records -> Future.all(List.of(
@@ -80,7 +77,7 @@ public class BatchVerticle extends VerticleBase {
       Batch b = Batch.fromRecord(records.getJsonObject(i));
       batches.put(b.batchId, b);
       idempotency.restore(b.idempotencyKey, b.batchId, b.createdAt);
-      b.members.forEach(m -> batchOf.put(m.requestId, b));
+      b.members.forEach(m -> members.put(m.requestId, m));
       for (Member m : b.members) {
         if (!m.terminal()) {
           synced.add(vertx.eventBus().<JsonObject>request(Addresses.DOWNLOADS_GET, new JsonObject().put("requestId", m.requestId))
@@ -95,7 +92,8 @@ public class BatchVerticle extends VerticleBase {
     prune();
     return Future.join(synced).transform(ar -> {
       batches.values().forEach(b -> {
-        b.members.stream().filter(m -> m.released && !m.terminal()).forEach(this::follow);
+        b.members.stream().filter(m -> m.released && !m.terminal()).forEach(pacer::follow);
+        pacer.fill(b);
         settle(b);
       });
       return Future.succeededFuture();
@@ -118,25 +116,21 @@ public class BatchVerticle extends VerticleBase {
     Batch batch = new Batch(UUID.randomUUID(), request, key, Instant.now(), concurrency);
     membership.resolve(request)
       .compose(found -> {
-        found.forEach((id, connected) -> {
-          if (connected) {
-            online.add(id);
-          }
-        });
+        found.forEach(pacer::online);
         return membership.createJobs(batch, new ArrayList<>(found.keySet()));
       })
       .compose(v -> {
         batches.put(batch.batchId, batch);
-        batch.members.forEach(member -> batchOf.put(member.requestId, batch));
-        return save(batch);
+        batch.members.forEach(member -> members.put(member.requestId, member));
+        return events.save(batch);
       })
       .onSuccess(v -> {
         if (key != null) {
           idempotency.bind(key, batch.batchId, batch.createdAt);
         }
         log.log(System.Logger.Level.INFO, "Batch " + batch.batchId + " created with " + batch.members.size() + " members");
-        publish(batch, "state", view(batch, false));
-        fill(batch);
+        events.publish(batch, "state", view(batch, false));
+        pacer.fill(batch);
         m.reply(view(batch, true));
       })
       .onFailure(e -> {
@@ -216,16 +210,16 @@ public class BatchVerticle extends VerticleBase {
     b.finishedAt = null;
     Future.join(failed.stream().map(member -> vertx.eventBus().<JsonObject>request(Addresses.DOWNLOADS_RETRY,
         new JsonObject().put("requestId", member.requestId).put("held", true)).onSuccess(reply -> {
-        batchOf.remove(member.requestId);
+        members.remove(member.requestId);
         member.retryOf = member.requestId;
         member.requestId = reply.body().getString("requestId");
         member.released = false;
         member.update(reply.body());
-        batchOf.put(member.requestId, b);
+        members.put(member.requestId, member);
       })).toList())
       .onComplete(ar -> {
         changed(b);
-        fill(b);
+        pacer.fill(b);
         settle(b);
         m.reply(view(b, true));
       });
@@ -234,20 +228,20 @@ public class BatchVerticle extends VerticleBase {
   // ---- following the member jobs -------------------------------------------------------------------------
 
   private void onJob(JsonObject job) {
-    Batch b = job.getString("batchId") == null ? null : batchOf.get(job.getString("requestId"));
-    Member member = b == null ? null : member(b, job.getString("requestId"));
+    Member member = job.getString("batchId") == null ? null : members.get(job.getString("requestId"));
     if (member == null || member.terminal()) {
       return;
     }
+    Batch b = member.batch;
     if (!member.update(job)) {
       b.progressed = true;
       return;
     }
-    publish(b, "member", new JsonObject().put("batchId", b.batchId.toString()).put("requestId", member.requestId)
+    events.publish(b, "member", new JsonObject().put("batchId", b.batchId.toString()).put("requestId", member.requestId)
       .put("clientId", member.clientId).put("status", member.status).put("retryOf", member.retryOf));
     if (member.terminal()) {
-      unfollow(member);
-      fill(b);
+      pacer.unfollow(member);
+      pacer.fill(b);
     }
     changed(b);
     settle(b);
@@ -256,41 +250,10 @@ public class BatchVerticle extends VerticleBase {
   private void onRegistry(JsonObject event) {
     String clientId = event.getString("clientId");
     if ("connected".equals(event.getString("event"))) {
-      online.add(clientId);
-      batches.values().stream().filter(b -> b.finishedAt == null).forEach(this::fill);
+      pacer.online(clientId, true);
+      batches.values().stream().filter(b -> b.finishedAt == null).forEach(pacer::fill);
     } else if ("disconnected".equals(event.getString("event"))) {
-      online.remove(clientId);
-    }
-  }
-
-  /** Lets held members go while fewer than the batch's concurrency run, those whose agent is online first. */
-  private void fill(Batch b) {
-    while (!b.cancelled && b.finishedAt == null && b.active() < b.concurrency) {
-      Member next = b.nextHeld(online::contains);
-      if (next == null) {
-        return;
-      }
-      next.released = true;
-      follow(next);
-      vertx.eventBus().request(Addresses.DOWNLOADS_RELEASE, new JsonObject().put("requestId", next.requestId))
-        .onFailure(e -> log.log(System.Logger.Level.WARNING, "Batch " + b.batchId + " could not start its member "
-          + next.requestId + ": " + e.getMessage()));
-      b.dirty = true;
-    }
-  }
-
-  private void follow(Member member) {
-    progress.computeIfAbsent(member.requestId, id -> vertx.eventBus().<JsonObject>consumer(Addresses.downloadEvents(id), m -> {
-      if ("progress".equals(m.body().getString("event"))) {
-        onJob(m.body());
-      }
-    }));
-  }
-
-  private void unfollow(Member member) {
-    MessageConsumer<JsonObject> consumer = progress.remove(member.requestId);
-    if (consumer != null) {
-      consumer.unregister();
+      pacer.online(clientId, false);
     }
   }
 
@@ -301,22 +264,16 @@ public class BatchVerticle extends VerticleBase {
     }
     b.finishedAt = Instant.now();
     JsonObject view = view(b, false);
-    publish(b, "final", view);
-    vertx.eventBus().publish(Addresses.BATCHES_EVENTS, view.copy().put("event", "final"));
+    events.publishEnd(b, view);
     log.log(System.Logger.Level.INFO, "Batch " + b.batchId + " " + b.status() + ": " + view.getJsonObject("counts").encode());
-    save(b);
+    events.save(b);
   }
 
   // ---- events and records --------------------------------------------------------------------------------
 
   private void changed(Batch b) {
     b.dirty = true;
-    publish(b, "state", view(b, false));
-  }
-
-  private void publish(Batch b, String event, JsonObject body) {
-    b.seq++;
-    vertx.eventBus().publish(Addresses.batchEvents(b.batchId.toString()), body.put("event", event).put("seq", b.seq));
+    events.publish(b, "state", view(b, false));
   }
 
   /** Aggregate progress of the running batches, and the records of the changed ones, at most every TICK_MS. */
@@ -324,21 +281,12 @@ public class BatchVerticle extends VerticleBase {
     for (Batch b : batches.values()) {
       if (b.progressed && b.finishedAt == null) {
         b.progressed = false;
-        publish(b, "progress", view(b, false));
+        events.publish(b, "progress", view(b, false));
       }
       if (b.dirty) {
-        save(b);
+        events.save(b);
       }
     }
-  }
-
-  private Future<Void> save(Batch b) {
-    b.dirty = false;
-    return vertx.eventBus().request(Addresses.STORE_BATCH_SAVE, new JsonObject().put("batch", b.toRecord())).<Void>mapEmpty()
-      .onFailure(e -> {
-        b.dirty = true;
-        log.log(System.Logger.Level.ERROR, "Could not store batch " + b.batchId + ": " + e.getMessage());
-      });
   }
 
   /** Drops batches that ended before JOB_RETENTION, as the orchestrator drops their member jobs. */
@@ -351,28 +299,18 @@ public class BatchVerticle extends VerticleBase {
     JsonArray ids = new JsonArray();
     old.forEach(b -> {
       batches.remove(b.batchId);
-      b.members.forEach(member -> batchOf.remove(member.requestId));
+      b.members.forEach(member -> members.remove(member.requestId));
       idempotency.forget(b.idempotencyKey, b.batchId);
       ids.add(b.batchId.toString());
     });
     idempotency.expire();
-    vertx.eventBus().request(Addresses.STORE_BATCH_DELETE, new JsonObject().put("batchIds", ids))
-      .onFailure(e -> log.log(System.Logger.Level.WARNING, "Could not delete old batch records: " + e.getMessage()));
+    events.delete(ids);
   }
 
   // ---- helpers -------------------------------------------------------------------------------------------
 
   private JsonObject view(Batch b, boolean withMembers) {
-    return b.toJson(PREFIX, online::contains, withMembers);
-  }
-
-  private static Member member(Batch b, String requestId) {
-    for (Member m : b.members) {
-      if (Objects.equals(m.requestId, requestId)) {
-        return m;
-      }
-    }
-    return null;
+    return b.toJson(PREFIX, pacer::online, withMembers);
   }
 
   private Batch batch(Message<JsonObject> m) {

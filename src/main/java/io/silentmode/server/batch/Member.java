@@ -9,6 +9,7 @@ final class Member {
 
   private static final Set<String> TERMINAL = Set.of("completed", "failed", "cancelled");
 
+  final Batch batch;
   final String clientId;
   String requestId;
   String retryOf;
@@ -19,13 +20,14 @@ final class Member {
   Long size;
   long bytesPerSecond;
 
-  Member(String clientId, String requestId) {
+  Member(Batch batch, String clientId, String requestId) {
+    this.batch = batch;
     this.clientId = clientId;
     this.requestId = requestId;
   }
 
-  static Member fromRecord(JsonObject r) {
-    Member m = new Member(r.getString("clientId"), r.getString("requestId"));
+  static Member fromRecord(Batch batch, JsonObject r) {
+    Member m = new Member(batch, r.getString("clientId"), r.getString("requestId"));
     m.retryOf = r.getString("retryOf");
     m.status = r.getString("status");
     m.released = r.getBoolean("released", false);

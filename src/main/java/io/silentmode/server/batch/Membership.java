@@ -91,7 +91,7 @@ final class Membership {
       List<String> group = clientIds.subList(from, Math.min(clientIds.size(), from + AT_ONCE));
       all = all.compose(v -> Future.all(group.stream().map(id -> vertx.eventBus().<JsonObject>request(Addresses.DOWNLOADS_START,
           template.copy().put("clientId", id)).map(m -> {
-          Member member = new Member(id, m.body().getString("requestId"));
+          Member member = new Member(batch, id, m.body().getString("requestId"));
           member.update(m.body());
           batch.members.add(member);
           return member;
