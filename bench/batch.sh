@@ -12,7 +12,7 @@
 # Every copy is checked with sha256sum and deleted before the next batch; every wait is bounded.
 # Usage: bench/batch.sh [CONCURRENCY ...]
 # Environment: BATCH_AGENTS (200), FILE_MIB (10), SERVER_HEAP (2g: a member holds up to CHUNK_WINDOW chunks of 1 MiB in
-# flight, 100 members up to 1.6 GiB), SWARM_HEAP (2g), BENCH_PORT (18094, and the next one).
+# flight, 100 members up to 1.6 GiB), SWARM_HEAP (4g: the agents hold their windows in direct buffers, limited to the heap size), BENCH_PORT (18094, and the next one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f target/silentmode.jar ] || mvn -B -q package -DskipTests
@@ -41,7 +41,7 @@ PIDS+=("$SERVER")
 for _ in $(seq 600); do curl -sf "$API/api/v1/health" > /dev/null 2>&1 && break; sleep 0.1; done
 curl -sf "$API/api/v1/health" > /dev/null || fail "the server did not come up: $(tail -5 "$WORK/server.log")"
 
-java -Xmx"${SWARM_HEAP:-2g}" "$LOGGING" -jar target/silentmode.jar swarm --count "$N" --serving "$N" \
+java -Xmx"${SWARM_HEAP:-4g}" "$LOGGING" -jar target/silentmode.jar swarm --count "$N" --serving "$N" \
   --file "$WORK/served.bin" --prehash-delay 1000 --id-prefix b- --server "ws://127.0.0.1:$PORT" --duration 3600 \
   > "$WORK/swarm.log" 2>&1 &
 PIDS+=($!)

@@ -15,9 +15,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -36,9 +34,7 @@ public class BatchVerticle extends VerticleBase {
   private static final String PREFIX = "/api/v1";
 
   private final ServerConfig config;
-  private final Map<UUID, Batch> batches = new HashMap<>();
-  /** Every member by its current job's requestId. */
-  private final Map<String, Member> members = new HashMap<>();
+  private final BatchBook batches = new BatchBook();
   private final Idempotency idempotency = new Idempotency(IDEMPOTENCY_TTL_MS);
   private Membership membership;
   private BatchEvents events;
@@ -75,9 +71,8 @@ public class BatchVerticle extends VerticleBase {
     List<Future<?>> synced = new ArrayList<>();
     for (int i = 0; i < records.size(); i++) {
       Batch b = Batch.fromRecord(records.getJsonObject(i));
-      batches.put(b.batchId, b);
+      batches.add(b);
       idempotency.restore(b.idempotencyKey, b.batchId, b.createdAt);
-      b.members.forEach(m -> members.put(m.requestId, m));
       for (Member m : b.members) {
         if (!m.terminal()) {
           synced.add(vertx.eventBus().<JsonObject>request(Addresses.DOWNLOADS_GET, new JsonObject().put("requestId", m.requestId))
@@ -91,7 +86,7 @@ public class BatchVerticle extends VerticleBase {
     }
     prune();
     return Future.join(synced).transform(ar -> {
-      batches.values().forEach(b -> {
+      batches.all().forEach(b -> {
         b.members.stream().filter(m -> m.released && !m.terminal()).forEach(pacer::follow);
         pacer.fill(b);
         settle(b);
@@ -120,8 +115,7 @@ public class BatchVerticle extends VerticleBase {
         return membership.createJobs(batch, new ArrayList<>(found.keySet()));
       })
       .compose(v -> {
-        batches.put(batch.batchId, batch);
-        batch.members.forEach(member -> members.put(member.requestId, member));
+        batches.add(batch);
         return events.save(batch);
       })
       .onSuccess(v -> {
@@ -163,17 +157,16 @@ public class BatchVerticle extends VerticleBase {
   private void list(Message<JsonObject> m) {
     String cursor = m.body().getString("cursor");
     int limit = m.body().getInteger("limit", 50);
-    List<Batch> page;
+    BatchBook.Page page;
     try {
-      page = batches.values().stream().sorted(Batch.NEWEST_FIRST).filter(b -> cursor == null || b.after(cursor))
-        .limit(limit + 1L).toList();
+      page = batches.page(limit, cursor);
     } catch (IllegalArgumentException e) {
       fail(m, new PullException(ErrorCode.VALIDATION_FAILED, "cursor is not one this server gave out"));
       return;
     }
     JsonArray items = new JsonArray();
-    page.stream().limit(limit).forEach(b -> items.add(view(b, false)));
-    m.reply(new JsonObject().put("items", items).put("nextCursor", page.size() > limit ? page.get(limit - 1).cursor() : null));
+    page.items().forEach(b -> items.add(view(b, false)));
+    m.reply(new JsonObject().put("items", items).put("nextCursor", page.nextCursor()));
   }
 
   /** Cancels every member that has not ended; the batch ends (cancelled) once the last of them has. */
@@ -210,12 +203,9 @@ public class BatchVerticle extends VerticleBase {
     b.finishedAt = null;
     Future.join(failed.stream().map(member -> vertx.eventBus().<JsonObject>request(Addresses.DOWNLOADS_RETRY,
         new JsonObject().put("requestId", member.requestId).put("held", true)).onSuccess(reply -> {
-        members.remove(member.requestId);
-        member.retryOf = member.requestId;
-        member.requestId = reply.body().getString("requestId");
+        batches.rejob(member, reply.body().getString("requestId"));
         member.released = false;
         member.update(reply.body());
-        members.put(member.requestId, member);
       })).toList())
       .onComplete(ar -> {
         changed(b);
@@ -228,7 +218,7 @@ public class BatchVerticle extends VerticleBase {
   // ---- following the member jobs -------------------------------------------------------------------------
 
   private void onJob(JsonObject job) {
-    Member member = job.getString("batchId") == null ? null : members.get(job.getString("requestId"));
+    Member member = job.getString("batchId") == null ? null : batches.member(job.getString("requestId"));
     if (member == null || member.terminal()) {
       return;
     }
@@ -251,7 +241,7 @@ public class BatchVerticle extends VerticleBase {
     String clientId = event.getString("clientId");
     if ("connected".equals(event.getString("event"))) {
       pacer.online(clientId, true);
-      batches.values().stream().filter(b -> b.finishedAt == null).forEach(pacer::fill);
+      batches.runningWith(clientId).forEach(pacer::fill);
     } else if ("disconnected".equals(event.getString("event"))) {
       pacer.online(clientId, false);
     }
@@ -278,7 +268,7 @@ public class BatchVerticle extends VerticleBase {
 
   /** Aggregate progress of the running batches, and the records of the changed ones, at most every TICK_MS. */
   private void tick() {
-    for (Batch b : batches.values()) {
+    for (Batch b : batches.all()) {
       if (b.progressed && b.finishedAt == null) {
         b.progressed = false;
         events.publish(b, "progress", view(b, false));
@@ -291,19 +281,16 @@ public class BatchVerticle extends VerticleBase {
 
   /** Drops batches that ended before JOB_RETENTION, as the orchestrator drops their member jobs. */
   private void prune() {
-    Instant horizon = Instant.now().minusMillis(config.jobRetention());
-    List<Batch> old = batches.values().stream().filter(b -> b.finishedAt != null && b.finishedAt.isBefore(horizon)).toList();
+    List<Batch> old = batches.prune(Instant.now().minusMillis(config.jobRetention()));
+    idempotency.expire();
     if (old.isEmpty()) {
       return;
     }
     JsonArray ids = new JsonArray();
     old.forEach(b -> {
-      batches.remove(b.batchId);
-      b.members.forEach(member -> members.remove(member.requestId));
       idempotency.forget(b.idempotencyKey, b.batchId);
       ids.add(b.batchId.toString());
     });
-    idempotency.expire();
     events.delete(ids);
   }
 
@@ -315,12 +302,7 @@ public class BatchVerticle extends VerticleBase {
 
   private Batch batch(Message<JsonObject> m) {
     String id = m.body().getString("batchId");
-    Batch b = null;
-    try {
-      b = id == null ? null : batches.get(UUID.fromString(id));
-    } catch (IllegalArgumentException e) {
-      // not a UUID: no such batch
-    }
+    Batch b = batches.get(id);
     if (b == null) {
       fail(m, new PullException(ErrorCode.BATCH_NOT_FOUND, "no batch with batchId '" + id + "'"));
     }
