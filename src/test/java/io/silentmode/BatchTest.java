@@ -117,7 +117,11 @@ class BatchTest {
     }
     JsonObject batch = api.post("createBatch", "/api/v1/batches", new JsonObject().put("clientIds", ids).put("concurrency", 2), 202);
     String id = batch.getString("batchId");
-    awaitBatch(id, b -> b.getJsonObject("counts").getInteger("running") == 2);
+    JsonObject running = awaitBatch(id, b -> b.getJsonObject("counts").getInteger("running") == 2);
+    String held = running.getJsonArray("members").stream().map(JsonObject.class::cast)
+      .filter(m -> "queued".equals(m.getString("status"))).findFirst().orElseThrow().getString("requestId");
+    assertEquals("BATCH_CONCURRENCY", api.get("getDownload", "/api/v1/downloads/" + held, 200).getString("queuedReason"));
+    problem(api.call("pauseDownload", HttpMethod.POST, "/api/v1/downloads/" + held + "/pause", null), 409, "DOWNLOAD_NOT_ACTIVE");
 
     JsonObject cancelling = api.delete("cancelBatch", "/api/v1/batches/" + id, 200);
     assertTrue(List.of("cancelling", "cancelled").contains(cancelling.getString("status")), cancelling::encode);
