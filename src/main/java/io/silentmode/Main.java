@@ -4,6 +4,7 @@ import io.silentmode.cli.AgentCommand;
 import io.silentmode.cli.DemoCommand;
 import io.silentmode.cli.ServerCommand;
 import io.silentmode.cli.SwarmCommand;
+import io.silentmode.cli.operator.BatchesCommand;
 import io.silentmode.cli.operator.ClientsCommand;
 import io.silentmode.cli.operator.DownloadCommand;
 import io.silentmode.cli.operator.DownloadsCommand;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
 @Command(name = "silentmode", mixinStandardHelpOptions = true, version = "silentmode 0.1.0",
   description = "Pull verified files from agents behind NAT over WebSocket.",
   subcommands = {ServerCommand.class, AgentCommand.class, DemoCommand.class, ClientsCommand.class, DownloadCommand.class,
-    DownloadsCommand.class, TokensCommand.class, SwarmCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class})
+    DownloadsCommand.class, TokensCommand.class, BatchesCommand.class, SwarmCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class})
 public final class Main {
 
   private static final String NETTY_ALLOCATOR = "io.netty.allocator.type";

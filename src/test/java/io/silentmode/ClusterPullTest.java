@@ -180,6 +180,27 @@ class ClusterPullTest {
     }
   }
 
+  @Test
+  void a_batch_made_on_one_node_pulls_from_agents_on_every_node() throws Exception {
+    List<String> ids = List.of("fleet-1", "fleet-2", "fleet-3");
+    for (int i = 0; i < ids.size(); i++) {
+      ClusterHarness.agent(outside, ids.get(i), node(i + 1), randomFile(ids.get(i) + ".bin", 5L * Fixture.CHUNK + i), AgentVerticle::new);
+    }
+    String id = api(node(1)).post("createBatch", "/api/v1/batches",
+      new JsonObject().put("clientIds", new io.vertx.core.json.JsonArray(ids)).put("concurrency", 2), 202).getString("batchId");
+    long deadline = System.currentTimeMillis() + 60_000;
+    JsonObject batch;
+    while (!"completed".equals((batch = api(node(3)).get("getBatch", "/api/v1/batches/" + id, 200)).getString("status"))) {
+      assertTrue(System.currentTimeMillis() < deadline, "the batch does not end: " + batch.encode());
+      Thread.sleep(50);
+    }
+    assertEquals(3, batch.getJsonObject("counts").getInteger("completed"), batch.encode());
+    JsonObject members = api(node(2)).get("listDownloads", "/api/v1/downloads?batchId=" + id, 200);
+    assertEquals(3, members.getJsonArray("items").size(), members.encode());
+    assertTrue(api(node(2)).get("listBatches", "/api/v1/batches", 200).getJsonArray("items").stream()
+      .anyMatch(b -> id.equals(((JsonObject) b).getString("batchId"))));
+  }
+
   private static Node node(int n) {
     return cluster.nodes.get(n - 1);
   }

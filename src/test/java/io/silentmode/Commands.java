@@ -4,6 +4,8 @@ import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.Arrays;
+import java.util.stream.Stream;
 
 /** Runs silentmode commands in this JVM through the real command model, capturing what they print. */
 final class Commands {
@@ -26,5 +28,11 @@ final class Commands {
     cli.setErr(new PrintWriter(err));
     int code = cli.execute(args);
     return new Run(code, out.toString(), err.toString());
+  }
+
+  /** {@code args} and {@code --token token}, unless they name a token themselves or there is none. */
+  static String[] withToken(String token, String... args) {
+    boolean named = Arrays.stream(args).anyMatch(a -> a.startsWith("--token"));
+    return named || token == null ? args : Stream.concat(Arrays.stream(args), Stream.of("--token", token)).toArray(String[]::new);
   }
 }

@@ -229,6 +229,17 @@ final class Fixture {
     }
   }
 
+  /** Waits, bounded, until DOWNLOAD_DIR holds no temp file (a hidden one): published files may stay. */
+  void awaitEmptyDownloadDirOfTempFiles() throws Exception {
+    long deadline = System.currentTimeMillis() + 5_000;
+    while (downloadDirContents().stream().anyMatch(f -> f.getFileName().toString().startsWith("."))) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("DOWNLOAD_DIR still holds temp files: " + downloadDirContents());
+      }
+      Thread.sleep(20);
+    }
+  }
+
   /** Everything in DOWNLOAD_DIR, hidden temp files included. */
   List<Path> downloadDirContents() throws IOException {
     if (!Files.exists(downloads)) {

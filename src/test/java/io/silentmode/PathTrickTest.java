@@ -73,7 +73,7 @@ class PathTrickTest {
   /** The operation's path with its parameters filled: an agent's id, a made-up pull, a made-up token. */
   static String route(Operation op, String clientId) {
     return op.getOpenAPIPath().replace("{clientId}", clientId).replace("{requestId}", UUID.randomUUID().toString())
-      .replace("{tokenId}", "0123456789abcdef");
+      .replace("{tokenId}", "0123456789abcdef").replace("{batchId}", UUID.randomUUID().toString());
   }
 
   /** {@code route} (such as {@code /clients}) reached through the open {@code /health} and the contract's own path. */

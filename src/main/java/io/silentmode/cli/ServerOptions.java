@@ -49,6 +49,9 @@ public class ServerOptions {
   @Option(names = "--max-active-pulls", defaultValue = "${env:MAX_ACTIVE_PULLS:-64}", description = "Pulls running at once; more wait queued, in order (MAX_ACTIVE_PULLS, default ${DEFAULT-VALUE}).")
   int maxActivePulls;
 
+  @Option(names = "--max-batch-size", defaultValue = "${env:MAX_BATCH_SIZE:-10000}", description = "Members (agents) one batch may have at most (MAX_BATCH_SIZE, default ${DEFAULT-VALUE}).")
+  int maxBatchSize;
+
   @Option(names = "--max-pull-rate", defaultValue = "${env:MAX_PULL_RATE:-0}", description = "Bytes per second one pull may take; 0 means no limit (MAX_PULL_RATE, default ${DEFAULT-VALUE}).")
   long maxPullRate;
 
@@ -144,9 +147,9 @@ public class ServerOptions {
       throw new IllegalArgumentException("CHUNK_SIZE must be between 1 and " + Protocol.MAX_CHUNK_SIZE);
     }
     if (chunkWindow < 1 || maxActivePulls < 1 || maxChunkRetryAttempts < 0 || webhookMaxAttempts < 1
-      || maxAgentConnections < 1 || maxAgentConnectionsPerAddress < 1 || databasePoolSize < 1) {
+      || maxAgentConnections < 1 || maxAgentConnectionsPerAddress < 1 || databasePoolSize < 1 || maxBatchSize < 1) {
       throw new IllegalArgumentException("CHUNK_WINDOW, MAX_ACTIVE_PULLS, WEBHOOK_MAX_ATTEMPTS, MAX_AGENT_CONNECTIONS, "
-        + "MAX_AGENT_CONNECTIONS_PER_ADDRESS and DATABASE_POOL_SIZE must be at least 1 and MAX_CHUNK_RETRY_ATTEMPTS at least 0");
+        + "MAX_AGENT_CONNECTIONS_PER_ADDRESS, DATABASE_POOL_SIZE and MAX_BATCH_SIZE must be at least 1 and MAX_CHUNK_RETRY_ATTEMPTS at least 0");
     }
     if (chunkRetryDelay < 1 || chunkTimeout < 1 || heartbeatInterval < 1 || downloadTimeout < 1 || queueTimeout < 1
       || resumeTimeout < 1 || jobRetention < 1 || linkTtl < 1 || webhookRetryDelay < 1 || webhookTimeout < 1 || sseHeartbeat < 1
@@ -174,7 +177,7 @@ public class ServerOptions {
       .setDataDir(dataDir).setChunkSize(chunkSize).setChunkWindow(chunkWindow)
       .setMaxChunkRetryAttempts(maxChunkRetryAttempts).setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout)
       .setHeartbeatInterval(heartbeatInterval).setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout)
-      .setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setMaxTotalRate(maxTotalRate)
+      .setMaxActivePulls(maxActivePulls).setMaxBatchSize(maxBatchSize).setMaxPullRate(maxPullRate).setMaxTotalRate(maxTotalRate)
       .setApiRateLimit(apiRateLimit).setMaxEventStreams(maxEventStreams).setMaxAgentConnections(maxAgentConnections).setRegisterTimeout(registerTimeout)
       .setMaxAgentConnectionsPerAddress(maxAgentConnectionsPerAddress).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention).setApiToken(apiToken).setAllowUnauthenticatedApi(allowUnauthenticatedApi).setMaxBodySize(maxBodySize).setPublicUrl(publicUrl).setLinkSecret(linkSecret)
       .setLinkTtl(linkTtl).setWebhookSecret(webhookSecret).setWebhookMaxAttempts(webhookMaxAttempts)

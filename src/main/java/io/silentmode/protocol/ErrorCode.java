@@ -48,6 +48,10 @@ public enum ErrorCode {
   // limits
   QUEUE_TIMEOUT(1033, 504, true),
   TOO_MANY_REQUESTS(1034, 429, true),
+  // batches
+  BATCH_NOT_FOUND(1035, 404, false),
+  BATCH_NOT_ACTIVE(1036, 409, false),
+  BATCH_NOT_RETRYABLE(1037, 409, false),
   // operators' roles and API limits (1050 on: codes 1035-1049 are left to work landing alongside)
   FORBIDDEN(1050, 403, false),
   PAYLOAD_TOO_LARGE(1051, 413, false),

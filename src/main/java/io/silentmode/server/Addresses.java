@@ -74,6 +74,11 @@ public final class Addresses {
    * close a connection they still hold for it; their orchestrators hand its jobs over to that node.
    */
   public static final String AGENTS_CONNECTED = "agents.connected";
+  /**
+   * Orchestrator: let a held batch member ({@code requestId}) join the line for a slot; replies with the job. Jobs
+   * started with {@code batchId, held: true, deadline?} (DOWNLOADS_START, DOWNLOADS_RETRY) wait for this.
+   */
+  public static final String DOWNLOADS_RELEASE = "downloads.release";
   /** Orchestrator: a JSON control message from an agent about a pull, with {@code clientId} added by the gateway. */
   public static final String DOWNLOADS_AGENT_MESSAGE = "downloads.agent-message";
   /** Orchestrator: a binary chunk frame from an agent; header {@code clientId}. Node-local. */
@@ -90,6 +95,27 @@ public final class Addresses {
    */
   public static String downloadEvents(String requestId) {
     return "downloads." + requestId + ".events";
+  }
+
+  /**
+   * Batches: create one ({@code request: BatchRequest as the API took it, idempotencyKey?}); replies with the batch
+   * once it and its member jobs are recorded, header {@code replayed: true} when an idempotency key matched.
+   */
+  public static final String BATCHES_CREATE = "batches.create";
+  /** Batches: one by {@code batchId}, with its members unless {@code summary}; fails BATCH_NOT_FOUND. */
+  public static final String BATCHES_GET = "batches.get";
+  /** Batches: newest first ({@code limit, cursor?}) → {@code {items, nextCursor}}, without member lists. */
+  public static final String BATCHES_LIST = "batches.list";
+  /** Batches: cancel the members of {@code batchId} that have not ended; replies with the batch. */
+  public static final String BATCHES_CANCEL = "batches.cancel";
+  /** Batches: a new job for each failed member of {@code batchId}; replies with the batch. */
+  public static final String BATCHES_RETRY = "batches.retry";
+  /** Batches publish the end of every batch ({@code event: final} and the batch): what the webhook sender follows. */
+  public static final String BATCHES_EVENTS = "batches.events";
+
+  /** Batches publish every event of one batch (state, progress, member, final): what its SSE stream follows. */
+  public static String batchEvents(String batchId) {
+    return "batches." + batchId + ".events";
   }
 
   /**
@@ -145,7 +171,13 @@ public final class Addresses {
   public static final String STORE_JOB_DELETE = "store.job.delete";
   /** Job store: every job record, as a JSON array. */
   public static final String STORE_JOB_LOAD = "store.job.load";
-  /** Job store: replace the records of the known agents with {@code clients}, the whole list; replies once durable. */
+  /** Job store: save one batch record ({@code batch}); replies once it is on disk. */
+  public static final String STORE_BATCH_SAVE = "store.batch.save";
+  /** Job store: every batch record, as a JSON array. */
+  public static final String STORE_BATCH_LOAD = "store.batch.load";
+  /** Job store: delete batch records ({@code batchIds}). */
+  public static final String STORE_BATCH_DELETE = "store.batch.delete";
+  /** Job store: replace the records of the known agents with {@code clients}, the whole list; replies once on disk. */
   public static final String STORE_CLIENT_SAVE = "store.client.save";
   /** Job store: every known agent, as a JSON array. */
   public static final String STORE_CLIENT_LOAD = "store.client.load";

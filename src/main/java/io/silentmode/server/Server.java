@@ -4,6 +4,7 @@ import io.silentmode.server.audit.AuditVerticle;
 import io.silentmode.server.cluster.ClusterRouterVerticle;
 import io.silentmode.server.cluster.Membership;
 import io.silentmode.server.auth.TokensVerticle;
+import io.silentmode.server.batch.BatchVerticle;
 import io.silentmode.server.download.OrchestratorVerticle;
 import io.silentmode.server.gateway.GatewayVerticle;
 import io.silentmode.server.http.ApiVerticle;
@@ -29,7 +30,8 @@ import java.util.List;
 
 /**
  * Deploys the server's verticles in dependency order: the store, then what only reads from it (registry, disk
- * writer, API tokens), then the orchestrator (which restores jobs and may publish their outcome), and last the two doors,
+ * writer, API tokens), then the orchestrator (which restores jobs and may publish their outcome), the batches (which
+ * ask it how their members stand), and last the two doors,
  * the agents' gateway and the API, so nobody reaches a half-started server; with TLS, the certificate reloader after
  * them, once there are listeners to reload.
  */
@@ -73,6 +75,7 @@ public final class Server {
           deploy(vertx, ids, new DeploymentOptions(), new TokensVerticle(config))))
         .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new ClusterRouterVerticle(membership)))
         .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new OrchestratorVerticle(config, membership)))
+        .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new BatchVerticle(config)))
         .compose(v -> Future.all(
           deploy(vertx, ids, new DeploymentOptions(), gateway),
           deploy(vertx, ids, new DeploymentOptions(), api)))

@@ -16,6 +16,7 @@ public final class ServerConfig {
   private int chunkSize = 1024 * 1024;
   private int chunkWindow = 16;
   private int maxActivePulls = 64;
+  private int maxBatchSize = 10_000;
   private long maxPullRate;
   private int apiRateLimit = 100;
   private int maxAgentConnections = 20_000;
@@ -59,7 +60,7 @@ public final class ServerConfig {
 
   public ServerConfig copy() {
     return new ServerConfig().setNodeName(nodeName).setHost(host).setPort(port).setWsPort(wsPort).setDownloadDir(downloadDir).setDataDir(dataDir)
-      .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxActivePulls(maxActivePulls).setMaxPullRate(maxPullRate).setApiRateLimit(apiRateLimit).setMaxAgentConnections(maxAgentConnections).setRegisterTimeout(registerTimeout)
+      .setChunkSize(chunkSize).setChunkWindow(chunkWindow).setMaxActivePulls(maxActivePulls).setMaxBatchSize(maxBatchSize).setMaxPullRate(maxPullRate).setApiRateLimit(apiRateLimit).setMaxAgentConnections(maxAgentConnections).setRegisterTimeout(registerTimeout)
       .setMaxAgentConnectionsPerAddress(maxAgentConnectionsPerAddress).setMaxEventStreams(maxEventStreams).setMaxTotalRate(maxTotalRate).setMaxChunkRetryAttempts(maxChunkRetryAttempts)
       .setChunkRetryDelay(chunkRetryDelay).setChunkTimeout(chunkTimeout).setHeartbeatInterval(heartbeatInterval)
       .setDownloadTimeout(downloadTimeout).setQueueTimeout(queueTimeout).setResumeTimeout(resumeTimeout).setJobRetention(jobRetention)
@@ -95,6 +96,8 @@ public final class ServerConfig {
   public long queueTimeout() { return queueTimeout; }
   /** Pulls running at once on this server (MAX_ACTIVE_PULLS); more wait, queued. */
   public int maxActivePulls() { return maxActivePulls; }
+  /** Members a batch may have at most (MAX_BATCH_SIZE): each is a job the server keeps. */
+  public int maxBatchSize() { return maxBatchSize; }
   /** Bytes per second one pull may take (MAX_PULL_RATE); 0 means no limit. */
   public long maxPullRate() { return maxPullRate; }
   /**
@@ -170,6 +173,7 @@ public final class ServerConfig {
   public ServerConfig setDownloadTimeout(long ms) { this.downloadTimeout = ms; return this; }
   public ServerConfig setQueueTimeout(long ms) { this.queueTimeout = ms; return this; }
   public ServerConfig setMaxActivePulls(int max) { this.maxActivePulls = max; return this; }
+  public ServerConfig setMaxBatchSize(int max) { this.maxBatchSize = max; return this; }
   public ServerConfig setMaxPullRate(long bytesPerSecond) { this.maxPullRate = bytesPerSecond; return this; }
   public ServerConfig setApiRateLimit(int perSecond) { this.apiRateLimit = perSecond; return this; }
   public ServerConfig setMaxAgentConnections(int max) { this.maxAgentConnections = max; return this; }

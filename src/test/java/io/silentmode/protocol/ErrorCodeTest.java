@@ -22,6 +22,7 @@ class ErrorCodeTest {
     assertEquals(1032, ErrorCode.DOWNLOAD_NOT_PAUSED.busCode());
     assertEquals(1033, ErrorCode.QUEUE_TIMEOUT.busCode());
     assertEquals(1034, ErrorCode.TOO_MANY_REQUESTS.busCode());
+    assertEquals(1037, ErrorCode.BATCH_NOT_RETRYABLE.busCode());
     assertEquals(1050, ErrorCode.FORBIDDEN.busCode());
     assertEquals(1051, ErrorCode.PAYLOAD_TOO_LARGE.busCode());
     assertEquals(1052, ErrorCode.TOKEN_NOT_FOUND.busCode());

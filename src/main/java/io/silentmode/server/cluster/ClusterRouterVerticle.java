@@ -21,7 +21,7 @@ import java.util.List;
 
 /**
  * Makes the cluster answer as one server: it takes the operator-facing addresses on every node and asks the
- * node that owns the agent or job ({@link Addresses#onNode}). A pull is started by the orchestrator of the node its
+ * node that owns the agent, job or batch ({@link Addresses#onNode}). A batch is made by the node that was asked. A pull is started by the orchestrator of the node its
  * agent is connected to (the chunks arrive there), else of the node that saw the agent last; an Idempotency-Key is
  * claimed cluster-wide for the node that took it first, whose orchestrator replays it. A job is found by asking every
  * member; lists are merged from every member's pages in the list's own order. One server alone is a cluster of one.
@@ -48,19 +48,24 @@ public class ClusterRouterVerticle extends VerticleBase {
         bus.<JsonObject>localConsumer(Addresses.REGISTRY_GET, m -> reply(m, client(m.body()))).completion(),
         bus.<JsonObject>localConsumer(Addresses.REGISTRY_LIST, m -> reply(m, new ClientPages(this::askAll).page(m.body()))).completion(),
         bus.<JsonObject>localConsumer(Addresses.DOWNLOADS_START, this::start).completion(),
-        bus.<JsonObject>localConsumer(Addresses.DOWNLOADS_LIST, m -> reply(m, jobs(m.body()))).completion(),
-        owner(bus, Addresses.DOWNLOADS_GET),
-        owner(bus, Addresses.DOWNLOADS_CANCEL),
-        owner(bus, Addresses.DOWNLOADS_PAUSE),
-        owner(bus, Addresses.DOWNLOADS_RESUME),
-        owner(bus, Addresses.DOWNLOADS_RETRY)));
+        bus.<JsonObject>localConsumer(Addresses.DOWNLOADS_LIST, m -> reply(m, newestFirst(Addresses.DOWNLOADS_LIST, "requestId", m.body()))).completion(),
+        owner(bus, Addresses.DOWNLOADS_GET, ErrorCode.DOWNLOAD_NOT_FOUND),
+        owner(bus, Addresses.DOWNLOADS_CANCEL, ErrorCode.DOWNLOAD_NOT_FOUND),
+        owner(bus, Addresses.DOWNLOADS_PAUSE, ErrorCode.DOWNLOAD_NOT_FOUND),
+        owner(bus, Addresses.DOWNLOADS_RESUME, ErrorCode.DOWNLOAD_NOT_FOUND),
+        owner(bus, Addresses.DOWNLOADS_RETRY, ErrorCode.DOWNLOAD_NOT_FOUND),
+        owner(bus, Addresses.DOWNLOADS_RELEASE, ErrorCode.DOWNLOAD_NOT_FOUND),
+        bus.<JsonObject>localConsumer(Addresses.BATCHES_LIST, m -> reply(m, newestFirst(Addresses.BATCHES_LIST, "batchId", m.body()))).completion(),
+        owner(bus, Addresses.BATCHES_GET, ErrorCode.BATCH_NOT_FOUND),
+        owner(bus, Addresses.BATCHES_CANCEL, ErrorCode.BATCH_NOT_FOUND),
+        owner(bus, Addresses.BATCHES_RETRY, ErrorCode.BATCH_NOT_FOUND)));
     });
   }
 
-  /** An operation on one job: the member that has it answers, the others say DOWNLOAD_NOT_FOUND. */
-  private Future<Void> owner(EventBus bus, String address) {
+  /** An operation on one job or batch: the member that has it answers, the others say {@code notFound}. */
+  private Future<Void> owner(EventBus bus, String address, ErrorCode notFound) {
     return bus.<JsonObject>localConsumer(address, m -> forward(m, askAll(address, m.body()).compose(replies ->
-      first(replies, ErrorCode.DOWNLOAD_NOT_FOUND)))).completion();
+      first(replies, notFound)))).completion();
   }
 
   /**
@@ -91,10 +96,10 @@ public class ClusterRouterVerticle extends VerticleBase {
     forward(m, node.compose(n -> vertx.eventBus().<JsonObject>request(Addresses.onNode(Addresses.DOWNLOADS_START, n), body)));
   }
 
-  /** Every member's jobs newest first: each member's page after the cursor, merged, cut to the limit. */
-  private Future<JsonObject> jobs(JsonObject query) {
+  /** Every member's jobs or batches newest first: each member's page after the cursor, merged, cut to the limit. */
+  private Future<JsonObject> newestFirst(String address, String idField, JsonObject query) {
     int limit = query.getInteger("limit", 50);
-    return askAll(Addresses.DOWNLOADS_LIST, query).compose(replies -> {
+    return askAll(address, query).compose(replies -> {
       List<JsonObject> items = new ArrayList<>();
       boolean more = false;
       for (Reply r : replies) {
@@ -104,9 +109,9 @@ public class ClusterRouterVerticle extends VerticleBase {
         r.message().body().getJsonArray("items").forEach(i -> items.add((JsonObject) i));
         more |= r.message().body().getString("nextCursor") != null;
       }
-      items.sort(Cursor.NEWEST_FIRST_JSON);
+      items.sort(Cursor.newestFirst(idField));
       List<JsonObject> page = items.subList(0, Math.min(limit, items.size()));
-      String next = (more || items.size() > limit) && !page.isEmpty() ? Cursor.after(page.get(page.size() - 1)) : null;
+      String next = (more || items.size() > limit) && !page.isEmpty() ? Cursor.after(page.get(page.size() - 1), idField) : null;
       return Future.succeededFuture(new JsonObject().put("items", new JsonArray(new ArrayList<>(page))).put("nextCursor", next));
     });
   }

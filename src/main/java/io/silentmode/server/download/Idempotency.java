@@ -7,12 +7,12 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Idempotency keys of job creation (IETF draft "The Idempotency-Key HTTP Header Field"): a key is claimed while
+ * Idempotency keys of job (and batch) creation (IETF draft "The Idempotency-Key HTTP Header Field"): a key is claimed while
  * its first request is handled, then bound to the job it made, for {@code ttlMillis} from the job's creation.
  * Bound keys come back after a restart from the job records ({@link #restore}); a key lives no longer than its
- * job's record ({@link #forget}). Owned by the orchestrator.
+ * job's record ({@link #forget}). One per owner: the orchestrator (pulls) and the batch verticle (batches).
  */
-final class Idempotency {
+public final class Idempotency {
 
   /** What {@link #claim} answers for a key whose first request is still being handled: no job has this id. */
   private static final UUID PENDING = new UUID(0, 0);
@@ -31,7 +31,7 @@ final class Idempotency {
   private final Clock clock;
   private final Map<String, Entry> keys = new HashMap<>();
 
-  Idempotency(long ttlMillis) {
+  public Idempotency(long ttlMillis) {
     this(ttlMillis, PENDING_MILLIS, Clock.systemUTC());
   }
 
@@ -45,7 +45,7 @@ final class Idempotency {
    * Null when the key is new, and claims it; else the job the key made, or a UUID no job has (the key's first
    * request is still being handled).
    */
-  UUID claim(String key) {
+  public UUID claim(String key) {
     Entry entry = keys.get(key);
     if (entry != null && !expired(entry)) {
       return entry.requestId;
@@ -54,15 +54,15 @@ final class Idempotency {
     return null;
   }
 
-  void bind(String key, UUID requestId, Instant at) {
+  public void bind(String key, UUID requestId, Instant at) {
     keys.put(key, new Entry(requestId, at));
   }
 
-  void release(String key) {
+  public void release(String key) {
     keys.remove(key);
   }
 
-  void restore(String key, UUID requestId, Instant at) {
+  public void restore(String key, UUID requestId, Instant at) {
     if (key != null) {
       Entry entry = new Entry(requestId, at);
       if (!expired(entry)) {
@@ -72,14 +72,14 @@ final class Idempotency {
   }
 
   /** The job's record is deleted (JOB_RETENTION): its key, if still bound to it, makes a new job from now on. */
-  void forget(String key, UUID requestId) {
+  public void forget(String key, UUID requestId) {
     Entry entry = keys.get(key);
     if (entry != null && entry.requestId.equals(requestId)) {
       keys.remove(key);
     }
   }
 
-  void expire() {
+  public void expire() {
     keys.values().removeIf(this::expired);
   }
 

@@ -147,17 +147,27 @@ final class JobBook {
     return waiting.contains(pull) ? waiting.headSet(pull).size() + 1 : 0;
   }
 
+  /** A batch lets its held member go: it joins the line for a slot. */
+  void release(Pull pull) {
+    pull.held = false;
+    track(pull);
+  }
+
   private void track(Pull pull) {
+    if (pull.held) {
+      return;
+    }
     if (pull.status == Status.QUEUED || pull.status == Status.PAUSED && pull.pausedReason.automatic()) {
       waiting.add(pull);
     }
   }
 
   /** Newest first; the cursor is the position of the last job of the previous page. IllegalArgumentException for a bad cursor. */
-  Page page(String clientId, String status, int limit, String cursor) {
+  Page page(String clientId, String status, String batchId, int limit, String cursor) {
     Cursor after = Cursor.parse(cursor);
     List<Pull> page = jobs.values().stream()
       .filter(p -> clientId == null || p.clientId.equals(clientId))
+      .filter(p -> batchId == null || batchId.equals(p.batchId))
       .filter(p -> status == null || p.status.name().equalsIgnoreCase(status))
       .sorted(Cursor.NEWEST_FIRST)
       .filter(p -> after == null || after.isBefore(p))

@@ -60,6 +60,7 @@ public class OrchestratorVerticle extends VerticleBase {
         return Future.all(List.of(
           owned(bus, Addresses.DOWNLOADS_START, this::start),
           owned(bus, Addresses.DOWNLOADS_RETRY, this::retry),
+          owned(bus, Addresses.DOWNLOADS_RELEASE, this::release),
           owned(bus, Addresses.DOWNLOADS_GET, this::get),
           owned(bus, Addresses.DOWNLOADS_LIST, this::list),
           owned(bus, Addresses.DOWNLOADS_CANCEL, this::cancel),
@@ -107,6 +108,9 @@ public class OrchestratorVerticle extends VerticleBase {
     Pull pull = new Pull(UUID.randomUUID(), body.getString("clientId"), body.getString("path"),
       body.getString("callbackUrl"), key, null, Instant.now());
     pull.priority = Pull.Priority.valueOf(Objects.requireNonNullElse(body.getString("priority"), "normal").toUpperCase(Locale.ROOT));
+    pull.batchId = body.getString("batchId");
+    pull.held = body.getBoolean("held", false);
+    pull.deadline = body.getInstant("deadline");
     if (key == null) {
       create(pull).onSuccess(job -> m.reply(view(job))).onFailure(e -> fail(m, PullException.of(e)));
       return;
@@ -154,6 +158,9 @@ public class OrchestratorVerticle extends VerticleBase {
     Pull pull = new Pull(UUID.randomUUID(), old.clientId, old.path, old.callbackUrl, null, old.requestId.toString(),
       Instant.now());
     pull.priority = old.priority;
+    pull.batchId = old.batchId;
+    pull.held = m.body().getBoolean("held", false);
+    pull.deadline = old.deadline;
     // Before the pull starts: its agent's DOWNLOAD_ACK opens the part files it takes over.
     boolean handed = runner.pauses().handOver(old, pull);
     create(pull).onSuccess(job -> m.reply(view(job))).onFailure(e -> {
@@ -162,6 +169,18 @@ public class OrchestratorVerticle extends VerticleBase {
       }
       fail(m, PullException.of(e));
     });
+  }
+
+  /** A batch lets its held member go ({@code requestId}); replies with the job. */
+  private void release(Message<JsonObject> m) {
+    Pull pull = job(m);
+    if (pull == null) {
+      return;
+    }
+    if (pull.held && pull.status == Status.QUEUED) {
+      runner.release(pull);
+    }
+    m.reply(view(pull));
   }
 
   /**
@@ -186,6 +205,9 @@ public class OrchestratorVerticle extends VerticleBase {
   /** The job as the API shows it, with where it stands in the line for a slot, and why, while it waits there. */
   private JsonObject view(Pull pull) {
     JsonObject json = pull.toJson();
+    if (pull.held && pull.status == Status.QUEUED) {
+      return json.put("queuedReason", "BATCH_CONCURRENCY");
+    }
     int position = jobs.positionOf(pull);
     return position == 0 || pull.status != Status.QUEUED ? json
       : json.put("queuePosition", position).put("queuedReason", runner.waitingFor(pull).name());
@@ -202,7 +224,8 @@ public class OrchestratorVerticle extends VerticleBase {
     JsonObject q = m.body();
     JobBook.Page page;
     try {
-      page = jobs.page(q.getString("clientId"), q.getString("status"), q.getInteger("limit", 50), q.getString("cursor"));
+      page = jobs.page(q.getString("clientId"), q.getString("status"), q.getString("batchId"), q.getInteger("limit", 50),
+        q.getString("cursor"));
     } catch (IllegalArgumentException e) {
       fail(m, new PullException(ErrorCode.VALIDATION_FAILED, "cursor is not one this server gave out"));
       return;
@@ -224,6 +247,11 @@ public class OrchestratorVerticle extends VerticleBase {
   private void pause(Message<JsonObject> m) {
     Pull pull = job(m);
     if (pull == null || !stillActive(m, pull)) {
+      return;
+    }
+    if (pull.held) { // a resume would start it behind its batch's back
+      fail(m, new PullException(ErrorCode.DOWNLOAD_NOT_ACTIVE, "pull " + pull.requestId + " waits for its batch "
+        + pull.batchId + " to let it start; cancel it or the batch instead"));
       return;
     }
     runner.pauses().pause(pull, Pull.PauseReason.OPERATOR);

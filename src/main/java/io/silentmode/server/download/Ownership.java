@@ -114,7 +114,7 @@ final class Ownership {
     idempotency.restore(pull.idempotencyKey, pull.requestId, pull.createdAt);
     runner.pauses().restore(pull);
     if (pull.status == Status.QUEUED) {
-      runner.armQueueTimer(pull);
+      rearm(pull);
     } else if (pull.webhook != null && Set.of("pending", "retrying").contains(pull.webhook.getString("status"))) {
       vertx.eventBus().send(Addresses.WEBHOOKS_RESUME, pull.toJson());
     }
@@ -203,7 +203,9 @@ final class Ownership {
   /** The timers of a waiting job: its queue timeout, or its pause's RESUME_TIMEOUT. */
   private void rearm(Pull pull) {
     if (pull.status == Status.QUEUED) {
-      runner.armQueueTimer(pull);
+      if (pull.queuedUntil != null) { // a held batch member waits for its batch, not a clock
+        runner.armQueueTimer(pull);
+      }
     } else {
       runner.pauses().restore(pull);
     }

@@ -8,6 +8,7 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 
 /** One pull: its job record and, while it runs, the state of each chunk. Owned by the orchestrator alone. */
@@ -45,6 +46,15 @@ final class Pull {
   final Instant createdAt;
   Priority priority = Priority.NORMAL;
   Status status = Status.QUEUED;
+  /** The batch this job is a member of, or null. */
+  String batchId;
+  /**
+   * A batch member its batch has not let go yet: queued, but out of the line for a slot, so that the batch alone
+   * decides how many of its members run (see BatchVerticle).
+   */
+  boolean held;
+  /** Its batch's deadline: when a member that has not started gives up, instead of QUEUE_TIMEOUT. */
+  Instant deadline;
   /** The agent connection serving the pull, once it started. */
   String connectionId;
   Instant startedAt;
@@ -125,15 +135,19 @@ final class Pull {
       r.getString("callbackUrl"), r.getString("idempotencyKey"), r.getString("retryOf"), r.getInstant("createdAt"));
     pull.status = Status.valueOf(r.getString("status").toUpperCase());
     pull.priority = Priority.valueOf(r.getString("priority", "normal").toUpperCase(Locale.ROOT));
+    pull.batchId = r.getString("batchId");
+    pull.held = r.getBoolean("held", false);
+    pull.deadline = r.getInstant("deadline");
     pull.startedAt = r.getInstant("startedAt");
     pull.finishedAt = r.getInstant("finishedAt");
     pull.queuedUntil = r.getInstant("queuedUntil");
     pull.seq = r.getLong("seq", 0L);
     pull.fileName = r.getString("fileName");
-    pull.size = r.getLong("size", -1L);
+    // null, not absent, in the record of a job whose agent never acknowledged (a queued one)
+    pull.size = Objects.requireNonNullElse(r.getLong("size"), -1L);
     pull.chunkSize = r.getInteger("chunkSize", 0);
     pull.agentSha256 = r.getString("fileSha256");
-    pull.totalChunks = r.getInteger("totalChunks", 0);
+    pull.totalChunks = Objects.requireNonNullElse(r.getInteger("totalChunks"), 0);
     pull.restoredChunksDone = r.getInteger("chunksDone", 0);
     pull.bytesDone = r.getLong("bytesDone", 0L);
     pull.retries = r.getInteger("retries", 0);
@@ -232,6 +246,7 @@ final class Pull {
       .put("path", path)
       .put("callbackUrl", callbackUrl)
       .put("retryOf", retryOf)
+      .put("batchId", batchId)
       .put("priority", priority.name().toLowerCase(Locale.ROOT))
       .put("status", status.name().toLowerCase())
       .put("createdAt", createdAt.toString())
@@ -262,7 +277,7 @@ final class Pull {
 
   /** What the store keeps: the job plus what the server alone needs back after a restart. */
   JsonObject toRecord() {
-    return toJson().put("idempotencyKey", idempotencyKey).put("seq", seq)
+    return toJson().put("idempotencyKey", idempotencyKey).put("seq", seq).put("held", held).put("deadline", stamp(deadline))
       .put("queuedUntil", stamp(queuedUntil))
       .put("chunkSize", chunkSize).put("fileSha256", agentSha256)
       .put("partId", partId).put("parts", parts).put("partsKeptUntil", stamp(partsKeptUntil));

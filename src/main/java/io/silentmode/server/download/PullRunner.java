@@ -12,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.EnumSet;
@@ -69,12 +70,33 @@ final class PullRunner {
     if (agent.getBoolean("connected")) {
       presence.connected(pull.clientId, agent.getString("connectionId"));
     }
-    if (startable(pull)) {
+    if (!pull.held && startable(pull)) {
       return start(pull);
     }
-    pull.queuedUntil = pull.createdAt.plusMillis(config.queueTimeout());
-    armQueueTimer(pull);
+    // a held batch member waits for its batch, bounded by the batch's deadline only
+    pull.queuedUntil = pull.deadline != null ? pull.deadline
+      : pull.held ? null : pull.createdAt.plusMillis(config.queueTimeout());
+    if (pull.queuedUntil != null) {
+      armQueueTimer(pull);
+    }
     return events.publish(pull, "state");
+  }
+
+  /**
+   * Its batch lets a held member go: it joins the line for a slot, bounded by the batch's deadline or QUEUE_TIMEOUT
+   * from now, and starts at once when it can.
+   */
+  void release(Pull pull) {
+    jobs.release(pull);
+    if (pull.queuedUntil == null) {
+      pull.queuedUntil = Instant.now().plusMillis(config.queueTimeout());
+      armQueueTimer(pull);
+    }
+    if (startable(pull)) {
+      start(pull);
+    } else {
+      events.publish(pull, "state");
+    }
   }
 
   /** Whether the pull's agent is connected and idle and a slot is free. */
@@ -131,13 +153,17 @@ final class PullRunner {
   void armQueueTimer(Pull pull) {
     long wait = Math.max(1, pull.queuedUntil.toEpochMilli() - System.currentTimeMillis());
     pull.timers.put(Pull.QUEUE_TIMER, vertx.setTimer(wait, t -> {
+      String limit = pull.deadline != null ? "until its batch's deadline (" + pull.deadline + ")"
+        : "QUEUE_TIMEOUT (" + config.queueTimeout() + " ms)";
       if (presence.isConnected(pull.clientId)) {
-        finish(pull, Status.FAILED, ErrorCode.QUEUE_TIMEOUT, "the pull waited QUEUE_TIMEOUT (" + config.queueTimeout()
-          + " ms) for " + (waitingFor(pull) == Pull.PauseReason.AGENT_BUSY ? "agent '" + pull.clientId + "' to finish its other pull"
+        finish(pull, Status.FAILED, ErrorCode.QUEUE_TIMEOUT, "the pull waited " + limit + " for "
+          + (pull.held ? "its batch to let it start (concurrency)"
+          : waitingFor(pull) == Pull.PauseReason.AGENT_BUSY ? "agent '" + pull.clientId + "' to finish its other pull"
           : "one of the MAX_ACTIVE_PULLS (" + config.maxActivePulls() + ") slots"));
       } else {
         finish(pull, Status.FAILED, ErrorCode.CLIENT_NOT_CONNECTED, "agent '" + pull.clientId
-          + "' did not connect within QUEUE_TIMEOUT (" + config.queueTimeout() + " ms)");
+          + "' did not connect " + (pull.deadline != null ? "before its batch's deadline (" + pull.deadline + ")"
+          : "within QUEUE_TIMEOUT (" + config.queueTimeout() + " ms)"));
       }
     }));
   }

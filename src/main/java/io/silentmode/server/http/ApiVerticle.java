@@ -112,7 +112,7 @@ public class ApiVerticle extends VerticleBase {
     rb.getRoute("cancelDownload").addHandler(rc -> answerJob(rc, Addresses.DOWNLOADS_CANCEL));
     rb.getRoute("pauseDownload").addHandler(rc -> answerJob(rc, Addresses.DOWNLOADS_PAUSE));
     rb.getRoute("resumeDownload").addHandler(rc -> answerJob(rc, Addresses.DOWNLOADS_RESUME));
-    rb.getRoute("retryDownload").addHandler(rc -> withRoom(rc, () -> ask(rc, Addresses.DOWNLOADS_RETRY, requestId(rc),
+    rb.getRoute("retryDownload").addHandler(rc -> withRoom(config, rc, () -> ask(rc, Addresses.DOWNLOADS_RETRY, requestId(rc),
       reply -> accepted(rc, job(reply)))));
     rb.getRoute("streamDownloadEvents").addHandler(rc -> limits.stream(rc, () -> events.handle(rc, path(rc, "requestId"))));
     rb.getRoute("getDownloadContent").addHandler(rc -> {
@@ -123,6 +123,7 @@ public class ApiVerticle extends VerticleBase {
     });
     rb.getRoute("createDownloadLink").addHandler(rc -> ask(rc, Addresses.DOWNLOADS_GET, requestId(rc),
       reply -> link(rc, job(reply))));
+    new BatchRoutes(config, events, limits).mount(rb);
     Router api = rb.createRouter();
     onFailures(api);
     return api;
@@ -143,7 +144,7 @@ public class ApiVerticle extends VerticleBase {
       .put("callbackUrl", callbackUrl)
       .put("priority", body.getString("priority"))
       .put("idempotencyKey", rc.request().getHeader("Idempotency-Key"));
-    withRoom(rc, () -> ask(rc, Addresses.DOWNLOADS_START, start, reply -> {
+    withRoom(config, rc, () -> ask(rc, Addresses.DOWNLOADS_START, start, reply -> {
       if ("true".equals(reply.headers().get("replayed"))) {
         rc.response().putHeader("Idempotent-Replayed", "true");
       }
@@ -152,8 +153,8 @@ public class ApiVerticle extends VerticleBase {
   }
 
   /** A pull is refused up front (507) when DOWNLOAD_DIR lacks MIN_FREE_SPACE, as readiness reports, not failed later. */
-  private void withRoom(RoutingContext rc, Runnable then) {
-    Readiness.hasRoom(vertx, config).onSuccess(room -> {
+  static void withRoom(ServerConfig config, RoutingContext rc, Runnable then) {
+    Readiness.hasRoom(rc.vertx(), config).onSuccess(room -> {
       if (room) {
         then.run();
       } else {
@@ -167,7 +168,8 @@ public class ApiVerticle extends VerticleBase {
     Map<String, RequestParameter> query = validated(rc).getQuery();
     JsonObject q = page(query)
       .put("clientId", string(query.get("clientId")))
-      .put("status", string(query.get("status")));
+      .put("status", string(query.get("status")))
+      .put("batchId", string(query.get("batchId")));
     ask(rc, Addresses.DOWNLOADS_LIST, q, reply -> json(rc, 200, (JsonObject) reply.body()));
   }
 
@@ -180,7 +182,7 @@ public class ApiVerticle extends VerticleBase {
   }
 
   /** {@code limit} and {@code cursor}, as every list takes them. */
-  private static JsonObject page(Map<String, RequestParameter> query) {
+  static JsonObject page(Map<String, RequestParameter> query) {
     return new JsonObject()
       .put("cursor", string(query.get("cursor")))
       .put("limit", query.get("limit") == null ? 50 : query.get("limit").getInteger(50));
@@ -251,8 +253,8 @@ public class ApiVerticle extends VerticleBase {
   // ---- helpers ------------------------------------------------------------------------------------------
 
   /** Asks a verticle; its failure becomes the problem+json answer. */
-  private <T> void ask(RoutingContext rc, String address, JsonObject body, Consumer<Message<T>> onReply) {
-    vertx.eventBus().<T>request(address, body).onSuccess(onReply::accept).onFailure(e -> Problems.send(rc, e));
+  static <T> void ask(RoutingContext rc, String address, JsonObject body, Consumer<Message<T>> onReply) {
+    rc.vertx().eventBus().<T>request(address, body).onSuccess(onReply::accept).onFailure(e -> Problems.send(rc, e));
   }
 
   /** Sends the path's {@code requestId} to {@code address} and answers 200 with the job it replies. */
@@ -285,7 +287,7 @@ public class ApiVerticle extends VerticleBase {
     json(rc, 202, job);
   }
 
-  private static void json(RoutingContext rc, int status, JsonObject body) {
+  static void json(RoutingContext rc, int status, JsonObject body) {
     rc.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
   }
 
@@ -295,11 +297,11 @@ public class ApiVerticle extends VerticleBase {
     return job;
   }
 
-  private static ValidatedRequest validated(RoutingContext rc) {
+  static ValidatedRequest validated(RoutingContext rc) {
     return rc.get(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST);
   }
 
-  private static String path(RoutingContext rc, String name) {
+  static String path(RoutingContext rc, String name) {
     return validated(rc).getPathParameters().get(name).getString();
   }
 
@@ -307,7 +309,7 @@ public class ApiVerticle extends VerticleBase {
     return new JsonObject().put("requestId", path(rc, "requestId"));
   }
 
-  private static String string(RequestParameter p) {
+  static String string(RequestParameter p) {
     return p == null ? null : p.getString();
   }
 }

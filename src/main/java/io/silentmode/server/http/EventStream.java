@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Server-Sent Events of one job. The stream opens with the job as it is (unless {@code Last-Event-ID} is already
+ * Server-Sent Events of one job, or of one batch (the same rules, with the batch for the job). The stream opens with the job as it is (unless {@code Last-Event-ID} is already
  * current), then relays the orchestrator's events for that job and closes after {@code final}. A finished job with
  * nothing after {@code Last-Event-ID} answers 204, the status that tells an EventSource to stop reconnecting.
  * Events carry the
@@ -33,11 +33,21 @@ final class EventStream {
   }
 
   void handle(RoutingContext rc, String requestId) {
+    follow(rc, Addresses.downloadEvents(requestId), Addresses.DOWNLOADS_GET, new JsonObject().put("requestId", requestId));
+  }
+
+  /** The same for a batch: its state (without the member list), member changes, progress and final. */
+  void handleBatch(RoutingContext rc, String batchId) {
+    follow(rc, Addresses.batchEvents(batchId), Addresses.BATCHES_GET, new JsonObject().put("batchId", batchId).put("summary", true));
+  }
+
+  /** Follows {@code events}, after the snapshot {@code get} replies to {@code query}. */
+  private void follow(RoutingContext rc, String events, String get, JsonObject query) {
     long lastEventId = parseLastEventId(rc.request().getHeader("Last-Event-ID"));
     List<JsonObject> early = new ArrayList<>();
     Stream stream = new Stream(rc.response(), lastEventId);
     // Subscribe before reading the job, so that no event falls between the snapshot and the subscription.
-    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(Addresses.downloadEvents(requestId), m -> {
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(events, m -> {
       if (stream.started) {
         stream.write(m.body());
       } else {
@@ -45,7 +55,7 @@ final class EventStream {
       }
     });
     consumer.completion()
-      .compose(v -> vertx.eventBus().<JsonObject>request(Addresses.DOWNLOADS_GET, new JsonObject().put("requestId", requestId)))
+      .compose(v -> vertx.eventBus().<JsonObject>request(get, query))
       .onSuccess(reply -> {
         JsonObject job = reply.body();
         if (terminal(job) && job.getLong("seq", 0L) <= lastEventId) {

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 
+import static io.silentmode.server.store.RecordKind.BATCHES;
 import static io.silentmode.server.store.RecordKind.CLIENTS;
 import static io.silentmode.server.store.RecordKind.JOBS;
 import static io.silentmode.server.store.RecordKind.TOKENS;
@@ -54,6 +55,9 @@ public class JobStoreVerticle extends VerticleBase {
         bind(Addresses.STORE_JOB_LOAD, b -> store.all(JOBS)),
         bind(Addresses.STORE_CLIENT_SAVE, b -> store.replaceAll(clients, b.getJsonArray("clients"))),
         bind(Addresses.STORE_CLIENT_LOAD, b -> store.all(clients)),
+        bind(Addresses.STORE_BATCH_SAVE, b -> store.put(BATCHES, b.getJsonObject("batch"))),
+        bind(Addresses.STORE_BATCH_DELETE, b -> store.delete(BATCHES, ids(b.getJsonArray("batchIds")))),
+        bind(Addresses.STORE_BATCH_LOAD, b -> store.all(BATCHES)),
         bind(Addresses.STORE_TOKEN_SAVE, b -> store.replaceAll(TOKENS, b.getJsonArray("tokens"))),
         bind(Addresses.STORE_TOKEN_LOAD, b -> store.all(TOKENS)),
         bind(Addresses.STORE_PING, b -> store.ping())));

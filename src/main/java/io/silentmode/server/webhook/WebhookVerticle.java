@@ -25,7 +25,7 @@ import static java.lang.System.Logger.Level.WARNING;
 
 /**
  * Tells a job's {@code callbackUrl} that the job ended ({@code download.completed|failed|cancelled}) or paused
- * ({@code download.paused}), as a Standard Webhooks POST signed with the server's {@code whsec_} secret. Failed
+ * ({@code download.paused}), and a batch's that the batch ended ({@code batch.completed|failed|cancelled}), as a Standard Webhooks POST signed with the server's {@code whsec_} secret. Failed
  * attempts are retried with exponential backoff and jitter; 410 Gone stops at once.
  * The outcome of every attempt of the final webhook is published on {@link Addresses#WEBHOOKS_EVENTS}, which the
  * orchestrator shows as the job's {@code webhook}; a pause's webhook is only logged when it fails, so that it never
@@ -51,7 +51,8 @@ public class WebhookVerticle extends VerticleBase {
   }
 
   /** One webhook: what every attempt resends unchanged; {@code tracked} when its outcomes are reported. */
-  private record Delivery(String requestId, String url, String id, Buffer body, boolean tracked) {
+  /** {@code subject} names what it is about in the log: {@code job <requestId>} or {@code batch <batchId>}. */
+  private record Delivery(String requestId, String subject, String url, String id, Buffer body, boolean tracked) {
   }
 
   @Override
@@ -61,6 +62,7 @@ public class WebhookVerticle extends VerticleBase {
     client = WebClient.create(vertx, new WebClientOptions().setUserAgent("silentmode-webhook").setFollowRedirects(false));
     return Future.all(
       vertx.eventBus().<JsonObject>localConsumer(Addresses.DOWNLOADS_EVENTS, m -> onEvent(m.body())).completion(),
+      vertx.eventBus().<JsonObject>localConsumer(Addresses.BATCHES_EVENTS, m -> onBatchEnd(m.body())).completion(),
       vertx.eventBus().<JsonObject>localConsumer(Addresses.WEBHOOKS_RESUME, m -> onResume(m.body())).completion());
   }
 
@@ -82,6 +84,25 @@ public class WebhookVerticle extends VerticleBase {
       // sequence number tells those webhooks apart for the receiver's deduplication.
       deliver(event, finalId(event) + "_paused_" + event.getLong("seq"), 1, false);
     }
+  }
+
+  /**
+   * A batch's end: one webhook ({@code batch.completed|failed|cancelled}, the batch without its members), not one per
+   * member. Its outcome is only logged, like a pause's.
+   */
+  private void onBatchEnd(JsonObject event) {
+    if (!(event.getValue("callbackUrl") instanceof String url) || url.isBlank()) {
+      return;
+    }
+    JsonObject batch = event.copy();
+    batch.remove("event");
+    batch.remove("seq");
+    Buffer body = new JsonObject()
+      .put("type", "batch." + batch.getString("status"))
+      .put("timestamp", Instant.now().toString())
+      .put("data", batch)
+      .toBuffer();
+    attempt(new Delivery(null, "batch " + batch.getString("batchId"), url, "msg_batch_" + batch.getString("batchId"), body, false), 1);
   }
 
   /** The final webhook's id, the same across retries and restarts. */
@@ -111,7 +132,7 @@ public class WebhookVerticle extends VerticleBase {
       .put("timestamp", Instant.now().toString())
       .put("data", job)
       .toBuffer();
-    attempt(new Delivery(requestId, url, id, body, tracked), firstAttempt);
+    attempt(new Delivery(requestId, "job " + requestId, url, id, body, tracked), firstAttempt);
   }
 
   private void attempt(Delivery d, int attempt) {
@@ -127,7 +148,7 @@ public class WebhookVerticle extends VerticleBase {
       }
       String error = status != null ? "HTTP " + status + " " + response.statusMessage()
         : Objects.requireNonNullElse(ar.cause().getMessage(), ar.cause().toString());
-      String failed = "Webhook " + d.id() + " attempt " + attempt + " for job " + d.requestId() + " to " + d.url()
+      String failed = "Webhook " + d.id() + " attempt " + attempt + " for " + d.subject() + " to " + d.url()
         + " failed: " + error;
       if (status != null && status == 410) {
         log.log(WARNING, failed + "; the receiver is gone, not retrying");

@@ -87,16 +87,16 @@ class JobBookTest {
     for (int i = 0; i < 5; i++) {
       all.add(job(i % 2 == 0 ? "a" : "b", i));
     }
-    JobBook.Page first = book.page(null, null, 2, null);
+    JobBook.Page first = book.page(null, null, null, 2, null);
     assertEquals(List.of(all.get(4), all.get(3)), first.items());
-    JobBook.Page second = book.page(null, null, 2, first.nextCursor());
+    JobBook.Page second = book.page(null, null, null, 2, first.nextCursor());
     assertEquals(List.of(all.get(2), all.get(1)), second.items());
-    JobBook.Page last = book.page(null, null, 2, second.nextCursor());
+    JobBook.Page last = book.page(null, null, null, 2, second.nextCursor());
     assertEquals(List.of(all.get(0)), last.items());
     assertNull(last.nextCursor());
-    assertEquals(List.of(all.get(4), all.get(2), all.get(0)), book.page("a", "queued", 10, null).items());
-    assertEquals(List.of(), book.page(null, "completed", 10, null).items());
-    assertThrows(IllegalArgumentException.class, () -> book.page(null, null, 2, "not-a-cursor"));
+    assertEquals(List.of(all.get(4), all.get(2), all.get(0)), book.page("a", "queued", null, 10, null).items());
+    assertEquals(List.of(), book.page(null, "completed", null, 10, null).items());
+    assertThrows(IllegalArgumentException.class, () -> book.page(null, null, null, 2, "not-a-cursor"));
   }
 
   @Test
