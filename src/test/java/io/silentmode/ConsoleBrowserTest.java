@@ -1,0 +1,196 @@
+package io.silentmode;
+
+import io.silentmode.agent.AgentVerticle;
+import io.silentmode.protocol.Sha256;
+import io.silentmode.server.Addresses;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The web console in headless Chromium against a real server and real agents on loopback: an operator signs in,
+ * sees the agents, pulls a file to 100 % and downloads it, pauses, resumes and cancels a slow pull, and a bad token
+ * is refused in plain words. One browser and one server serve the whole class, in the order of an operator's visit.
+ * <p>
+ * The screenshot of the pulls view is saved to target/console.png, and to the path in the system property
+ * {@code console.screenshot} when given ({@code -Dconsole.screenshot=docs/console.png} refreshes the README's).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ConsoleBrowserTest {
+
+  private static final String TOKEN = "console-operator-token";
+
+  @TempDir
+  static Path dir;
+  static Vertx vertx;
+  static Fixture fx;
+  static ChromeDriver browser;
+  static ConsolePage page;
+  static Path browserDownloads;
+  static Path shopFile;
+
+  @BeforeAll
+  static void start() throws Exception {
+    vertx = Vertx.vertx();
+    fx = new Fixture(vertx, dir).with(c -> c.setApiToken(TOKEN)).start();
+    shopFile = fx.randomFile("sales-2025-01.csv", 40L * Fixture.CHUNK + 123);
+    fx.agent("shop-001", shopFile, c -> new AgentVerticle(c, Map.of("region", "eu", "store", "berlin-12")));
+    // 600 chunks at about 10 ms each: a pull that runs for seconds, long enough to pause and cancel by hand.
+    fx.agent("shop-002", fx.randomFile("inventory.db", 600L * Fixture.CHUNK), c -> new LifecycleTest.SlowAgent(c, new AtomicInteger()));
+    // An agent that was here and left: the console lists it as offline.
+    AgentVerticle gone = fx.agent("shop-003", fx.randomFile("gone.csv", 10), c -> new AgentVerticle(c, Map.of("region", "us")));
+    vertx.undeploy(gone.deploymentID()).await();
+    browserDownloads = dir.resolve("browser-downloads");
+    browser = Chromium.start(dir, browserDownloads);
+    page = new ConsolePage(browser, "http://127.0.0.1:" + fx.server.apiPort());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (browser != null) {
+      browser.quit();
+    }
+    if (vertx != null) {
+      fx.server.stop().await();
+      vertx.close().await();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void a_wrong_token_is_refused_in_plain_words_and_nothing_is_shown() {
+    page.open().signIn("not-the-token");
+    String error = page.loginError();
+    assertTrue(error.contains("not accepted") && error.contains("401 Unauthorized"), error);
+    assertTrue(browser.findElements(By.cssSelector("#agents-body tr")).isEmpty(), "no agent shown without a valid token");
+    assertEquals(null, browser.executeScript("return sessionStorage.getItem('silentmode.token')"), "a refused token is not kept");
+  }
+
+  @Test
+  @Order(2)
+  void an_operator_sees_the_agent_pulls_its_file_to_100_percent_and_downloads_it_with_the_same_sha256() throws Exception {
+    page.open().signIn(TOKEN);
+    page.awaitSignedIn();
+    assertEquals("Online", page.agentStatus("shop-001"));
+    assertTrue(page.agentRow("shop-001").getText().contains("sales-2025-01.csv"), "the file the agent serves");
+    String expected = Fixture.sha256(shopFile);
+
+    String id = page.startPull("shop-001");
+    page.awaitStatus(id, "completed");
+    page.wait.until(d -> page.percent(id) == 100);
+    assertTrue(page.cell(id, "Status").contains("Completed"), page.cell(id, "Status"));
+    assertTrue(page.cell(id, "Progress").contains("2.5 MiB of 2.5 MiB"), page.cell(id, "Progress"));
+
+    page.act(id, "download");
+    Path saved = browserDownloads.resolve("sales-2025-01.csv");
+    page.wait.until(d -> Files.exists(saved) && !Files.exists(browserDownloads.resolve("sales-2025-01.csv.crdownload")));
+    assertEquals(expected, Fixture.sha256(saved), "the browser saved the very bytes the agent has");
+
+    page.act(id, "link");
+    String link = page.linkUrl();
+    assertTrue(link.contains("/api/v1/downloads/" + id + "/content?expires="), link);
+    // The signed link works without the token, as for someone the operator hands it to.
+    HttpResponse<byte[]> fetched = HttpClient.newHttpClient()
+      .send(HttpRequest.newBuilder(URI.create(link)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, fetched.statusCode());
+    assertEquals(expected, Sha256.hex(Sha256.digest().digest(fetched.body())));
+  }
+
+  @Test
+  @Order(3)
+  void a_slow_pull_shows_live_progress_can_be_paused_resumed_and_is_cancelled() throws Exception {
+    page.awaitSignedIn();
+    String id = page.startPull("shop-002");
+    page.awaitStatus(id, "in_progress");
+    // Progress arrives on the job's event stream, far more often than the 5 s list refresh.
+    page.wait.until(d -> page.percent(id) > 0 && !page.cell(id, "Rate").equals("—"));
+
+    page.act(id, "pause");
+    page.awaitStatus(id, "paused");
+    assertTrue(page.cell(id, "Status").contains("Paused") && page.cell(id, "Status").contains("by an operator"), page.cell(id, "Status"));
+    page.act(id, "resume");
+    page.awaitStatus(id, "in_progress");
+
+    page.act(id, "cancel");
+    page.awaitStatus(id, "cancelled");
+    assertEquals("cancelled", fx.request(Addresses.DOWNLOADS_GET, new JsonObject().put("requestId", id)).getString("status"));
+    assertTrue(page.pullRow(id).findElements(By.cssSelector("button[data-action='retry']")).size() == 1, "a cancelled pull offers a retry");
+  }
+
+  @Test
+  @Order(4)
+  void in_a_narrow_window_rows_become_cards_and_every_action_stays_in_reach() throws Exception {
+    Dimension wide = browser.manage().window().getSize();
+    try {
+      browser.manage().window().setSize(new Dimension(390, 800));
+      page.awaitSignedIn();
+      WebElement pull = page.agentRow("shop-001").findElement(By.cssSelector("button[data-action='pull']"));
+      page.wait.until(d -> page.innerWidth() < 500);
+      assertTrue(pull.isDisplayed());
+      assertTrue(pull.getRect().getX() + pull.getRect().getWidth() <= page.innerWidth(), "the Pull button is inside the window");
+      assertTrue(page.scrollWidth() <= page.innerWidth(), "no sideways scrolling: " + page.scrollWidth() + " > " + page.innerWidth());
+      // Each cell says what it is, as the column headers are gone.
+      assertEquals("\"Last seen\"", browser.executeScript("return getComputedStyle(arguments[0], '::before').content",
+        page.agentRow("shop-001").findElement(By.cssSelector("td[data-label='Last seen']"))));
+      save(Path.of("target", "console-narrow.png"));
+    } finally {
+      browser.manage().window().setSize(wide);
+    }
+  }
+
+  @Test
+  @Order(5)
+  void the_screenshot_shows_agents_and_a_pull_under_way() throws Exception {
+    Dimension before = browser.manage().window().getSize();
+    try {
+      browser.manage().window().setSize(new Dimension(1360, 860));
+      page.awaitSignedIn();
+      browser.findElement(By.id("link-close")).click();
+      String id = page.startPull("shop-002");
+      page.wait.until(d -> page.percent(id) >= 10 && !page.cell(id, "ETA").equals("—"));
+      page.wait.until(d -> page.agentStatus("shop-003").equals("Offline"));
+      browser.executeScript("document.getElementById('toast').textContent = ''");
+      saveScreenshot();
+      page.act(id, "cancel");
+      page.awaitStatus(id, "cancelled");
+    } finally {
+      browser.manage().window().setSize(before);
+    }
+  }
+
+  private static void saveScreenshot() throws Exception {
+    save(Path.of("target", "console.png"));
+    String wanted = System.getProperty("console.screenshot");
+    if (wanted != null && !wanted.isBlank()) {
+      save(Path.of(wanted));
+    }
+  }
+
+  private static void save(Path target) throws Exception {
+    Files.copy(browser.getScreenshotAs(OutputType.FILE).toPath(), target, StandardCopyOption.REPLACE_EXISTING);
+  }
+}
