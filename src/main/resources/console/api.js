@@ -86,6 +86,21 @@ export class Api {
       : this.call('POST', `/downloads/${id}/${action}`);
   }
 
+  /**
+   * Asks a signed link for its first byte, so that a file gone from the server is an error on the page rather than
+   * a failed download in the browser's list. A link to another origin (PUBLIC_URL) is left to the browser.
+   */
+  async probe(url) {
+    if (new URL(url, location.href).origin !== location.origin) {
+      return;
+    }
+    const response = await fetch(url, { headers: { Range: 'bytes=0-0' }, cache: 'no-store' });
+    if (!response.ok && response.status !== 416) { // 416: an empty file has no first byte
+      throw await problem(response);
+    }
+    await response.body?.cancel();
+  }
+
   /** Follows the job's event stream until its final event; resolves then, or when {@code signal} aborts. */
   events(requestId, onJob, signal) {
     const url = `${BASE}/downloads/${encodeURIComponent(requestId)}/events`;

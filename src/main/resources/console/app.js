@@ -149,6 +149,7 @@ async function act(job, action, source) {
     if (action === 'download' || action === 'link') {
       const link = await api.act(job.requestId, 'link');
       if (action === 'download') {
+        await api.probe(link.url);
         download(link.url, job.fileName);
       } else {
         showLink(job, link);

@@ -14,9 +14,11 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,7 +27,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -118,6 +123,8 @@ class ConsoleBrowserTest {
       .send(HttpRequest.newBuilder(URI.create(link)).build(), HttpResponse.BodyHandlers.ofByteArray());
     assertEquals(200, fetched.statusCode());
     assertEquals(expected, Sha256.hex(Sha256.digest().digest(fetched.body())));
+    browser.findElement(By.id("link-close")).click();
+    page.wait.until(d -> !d.findElement(By.id("link-panel")).isDisplayed());
   }
 
   @Test
@@ -127,15 +134,20 @@ class ConsoleBrowserTest {
     String id = page.startPull("shop-002");
     page.awaitStatus(id, "in_progress");
     // Progress arrives on the job's event stream, far more often than the 5 s list refresh.
-    page.wait.until(d -> page.percent(id) > 0 && !page.cell(id, "Rate").equals("—"));
+    // Progress comes on the job's event stream: three different figures within 4 s, while the lists are fetched
+    // every 5 s, so at least two came live.
+    Set<Integer> seen = new HashSet<>();
+    new WebDriverWait(browser, Duration.ofSeconds(4)).pollingEvery(Duration.ofMillis(50))
+      .until(d -> seen.add(page.percent(id)) && seen.size() >= 3);
+    assertTrue(!page.cell(id, "Rate").equals("—") && !page.cell(id, "ETA").equals("—"), page.pullRow(id).getText());
 
-    page.act(id, "pause");
+    page.press(id, "pause");
     page.awaitStatus(id, "paused");
     assertTrue(page.cell(id, "Status").contains("Paused") && page.cell(id, "Status").contains("by an operator"), page.cell(id, "Status"));
-    page.act(id, "resume");
+    page.press(id, "resume");
     page.awaitStatus(id, "in_progress");
 
-    page.act(id, "cancel");
+    page.press(id, "cancel");
     page.awaitStatus(id, "cancelled");
     assertEquals("cancelled", fx.request(Addresses.DOWNLOADS_GET, new JsonObject().put("requestId", id)).getString("status"));
     assertTrue(page.pullRow(id).findElements(By.cssSelector("button[data-action='retry']")).size() == 1, "a cancelled pull offers a retry");
@@ -143,6 +155,33 @@ class ConsoleBrowserTest {
 
   @Test
   @Order(4)
+  void from_the_keyboard_alone_an_operator_reaches_a_pull_button_sees_where_the_focus_is_and_starts_a_pull() {
+    page.open().signIn(TOKEN);
+    WebElement pull = page.agentRow("shop-001").findElement(By.cssSelector("button[data-action='pull']"));
+    page.tabTo(pull, 20);
+    assertEquals("solid", browser.executeScript("return getComputedStyle(document.activeElement).outlineStyle"),
+      "a focused button is outlined");
+    Set<String> before = page.pullIds();
+    pull.sendKeys(Keys.ENTER);
+    String id = page.wait.until(d -> page.pullIds().stream().filter(r -> !before.contains(r)).findFirst().orElse(null));
+    page.awaitStatus(id, "completed");
+  }
+
+  @Test
+  @Order(5)
+  void a_download_whose_file_is_gone_from_the_server_says_so_in_plain_words() throws Exception {
+    String id = page.startPull("shop-001");
+    page.awaitStatus(id, "completed");
+    JsonObject job = fx.request(Addresses.DOWNLOADS_GET, new JsonObject().put("requestId", id));
+    Files.delete(Path.of(job.getJsonObject("file").getString("path")));
+    page.act(id, "download");
+    String problem = page.problem();
+    assertTrue(problem.contains("File not found") && problem.contains("no longer in DOWNLOAD_DIR; pull it again"), problem);
+    browser.findElement(By.id("problem-close")).click();
+  }
+
+  @Test
+  @Order(6)
   void in_a_narrow_window_rows_become_cards_and_every_action_stays_in_reach() throws Exception {
     Dimension wide = browser.manage().window().getSize();
     try {
@@ -163,13 +202,12 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(5)
+  @Order(7)
   void the_screenshot_shows_agents_and_a_pull_under_way() throws Exception {
     Dimension before = browser.manage().window().getSize();
     try {
       browser.manage().window().setSize(new Dimension(1360, 860));
       page.awaitSignedIn();
-      browser.findElement(By.id("link-close")).click();
       String id = page.startPull("shop-002");
       page.wait.until(d -> page.percent(id) >= 10 && !page.cell(id, "ETA").equals("—"));
       page.wait.until(d -> page.agentStatus("shop-003").equals("Offline"));
@@ -180,6 +218,17 @@ class ConsoleBrowserTest {
     } finally {
       browser.manage().window().setSize(before);
     }
+  }
+
+  @Test
+  @Order(8)
+  void a_token_the_server_stops_accepting_signs_the_tab_out_with_a_reason() {
+    page.awaitSignedIn();
+    browser.executeScript("sessionStorage.setItem('silentmode.token', 'revoked')");
+    browser.findElement(By.id("refresh")).click();
+    String error = page.loginError();
+    assertTrue(error.contains("no longer accepts this token"), error);
+    assertTrue(browser.findElement(By.id("console")).getDomAttribute("hidden") != null, "agents and pulls are hidden");
   }
 
   private static void saveScreenshot() throws Exception {

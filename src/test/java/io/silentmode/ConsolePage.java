@@ -5,6 +5,7 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -93,11 +94,36 @@ final class ConsolePage {
   }
 
   void act(String requestId, String action) {
-    WebElement button = wait.until(d -> {
+    button(requestId, action).click();
+  }
+
+  /** The same from the keyboard: the button takes the focus and Enter presses it. */
+  void press(String requestId, String action) {
+    button(requestId, action).sendKeys(Keys.ENTER);
+  }
+
+  private WebElement button(String requestId, String action) {
+    return wait.until(d -> {
       List<WebElement> found = pullRow(requestId).findElements(By.cssSelector("button[data-action='" + action + "']"));
       return found.isEmpty() || !found.get(0).isEnabled() ? null : found.get(0);
     });
-    button.click();
+  }
+
+  /** Presses Tab until {@code target} has the focus, as a keyboard user gets there; fails after {@code max} presses. */
+  void tabTo(WebElement target, int max) {
+    Actions keys = new Actions(driver);
+    for (int i = 0; i < max; i++) {
+      keys.sendKeys(Keys.TAB).perform();
+      if (target.equals(driver.switchTo().activeElement())) {
+        return;
+      }
+    }
+    throw new AssertionError("not reached with " + max + " presses of Tab: " + target);
+  }
+
+  /** The error banner, once it shows: title and detail from the API's problem+json. */
+  String problem() {
+    return wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("problem"))).getText();
   }
 
   String linkUrl() {
