@@ -6,14 +6,18 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
 
 /**
- * The web console: static HTML, CSS and JavaScript modules from the jar's {@code console/} folder, at
+ * The web console: static HTML, CSS and JavaScript modules from the jar's {@code io/silentmode/console/} folder, at
  * {@code /console/} on the API port ({@code /} redirects there). These routes are outside the REST contract; the
  * page itself is open, and everything it shows comes from {@code /api/v1} with the operator's token.
  */
 final class Console {
 
   static final String PATH = "/console/";
-  private static final String ROOT = "console";
+  /**
+   * Vert.x looks for a relative path in the working directory before the class path: a package-like path keeps a
+   * stray {@code console/} folder where the server runs from being served instead of the jar's files.
+   */
+  private static final String ROOT = "io/silentmode/console";
 
   /**
    * Same-origin only: no inline script or style, no framing, no plugins. {@code connect-src 'self'} lets the page
