@@ -37,6 +37,8 @@ final class Chromium {
         "download.default_directory", downloads.toString(),
         "download.prompt_for_download", false,
         "safebrowsing.enabled", false));
+    // The console's own messages (uncaught errors, Content-Security-Policy refusals) for the tests to check.
+    options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
     ChromeDriverService service = new ChromeDriverService.Builder()
       .usingDriverExecutable(new File(DRIVER))
       .usingAnyFreePort()

@@ -6,6 +6,7 @@ import io.silentmode.server.Addresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -18,6 +19,9 @@ import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.interactions.Actions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.net.URI;
@@ -29,8 +33,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.logging.Level;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -85,14 +91,32 @@ class ConsoleBrowserTest {
     }
   }
 
+  /**
+   * Nothing the page did went wrong in the browser: no uncaught error, nothing the Content-Security-Policy refused.
+   * Failed API answers ("Failed to load resource: ... 401") are what some tests ask for, and the page handles them.
+   */
+  @AfterEach
+  void the_browser_reported_no_script_error_or_policy_refusal() {
+    List<String> problems = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+      .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+      .map(LogEntry::getMessage)
+      .filter(m -> !m.contains("Failed to load resource"))
+      .toList();
+    assertTrue(problems.isEmpty(), problems::toString);
+  }
+
   @Test
   @Order(1)
-  void a_wrong_token_is_refused_in_plain_words_and_nothing_is_shown() {
+  void a_wrong_token_is_refused_in_plain_words_and_nothing_is_shown() throws Exception {
     page.open().signIn("not-the-token");
     String error = page.loginError();
     assertTrue(error.contains("not accepted") && error.contains("401 Unauthorized"), error);
     assertTrue(browser.findElements(By.cssSelector("#agents-body tr")).isEmpty(), "no agent shown without a valid token");
     assertEquals(null, browser.executeScript("return sessionStorage.getItem('silentmode.token')"), "a refused token is not kept");
+    save(Path.of("target", "console-login.png"));
+    // The browser's log reaches the test (the check after each test relies on it): here, the refused whoami.
+    assertTrue(browser.manage().logs().get(LogType.BROWSER).getAll().stream().anyMatch(e -> e.getMessage().contains("401")),
+      "the browser log shows the 401");
   }
 
   @Test
@@ -176,7 +200,8 @@ class ConsoleBrowserTest {
     Files.delete(Path.of(job.getJsonObject("file").getString("path")));
     page.act(id, "download");
     String problem = page.problem();
-    assertTrue(problem.contains("File not found") && problem.contains("no longer in DOWNLOAD_DIR; pull it again"), problem);
+    assertTrue(problem.contains("File not found:") && problem.contains("no longer in DOWNLOAD_DIR; pull it again"), problem);
+    save(Path.of("target", "console-problem.png"));
     browser.findElement(By.id("problem-close")).click();
   }
 
@@ -212,6 +237,7 @@ class ConsoleBrowserTest {
       page.wait.until(d -> page.percent(id) >= 10 && !page.cell(id, "ETA").equals("—"));
       page.wait.until(d -> page.agentStatus("shop-003").equals("Offline"));
       browser.executeScript("document.getElementById('toast').textContent = ''");
+      new Actions(browser).moveToElement(browser.findElement(By.id("pulls-title"))).perform(); // no button under the pointer
       saveScreenshot();
       page.act(id, "cancel");
       page.awaitStatus(id, "cancelled");

@@ -228,8 +228,10 @@ function showProblem(e) {
     box.hidden = true;
     return;
   }
-  $('problem-title').textContent = e instanceof ApiError ? e.title : 'Something went wrong';
-  $('problem-detail').textContent = e instanceof ApiError ? sentence(e.detail) : String(e.message || e);
+  const detail = e instanceof ApiError ? sentence(e.detail) : String(e.message || e);
+  const title = e instanceof ApiError ? e.title : 'Something went wrong';
+  $('problem-title').textContent = detail ? `${title}:` : title;
+  $('problem-detail').textContent = detail;
   box.hidden = false;
 }
 
