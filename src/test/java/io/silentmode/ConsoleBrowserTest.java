@@ -167,6 +167,8 @@ class ConsoleBrowserTest {
 
     page.press(id, "pause");
     page.awaitStatus(id, "paused");
+    // The keyboard focus moved from Pause to the row's new first button, Resume, rather than to nowhere.
+    page.wait.until(d -> "resume".equals(d.switchTo().activeElement().getDomAttribute("data-action")));
     assertTrue(page.cell(id, "Status").contains("Paused") && page.cell(id, "Status").contains("by an operator"), page.cell(id, "Status"));
     page.press(id, "resume");
     page.awaitStatus(id, "in_progress");

@@ -105,7 +105,7 @@ final class ConsolePage {
   private WebElement button(String requestId, String action) {
     return wait.until(d -> {
       List<WebElement> found = pullRow(requestId).findElements(By.cssSelector("button[data-action='" + action + "']"));
-      return found.isEmpty() || !found.get(0).isEnabled() ? null : found.get(0);
+      return found.isEmpty() || "true".equals(found.get(0).getDomAttribute("aria-disabled")) ? null : found.get(0);
     });
   }
 

@@ -30,7 +30,7 @@ export class AgentTable {
         this.canAct ? cell('Actions', button('Pull file', {
           class: 'primary small',
           'data-action': 'pull',
-          'aria-label': `Pull the file of ${agent.clientId}`,
+          'aria-label': `Pull file from ${agent.clientId}`,
           onclick: event => this.onPull(agent.clientId, event.currentTarget),
         })) : null);
       this.rows.set(agent.clientId, tr);

@@ -15,6 +15,8 @@ let role = null;
 let pulls = null;
 let agents = null;
 let timer = null;
+let generation = 0; // only the latest refresh applies and schedules the next: a click on Refresh, a sign-out
+let refreshFailed = false; // the banner shows a failed refresh, which the next good one clears
 
 document.addEventListener('DOMContentLoaded', () => {
   $('login-form').addEventListener('submit', event => {
@@ -81,6 +83,7 @@ function start(me) {
 }
 
 function stop() {
+  generation++;
   clearTimeout(timer);
   for (const controller of streams.values()) {
     controller.abort();
@@ -94,10 +97,11 @@ function stop() {
 
 async function refresh() {
   clearTimeout(timer);
+  const mine = ++generation;
   try {
     const [clients, downloads] = await Promise.all([api.clients(), api.downloads()]);
-    if (!pulls) {
-      return; // signed out meanwhile
+    if (mine !== generation) {
+      return; // a newer refresh, or a sign-out, came meanwhile
     }
     agents.setAll(clients.items);
     $('agents-empty').hidden = clients.items.length > 0;
@@ -105,16 +109,29 @@ async function refresh() {
     $('agents-count').textContent = `${online} online · ${clients.items.length} known`;
     pulls.setAll(downloads.items);
     $('pulls-empty').hidden = downloads.items.length > 0;
+    unfollowAllBut(new Set(downloads.items.map(job => job.requestId)));
     downloads.items.forEach(followIfRunning);
+    if (refreshFailed) {
+      showProblem(null); // the server answers again
+    }
     $('updated').textContent = `Updated ${new Date().toLocaleTimeString()}`;
   } catch (e) {
-    if (failedSession(e)) {
+    if (mine !== generation || failedSession(e)) {
       return;
     }
     showProblem(e);
+    refreshFailed = true;
   }
-  if (pulls) {
-    timer = setTimeout(refresh, REFRESH_MS);
+  timer = setTimeout(refresh, REFRESH_MS);
+}
+
+/** Closes the streams of jobs that dropped off the list (older than the 50 newest). */
+function unfollowAllBut(listed) {
+  for (const [id, controller] of streams) {
+    if (!listed.has(id)) {
+      controller.abort();
+      streams.delete(id);
+    }
   }
 }
 
@@ -163,10 +180,15 @@ async function act(job, action, source) {
   });
 }
 
-/** Runs an action with its button disabled; its failure shows in the problem banner. */
+/**
+ * Runs an action once at a time per button; its failure shows in the problem banner. The button is marked
+ * aria-disabled rather than disabled, which would take the keyboard focus off it.
+ */
 async function busy(source, work) {
-  source.disabled = true;
-  source.setAttribute('aria-busy', 'true');
+  if (source.getAttribute('aria-disabled') === 'true') {
+    return;
+  }
+  source.setAttribute('aria-disabled', 'true');
   try {
     showProblem(null);
     await work();
@@ -175,8 +197,7 @@ async function busy(source, work) {
       showProblem(e);
     }
   } finally {
-    source.disabled = false;
-    source.removeAttribute('aria-busy');
+    source.removeAttribute('aria-disabled');
   }
 }
 
@@ -223,6 +244,7 @@ function failedSession(e) {
 }
 
 function showProblem(e) {
+  refreshFailed = false;
   const box = $('problem');
   if (!e) {
     box.hidden = true;

@@ -110,6 +110,8 @@ export class PullTable {
       return;
     }
     td.dataset.key = key;
+    // Pause becomes Resume and so on: a keyboard user who pressed one lands on the row's new first button.
+    const hadFocus = td.contains(document.activeElement);
     const label = job.fileName || job.requestId.slice(0, 8);
     fill(td, el('div', { class: 'actions' }, names.map(name => button(LABELS[name], {
       class: name === 'cancel' ? 'danger small' : 'small',
@@ -117,6 +119,9 @@ export class PullTable {
       'aria-label': `${LABELS[name]} ${label} from ${job.clientId}`,
       onclick: event => this.onAction(this.jobs.get(job.requestId), name, event.currentTarget),
     }))));
+    if (hadFocus && td.querySelector('button')) {
+      td.querySelector('button').focus();
+    }
   }
 }
 
