@@ -222,6 +222,10 @@ class ConsoleBrowserTest {
       // Each cell says what it is, as the column headers are gone.
       assertEquals("\"Last seen\"", browser.executeScript("return getComputedStyle(arguments[0], '::before').content",
         page.agentRow("shop-001").findElement(By.cssSelector("td[data-label='Last seen']"))));
+      WebElement download = browser.findElement(By.cssSelector("#pulls-body tr[data-status='completed'] button[data-action='download']"));
+      new Actions(browser).scrollToElement(download).perform();
+      assertTrue(download.isDisplayed() && download.getRect().getX() + download.getRect().getWidth() <= page.innerWidth(),
+        "a pull's buttons are inside the window too");
       save(Path.of("target", "console-narrow.png"));
     } finally {
       browser.manage().window().setSize(wide);

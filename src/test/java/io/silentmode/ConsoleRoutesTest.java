@@ -62,9 +62,12 @@ class ConsoleRoutesTest {
     // Out of console/ by dot-segments: the normal path is /openapi.yaml, which is no route.
     problem(api.web.get("/console/%2e%2e/openapi.yaml").send().await(), 404, "NOT_FOUND");
     problem(api.web.get("/console/..%2Fopenapi.yaml").send().await(), 404, "NOT_FOUND");
-    HttpResponse<Buffer> post = api.web.post("/console/").send().await();
-    problem(post, 405, "METHOD_NOT_ALLOWED");
-    assertEquals("GET, HEAD", post.getHeader("Allow"));
+    for (String path : new String[] {"/", "/console", "/console/", "/console/app.js"}) {
+      HttpResponse<Buffer> post = api.web.post(path).send().await();
+      problem(post, 405, "METHOD_NOT_ALLOWED");
+      assertEquals("GET, HEAD", post.getHeader("Allow"), path);
+      assertTrue(api.web.head(path).followRedirects(false).send().await().statusCode() < 400, path);
+    }
   }
 
   @Test

@@ -21,7 +21,13 @@ let refreshFailed = false; // the banner shows a failed refresh, which the next 
 document.addEventListener('DOMContentLoaded', () => {
   $('login-form').addEventListener('submit', event => {
     event.preventDefault();
-    api.token = $('token').value.trim();
+    const token = $('token').value.trim();
+    if (!token) {
+      $('login-error').textContent = 'Enter the API token first.';
+      $('token').focus();
+      return;
+    }
+    api.token = token;
     signIn(true);
   });
   $('sign-out').addEventListener('click', () => signOut(''));

@@ -76,7 +76,7 @@ export class PullTable {
     let tr = this.rows.get(job.requestId);
     if (!tr) {
       tr = el('tr', { dataset: { requestId: job.requestId } },
-        cell('Pull'), cell('Status'), cell('Progress'), cell('Rate'), cell('ETA'), cell('Retries'),
+        cell('File'), cell('Status'), cell('Progress'), cell('Rate'), cell('ETA'), cell('Retries'),
         this.canAct ? cell('Actions') : null);
       this.rows.set(job.requestId, tr);
     }

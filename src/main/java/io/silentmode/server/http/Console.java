@@ -31,7 +31,7 @@ final class Console {
 
   static void mount(Router root) {
     // A regex, since a plain "/console" route also matches "/console/" (vert.x ignores a trailing slash).
-    root.getWithRegex("/|/console").handler(Console::redirect);
+    root.routeWithRegex("/|/console").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Console::redirect);
     StaticHandler files = StaticHandler.create(ROOT).setDirectoryListing(false).setIncludeHidden(false);
     root.route(PATH + "*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(Console::secure).handler(files);
   }
