@@ -263,6 +263,40 @@ class ConsoleBrowserTest {
     assertTrue(browser.findElement(By.id("console")).getDomAttribute("hidden") != null, "agents and pulls are hidden");
   }
 
+  /**
+   * The console's text/event-stream parser, run in the browser on what a proxy or the network may make of a stream:
+   * lines split anywhere, CRLF and CR line ends, comments, an event without id, data on several lines, retry:.
+   */
+  @Test
+  @Order(9)
+  void the_event_stream_parser_reads_split_lines_every_line_end_comments_and_multiline_data() {
+    page.open();
+    Object parsed = browser.executeAsyncScript("""
+      const done = arguments[arguments.length - 1];
+      import('./sse.js').then(({ SseParser }) => {
+        // Pieces as the network may cut them: a CRLF split in two is one line end, not an empty line.
+        const pieces = ['retry: 25', '00\\r', '\\n: keep-alive\\n\\nid: 7\\nevent: state\\ndata: {"a":1}\\n\\n',
+          'event: progress\\r', '\\ndata: line one\\r', '\\ndata: line two\\r\\n\\r\\n',
+          'id: 9\\rdata:no-space\\r\\r', 'id: 10\\nevent: fi', 'nal\\n'];
+        const parser = new SseParser();
+        const events = [];
+        for (const piece of pieces) {
+          events.push(...parser.push(piece));
+        }
+        events.push(...parser.push('data: {}\\n\\n'));
+        done(JSON.stringify({ events, retry: parser.retry, lastId: parser.lastId }));
+      }).catch(e => done('failed: ' + e));
+      """);
+    JsonObject result = new JsonObject((String) parsed);
+    assertEquals(2500, result.getInteger("retry"));
+    assertEquals("10", result.getString("lastId"));
+    assertEquals(new io.vertx.core.json.JsonArray()
+      .add(new JsonObject().put("id", "7").put("event", "state").put("data", "{\"a\":1}"))
+      .add(new JsonObject().put("id", "7").put("event", "progress").put("data", "line one\nline two"))
+      .add(new JsonObject().put("id", "9").put("event", "message").put("data", "no-space"))
+      .add(new JsonObject().put("id", "10").put("event", "final").put("data", "{}")), result.getJsonArray("events"));
+  }
+
   private static void saveScreenshot() throws Exception {
     save(Path.of("target", "console.png"));
     String wanted = System.getProperty("console.screenshot");

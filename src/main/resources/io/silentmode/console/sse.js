@@ -4,6 +4,9 @@
 
 const MAX_BUFFER = 1 << 20; // an event is one job as JSON, a few KiB: more than this is not an event stream
 
+/** A stream that is not an event stream: reconnecting would not help. */
+export class SseError extends Error {}
+
 /** Splits a stream of text into events {id, event, data}; call push() with each piece, it returns whole events. */
 export class SseParser {
   constructor() {
@@ -15,12 +18,12 @@ export class SseParser {
 
   push(text) {
     this.buffer += text;
-    if (this.buffer.length > MAX_BUFFER) {
-      throw new Error('the event stream sent a line longer than 1 MiB');
-    }
     const events = [];
     let end;
     while ((end = this.buffer.search(/\r\n|\r|\n/)) >= 0) {
+      if (end === this.buffer.length - 1 && this.buffer[end] === '\r') {
+        break; // perhaps the first half of a CRLF whose LF is in the next piece: one line end, not two
+      }
       const line = this.buffer.slice(0, end);
       const newline = this.buffer.startsWith('\r\n', end) ? 2 : 1;
       this.buffer = this.buffer.slice(end + newline);
@@ -28,6 +31,9 @@ export class SseParser {
       if (event) {
         events.push(event);
       }
+    }
+    if (this.buffer.length > MAX_BUFFER) {
+      throw new SseError('the event stream sent a line longer than 1 MiB');
     }
     return events;
   }
@@ -103,6 +109,10 @@ export async function follow(open, onEvent, { last = 'final', signal, failed }) 
       if (signal.aborted) {
         return;
       }
+      if (e instanceof SseError) {
+        throw e;
+      }
+      // otherwise the connection dropped: reconnect below, from the last event id
     } finally {
       reader.releaseLock();
     }
