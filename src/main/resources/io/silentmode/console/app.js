@@ -115,7 +115,7 @@ async function refresh() {
     $('agents-count').textContent = `${online} online · ${clients.items.length} known`;
     pulls.setAll(downloads.items);
     $('pulls-empty').hidden = downloads.items.length > 0;
-    unfollowAllBut(new Set(downloads.items.map(job => job.requestId)));
+    unfollowAllBut(pulls.ids());
     downloads.items.forEach(followIfRunning);
     if (refreshFailed) {
       showProblem(null); // the server answers again

@@ -30,14 +30,19 @@ export class PullTable {
     this.onAction = onAction;
     this.rows = new Map();
     this.jobs = new Map();
+    this.unlisted = new Set(); // started or retried here, and not yet in a list answer
   }
 
-  /** The list as the server returned it (newest first); jobs it no longer lists are dropped. */
+  /**
+   * The list as the server returned it (newest first); jobs it no longer lists are dropped, except those this
+   * page just started, which a list asked for before they existed does not hold yet.
+   */
   setAll(jobs) {
-    const order = jobs.map(job => this.row(this.merge(job)));
-    const keep = new Set(jobs.map(j => j.requestId));
+    const listed = new Set(jobs.map(j => j.requestId));
+    jobs.forEach(j => this.unlisted.delete(j.requestId));
+    const order = [...this.unlisted].reverse().map(id => this.rows.get(id)).concat(jobs.map(job => this.row(this.merge(job))));
     for (const id of [...this.rows.keys()]) {
-      if (!keep.has(id)) {
+      if (!listed.has(id) && !this.unlisted.has(id)) {
         this.rows.delete(id);
         this.jobs.delete(id);
       }
@@ -45,23 +50,22 @@ export class PullTable {
     placeRows(this.tbody, order);
   }
 
+  /** The jobs shown. */
+  ids() {
+    return new Set(this.rows.keys());
+  }
+
   /** One job from an event or an action's answer; a new job goes on top. */
   update(job) {
     const known = this.rows.has(job.requestId);
     const tr = this.row(this.merge(job));
     if (!known) {
+      this.unlisted.add(job.requestId);
       this.tbody.prepend(tr);
     }
   }
 
-  get size() {
-    return this.rows.size;
-  }
-
-  /**
-   * Keeps the newest view of a job: an older list answer must not undo a newer event. Status never goes back
-   * from a final one, and bytes only go back when the file changed (file_changed restarts at zero).
-   */
+  /** Keeps the newest view of a job: a list answered before its final event must not bring it back to life. */
   merge(job) {
     const before = this.jobs.get(job.requestId);
     if (before && TERMINAL.has(before.status) && !TERMINAL.has(job.status)) {
