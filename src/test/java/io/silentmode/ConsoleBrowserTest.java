@@ -244,6 +244,7 @@ class ConsoleBrowserTest {
       page.wait.until(d -> page.agentStatus("shop-003").equals("Offline"));
       browser.executeScript("document.getElementById('toast').textContent = ''");
       new Actions(browser).moveToElement(browser.findElement(By.id("pulls-title"))).perform(); // no button under the pointer
+      browser.executeScript("window.scrollTo(0, 0)");
       saveScreenshot();
       page.act(id, "cancel");
       page.awaitStatus(id, "cancelled");
