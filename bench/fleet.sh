@@ -27,7 +27,7 @@ WS="ws://127.0.0.1:$PORT"
 WORK="$(mktemp -d)"
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
-LOGGING=-Djava.util.logging.config.file=bench/logging.properties
+LOGGING=-Dlogback.configurationFile=bench/logback.xml
 PULL_MIB="${PULL_MIB:-100}"
 TICK=$(getconf CLK_TCK)
 

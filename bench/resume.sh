@@ -28,7 +28,7 @@ SIZE=$((SIZE_MIB * 1024 * 1024))
 WORK="$(mktemp -d)"
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
-LOGGING=-Djava.util.logging.config.file=bench/logging.properties
+LOGGING=-Dlogback.configurationFile=bench/logback.xml
 SERVER_FLAGS=("$@")
 SERVED="$WORK/file_to_download.txt"
 

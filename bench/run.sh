@@ -31,7 +31,7 @@ PORT="${BENCH_PORT:-18080}"
 WORK="$(mktemp -d)"
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
-JAVA_OPTS=(-Djava.util.logging.config.file=bench/logging.properties)
+JAVA_OPTS=(-Dlogback.configurationFile=bench/logback.xml)
 
 echo "Generating 100 MiB and 1 GiB of random data in $WORK"
 SERVED="$WORK/file_to_download.txt"

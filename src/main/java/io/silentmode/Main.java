@@ -9,6 +9,7 @@ import io.silentmode.cli.operator.ClientsCommand;
 import io.silentmode.cli.operator.DownloadCommand;
 import io.silentmode.cli.operator.DownloadsCommand;
 import io.silentmode.cli.operator.TokensCommand;
+import io.silentmode.logging.Logging;
 import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -36,6 +37,12 @@ public final class Main {
     if (System.getProperty(NETTY_ALLOCATOR) == null) {
       System.setProperty(NETTY_ALLOCATOR, "pooled");
     }
+    String logProblem = Logging.problem(System.getenv());
+    if (logProblem != null) {
+      System.err.println("silentmode: " + logProblem);
+      System.exit(2);
+    }
+    Logging.install();
     int code = commandLine().execute(args);
     if (code != 0) {
       System.exit(code);

@@ -1,27 +1,32 @@
 package io.silentmode;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
+import org.slf4j.LoggerFactory;
+
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
-/** Collects the records one logger writes at {@code level} or above, for a test to wait for a line. */
-final class LogWatch extends Handler implements AutoCloseable {
+/** Collects the messages one logger writes at {@code level} or above, for a test to wait for a line. */
+final class LogWatch extends AppenderBase<ILoggingEvent> implements AutoCloseable {
 
   private final Logger logger;
-  private final Level oldLevel;
+  private final ch.qos.logback.classic.Level oldLevel;
+  private final ch.qos.logback.classic.Level level;
   private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
   LogWatch(Class<?> source, Level level) {
-    logger = Logger.getLogger(source.getName());
+    logger = (Logger) LoggerFactory.getLogger(source);
     oldLevel = logger.getLevel();
-    logger.setLevel(level);
-    setLevel(level);
-    logger.addHandler(this);
+    this.level = logbackLevel(level);
+    logger.setLevel(this.level);
+    setContext(logger.getLoggerContext());
+    start();
+    logger.addAppender(this);
   }
 
   /** The next line that {@code matches}, waiting for it up to {@code seconds}; lines before it are dropped. */
@@ -39,19 +44,24 @@ final class LogWatch extends Handler implements AutoCloseable {
   }
 
   @Override
-  public void publish(LogRecord record) {
-    if (isLoggable(record)) {
-      lines.add(record.getMessage());
+  protected void append(ILoggingEvent event) {
+    if (event.getLevel().isGreaterOrEqual(level)) {
+      lines.add(event.getFormattedMessage());
     }
   }
 
   @Override
-  public void flush() {
+  public void close() {
+    logger.detachAppender(this);
+    logger.setLevel(oldLevel);
+    stop();
   }
 
-  @Override
-  public void close() {
-    logger.removeHandler(this);
-    logger.setLevel(oldLevel);
+  private static ch.qos.logback.classic.Level logbackLevel(Level level) {
+    int value = level.intValue();
+    return value >= Level.SEVERE.intValue() ? ch.qos.logback.classic.Level.ERROR
+      : value >= Level.WARNING.intValue() ? ch.qos.logback.classic.Level.WARN
+      : value >= Level.INFO.intValue() ? ch.qos.logback.classic.Level.INFO
+      : value >= Level.FINE.intValue() ? ch.qos.logback.classic.Level.DEBUG : ch.qos.logback.classic.Level.TRACE;
   }
 }

@@ -1,20 +1,21 @@
 package io.silentmode;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
 import io.silentmode.server.metrics.Metrics;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -25,32 +26,28 @@ class QuietLogTest {
 
   @TempDir
   Path dir;
-  private final List<LogRecord> warnings = new CopyOnWriteArrayList<>();
-  private final Handler collector = new Handler() {
+  private final List<ILoggingEvent> warnings = new CopyOnWriteArrayList<>();
+  private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+  private final AppenderBase<ILoggingEvent> collector = new AppenderBase<>() {
     @Override
-    public void publish(LogRecord record) {
-      if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
-        warnings.add(record);
+    protected void append(ILoggingEvent event) {
+      if (event.getLevel().isGreaterOrEqual(Level.WARN)) {
+        warnings.add(event);
       }
-    }
-
-    @Override
-    public void flush() {
-    }
-
-    @Override
-    public void close() {
     }
   };
 
   @BeforeEach
   void listen() {
-    Logger.getLogger("").addHandler(collector);
+    collector.setContext(root.getLoggerContext());
+    collector.start();
+    root.addAppender(collector);
   }
 
   @AfterEach
   void stopListening() {
-    Logger.getLogger("").removeHandler(collector);
+    root.detachAppender(collector);
+    collector.stop();
   }
 
   @Test
@@ -93,7 +90,7 @@ class QuietLogTest {
     }
   }
 
-  private static List<String> describe(List<LogRecord> records) {
-    return records.stream().map(r -> r.getLevel() + " " + r.getLoggerName() + ": " + r.getMessage()).toList();
+  private static List<String> describe(List<ILoggingEvent> events) {
+    return events.stream().map(e -> e.getLevel() + " " + e.getLoggerName() + ": " + e.getFormattedMessage()).toList();
   }
 }

@@ -75,6 +75,9 @@ public class AgentCommand implements Callable<Integer> {
     AgentVerticle agent = new AgentVerticle(new AgentConfig(id, serverUrl, filePath, reconnectInterval,
       maxReconnectAttempts, prehashDelay), labels, trust);
     vertx.deployVerticle(agent).await();
+    // SIGTERM (systemctl stop, docker stop, a pod's end): close the connection with a close frame, so that the
+    // server sees an agent that left rather than a connection that broke.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> vertx.close().await()));
     System.err.println("silentmode agent " + id + ": serving " + filePath + " to " + serverUrl
       + (serverUrl.startsWith("wss:") ? ", verified against " + trust : "")
       + (labels.isEmpty() ? "" : " with labels " + Labels.toJson(labels).encode()));

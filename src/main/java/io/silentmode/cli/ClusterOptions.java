@@ -17,7 +17,7 @@ public class ClusterOptions {
   @Option(names = "--cluster-name", defaultValue = "${env:CLUSTER_NAME:-silentmode}", description = "Only servers with the same name form a cluster (CLUSTER_NAME, default ${DEFAULT-VALUE}).")
   String name;
 
-  @Option(names = "--cluster-host", defaultValue = "${env:CLUSTER_HOST:-127.0.0.1}", description = "IP address the cluster's Hazelcast and event bus use on this node, as other members reach it (CLUSTER_HOST, default ${DEFAULT-VALUE}).")
+  @Option(names = "--cluster-host", defaultValue = "${env:CLUSTER_HOST:-127.0.0.1}", description = "This node's address (IP or host name) as the other members reach it, for Hazelcast and the event bus (CLUSTER_HOST, default ${DEFAULT-VALUE}).")
   String host;
 
   @Option(names = "--cluster-port", defaultValue = "${env:CLUSTER_PORT:-5701}", description = "Hazelcast member port (CLUSTER_PORT, default ${DEFAULT-VALUE}).")
@@ -33,8 +33,8 @@ public class ClusterOptions {
   String nodeName;
 
   ClusterSettings toSettings() {
-    if (!host.matches("[0-9.]+|[0-9A-Fa-f:]+")) {
-      throw new IllegalArgumentException("CLUSTER_HOST must be an IP address of this machine that the other members reach");
+    if (host.isBlank()) {
+      throw new IllegalArgumentException("CLUSTER_HOST must name this machine as the other members reach it");
     }
     if (port < 1 || port > 65535 || busPort < 0 || busPort > 65535) {
       throw new IllegalArgumentException("CLUSTER_PORT must be a port number and CLUSTER_BUS_PORT a port number or 0");

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -39,16 +40,23 @@ public final class JvmProcess implements AutoCloseable {
 
   /** Starts {@code io.silentmode.Main args...}; output goes to {@code log}, appended. */
   public static JvmProcess start(String name, Path log, List<String> args) throws IOException {
+    return start(name, log, args, Map.of());
+  }
+
+  /** The same with {@code environment} added to this JVM's (LOG_FORMAT, say). */
+  public static JvmProcess start(String name, Path log, List<String> args, Map<String, String> environment)
+    throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(JVM_OPTIONS);
-    command.add("-Djava.util.logging.config.file=" + loggingConfig());
+    command.add("-Dlogback.configurationFile=" + loggingConfig());
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add("io.silentmode.Main");
     command.addAll(args);
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
       .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    builder.environment().putAll(environment);
     Files.writeString(log, "$ " + String.join(" ", args) + "\n", StandardCharsets.UTF_8,
       java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
     Process process = builder.start();
@@ -56,10 +64,13 @@ public final class JvmProcess implements AutoCloseable {
     return new JvmProcess(name, log, process);
   }
 
-  /** The children log their own INFO lines (connections, pauses, resumes): what a failed test needs to be read. */
+  /**
+   * The binary's own logback.xml (INFO: connections, pauses, resumes, what a failed test needs to be read), not the
+   * quiet logback-test.xml that this class path would otherwise give the children.
+   */
   private static Path loggingConfig() {
     try {
-      return Path.of(JvmProcess.class.getResource("/process-logging.properties").toURI());
+      return Path.of(JvmProcess.class.getResource("/logback.xml").toURI());
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }

@@ -17,7 +17,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
@@ -33,6 +35,8 @@ public final class ProcessHarness implements BeforeEachCallback, AfterEachCallba
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final List<JvmProcess> processes = new ArrayList<>();
+  /** Added to the environment of the processes started from now on. */
+  private final Map<String, String> environment = new HashMap<>();
   private Path dir;
   private int apiPort;
   private int wsPort;
@@ -55,6 +59,7 @@ public final class ProcessHarness implements BeforeEachCallback, AfterEachCallba
       }
     }
     processes.clear();
+    environment.clear();
     try (Stream<Path> files = Files.walk(dir)) {
       files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
     }
@@ -65,6 +70,12 @@ public final class ProcessHarness implements BeforeEachCallback, AfterEachCallba
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
     }
+  }
+
+  /** Sets {@code name} in the environment of the processes this test starts from now on (LOG_FORMAT, say). */
+  public ProcessHarness environment(String name, String value) {
+    environment.put(name, value);
+    return this;
   }
 
   public Path dir() {
@@ -120,7 +131,7 @@ public final class ProcessHarness implements BeforeEachCallback, AfterEachCallba
 
   private JvmProcess start(String role, List<String> args) throws IOException {
     String name = role + "-" + (processes.size() + 1);
-    JvmProcess process = JvmProcess.start(name, dir.resolve(name + ".log"), args);
+    JvmProcess process = JvmProcess.start(name, dir.resolve(name + ".log"), args, environment);
     processes.add(process);
     return process;
   }

@@ -11,6 +11,9 @@ import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
 /**
  * Builds the server's Vertx: plain for one node, clustered through vertx-hazelcast for {@code CLUSTER=true}. The
  * Hazelcast configuration starts from vertx-hazelcast's own ({@link ConfigUtil#loadConfig()}, which keeps the maps and
@@ -29,10 +32,20 @@ public final class Hazelcast {
     if (!settings.enabled()) {
       return Future.succeededFuture(builder.build());
     }
+    Config config = config(settings, nodeName);
     EventBusOptions bus = new EventBusOptions().setHost(settings.host()).setPort(settings.busPort());
     return builder.with(new VertxOptions().setEventBusOptions(bus))
-      .withClusterManager(new HazelcastClusterManager(config(settings, nodeName)))
+      .withClusterManager(new HazelcastClusterManager(config))
       .buildClustered();
+  }
+
+  /** Hazelcast binds interfaces by address: a host name (a pod's, a compose service's) is resolved once, here. */
+  private static String address(String host) {
+    try {
+      return InetAddress.getByName(host).getHostAddress();
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("CLUSTER_HOST " + host + " does not resolve on this machine");
+    }
   }
 
   static Config config(ClusterSettings settings, String nodeName) {
@@ -41,11 +54,10 @@ public final class Hazelcast {
     config.setProperty("hazelcast.phone.home.enabled", "false");
     // A member that has to wait for others finds them on the list below; waiting more only slows a start.
     config.setProperty("hazelcast.wait.seconds.before.join", "0");
-    config.setProperty("hazelcast.logging.type", "jdk");
     config.getMemberAttributeConfig().setAttribute(NODE_ATTRIBUTE, nodeName);
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(settings.port()).setPortAutoIncrement(false);
-    network.getInterfaces().setEnabled(true).addInterface(settings.host());
+    network.getInterfaces().setEnabled(true).addInterface(address(settings.host()));
     network.setPublicAddress(settings.host() + ":" + settings.port());
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);

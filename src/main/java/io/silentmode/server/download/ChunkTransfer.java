@@ -171,7 +171,7 @@ final class ChunkTransfer {
     }
     pull.retries++;
     long delay = config.chunkRetryDelay() << (attempt - 1);
-    log.log(System.Logger.Level.INFO, "Pull " + pull.requestId + ": chunk " + index + " " + reason + ", retry "
+    PullLog.log(log, System.Logger.Level.INFO, pull, "Pull " + pull.requestId + ": chunk " + index + " " + reason + ", retry "
       + attempt + " in " + delay + " ms");
     pull.timers.put(index, vertx.setTimer(delay, t -> {
       pull.timers.remove(index);

@@ -57,7 +57,7 @@ final class Pauses {
     pull.dropWindow();
     boolean freed = jobs.pause(pull, reason, Instant.now().plusMillis(config.resumeTimeout()));
     armResumeTimer(pull);
-    log.log(System.Logger.Level.INFO, "Pull " + pull.requestId + " from " + pull.clientId + " paused: " + reason
+    PullLog.log(log, System.Logger.Level.INFO, pull, "Pull " + pull.requestId + " from " + pull.clientId + " paused: " + reason
       + "; it waits until " + pull.pausedUntil);
     runner.events().publish(pull, "state");
     if (freed) {

@@ -145,6 +145,7 @@ final class PullRunner {
       .put("filePath", pull.path)
       .put("chunkSize", chunkSizeOf(pull)));
     armAckTimer(pull);
+    PullLog.started(log, pull);
     pull.timers.put(Pull.PULL_TIMER, vertx.setTimer(config.downloadTimeout(), t -> finish(pull, Status.FAILED, ErrorCode.DOWNLOAD_TIMEOUT,
       "the pull did not finish within DOWNLOAD_TIMEOUT (" + config.downloadTimeout() + " ms)")));
     return events.publish(pull, "state");
@@ -225,7 +226,7 @@ final class PullRunner {
     boolean changed = pull.acknowledged(ack.fileName(), ack.fileSize(), chunkSizeOf(pull), ack.totalChunks(), ack.fileChecksum());
     if (changed && pull.parts) {
       pull.forgetChunks();
-      log.log(System.Logger.Level.INFO, "Pull " + pull.requestId + ": the file changed on agent " + pull.clientId
+      PullLog.log(log, System.Logger.Level.INFO, pull, "Pull " + pull.requestId + ": the file changed on agent " + pull.clientId
         + " since its chunks were fetched; starting again from zero");
       events.publish(pull, "file_changed");
     }
@@ -324,7 +325,6 @@ final class PullRunner {
     if (status == Status.COMPLETED) {
       toAgent(pull, Protocol.message(MessageType.DOWNLOAD_COMPLETE).put("requestId", pull.requestId.toString())
         .put("checksum", pull.file.getString("sha256")));
-      log.log(System.Logger.Level.INFO, "Pull " + pull.requestId + " from " + pull.clientId + " completed: " + pull.file.getString("path"));
     } else {
       if (running) {
         toAgent(pull, Protocol.message(MessageType.CANCEL_DOWNLOAD).put("requestId", pull.requestId.toString())
@@ -334,11 +334,8 @@ final class PullRunner {
       // resume ran out, the disk is what failed (a full one must not stay full), or the job is abandoned: it never
       // existed for anyone.
       pauses.releaseParts(pull, announce && status == Status.FAILED && !DROPS_PARTS.contains(code));
-      // an operator's cancel is no trouble; a failure is
-      log.log(status == Status.CANCELLED ? System.Logger.Level.INFO : System.Logger.Level.WARNING, "Pull "
-        + pull.requestId + " from " + pull.clientId + " "
-        + status.name().toLowerCase() + (code == null ? "" : ": " + code + " " + message));
     }
+    PullLog.ended(log, pull, code, message);
     if (announce) {
       events.publish(pull, "final");
     }

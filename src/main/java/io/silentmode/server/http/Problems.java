@@ -9,6 +9,7 @@ import io.vertx.ext.web.handler.HttpException;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.openapi.validation.SchemaValidationException;
 import io.vertx.openapi.validation.ValidatorException;
+import org.slf4j.MDC;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,7 +32,7 @@ final class Problems {
     PullException e = PullException.of(failure);
     if (e.code() == ErrorCode.STORAGE_ERROR) {
       // Storage failures name server paths: those stay in the log.
-      log.log(System.Logger.Level.ERROR, rc.request().method() + " " + rc.request().path() + ": " + e.getMessage());
+      logError(e.code(), rc.request().method() + " " + rc.request().path() + ": " + e.getMessage(), null);
       send(rc, e.code(), "the server could not write to DOWNLOAD_DIR or DATA_DIR; check their free space and "
         + "permissions (the server log has the details), then retry", null);
       return;
@@ -58,6 +59,13 @@ final class Problems {
     rc.response().setStatusCode(code.httpStatus()).putHeader("Content-Type", CONTENT_TYPE).end(problem.encode());
   }
 
+  /** An error the client got as a problem: its code leads the line, and is the field {@code code} in JSON logs. */
+  private static void logError(ErrorCode code, String message, Throwable failure) {
+    try (MDC.MDCCloseable field = MDC.putCloseable("code", code.name())) {
+      log.log(System.Logger.Level.ERROR, code + " " + message, failure);
+    }
+  }
+
   /**
    * The router's own failures: validation (400), no route (404), wrong method (405), and bugs (500). The status
    * comes from the error handler it was registered for, because a sub-router's context does not always carry it.
@@ -79,7 +87,7 @@ final class Problems {
     } else if (status == 400) {
       send(rc, ErrorCode.VALIDATION_FAILED, failure == null ? "bad request" : failure.getMessage(), null);
     } else {
-      log.log(System.Logger.Level.ERROR, "Unhandled failure on " + rc.request().method() + " " + rc.request().path(), failure);
+      logError(ErrorCode.INTERNAL_ERROR, "Unhandled failure on " + rc.request().method() + " " + rc.request().path(), failure);
       send(rc, ErrorCode.INTERNAL_ERROR, "internal error; the server log has the details", null);
     }
   }
