@@ -61,7 +61,7 @@ final class ConsolePage {
   }
 
   String agentStatus(String clientId) {
-    return wait.until(d -> agentRow(clientId).findElement(By.cssSelector("td[data-label='Status']")).getText());
+    return wait.until(d -> agentRow(clientId).findElement(By.cssSelector("td[data-label='Status'] .state")).getText());
   }
 
   Set<String> pullIds() {

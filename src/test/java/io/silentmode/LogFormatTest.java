@@ -49,6 +49,7 @@ class LogFormatTest {
     JvmProcess server = harness.server();
     JvmProcess agent = harness.agent(AGENT, harness.randomFile("f.bin", SIZE, 7), harness.wsUrl());
     Api api = new Api(vertx, harness.apiPort());
+    api.token = harness.adminToken();
     awaitConnected(api, agent);
     String id = api.startPull(AGENT);
     assertEquals("completed", api.awaitDone(id).getString("status"));

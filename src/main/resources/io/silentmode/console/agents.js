@@ -48,7 +48,9 @@ export class AgentTable {
     const [who, state, seen, version, served, labels] = tr.children;
     fill(who, el('span', { class: 'mono strong' }, agent.clientId),
       agent.remoteAddress ? el('span', { class: 'sub mono' }, agent.remoteAddress) : null);
-    fill(state, el('span', { class: `state ${agent.connected ? 'online' : 'offline'}` }, agent.connected ? 'Online' : 'Offline'));
+    // The server node it dials (NODE_NAME), or dialled last: in a cluster, where its pulls run.
+    fill(state, el('span', { class: `state ${agent.connected ? 'online' : 'offline'}` }, agent.connected ? 'Online' : 'Offline'),
+      agent.node ? el('span', { class: 'sub mono', title: 'server node' }, agent.node) : null);
     fill(seen, el('time', { datetime: agent.lastSeen, title: time(agent.lastSeen) }, ago(agent.lastSeen)));
     fill(version, agent.agentVersion || '—', meta.os ? el('span', { class: 'sub' }, meta.os) : null);
     fill(served, file ? el('span', { class: 'mono', title: meta.filePath }, file) : '—',
