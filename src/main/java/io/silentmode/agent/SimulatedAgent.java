@@ -76,7 +76,7 @@ final class SimulatedAgent {
   private void reconnectLater() {
     if (!counters.stopping()) {
       counters.reconnecting();
-      vertx.setTimer(AgentVerticle.reconnectDelay(reconnectInterval, ++failedAttempts), t -> connect());
+      vertx.setTimer(AgentConnection.reconnectDelay(reconnectInterval, ++failedAttempts), t -> connect());
     }
   }
 }

@@ -127,6 +127,9 @@ public class ServerOptions {
   @Option(names = "--tls-reload-interval", defaultValue = "${env:TLS_RELOAD_INTERVAL:-10000}", description = "Ms between looks at TLS_CERT and TLS_KEY for a changed pair (TLS_RELOAD_INTERVAL, default ${DEFAULT-VALUE}).")
   long tlsReloadInterval;
 
+  @Option(names = "--allow-unenrolled", defaultValue = "${env:ALLOW_UNENROLLED:-false}", description = "Let agents that never enrolled register without a proof, under any new id; for labs only (ALLOW_UNENROLLED, default ${DEFAULT-VALUE}).")
+  boolean allowUnenrolled;
+
   ServerConfig toConfig() {
     if (chunkSize < 1 || chunkSize > Protocol.MAX_CHUNK_SIZE) {
       throw new IllegalArgumentException("CHUNK_SIZE must be between 1 and " + Protocol.MAX_CHUNK_SIZE);
@@ -163,7 +166,8 @@ public class ServerOptions {
       .setWebhookRetryDelay(webhookRetryDelay).setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat)
       .setMinFreeSpace(minFreeSpace).setAllowPrivateCallbacks(allowPrivateCallbacks)
       .setRequestHeaderTimeout(requestHeaderTimeout).setMaxFileSize(maxFileSize)
-      .setTlsCert(tlsCert).setTlsKey(tlsKey).setSelfSigned(selfSigned).setTlsReloadInterval(tlsReloadInterval);
+      .setTlsCert(tlsCert).setTlsKey(tlsKey).setSelfSigned(selfSigned).setTlsReloadInterval(tlsReloadInterval)
+      .setAllowUnenrolled(allowUnenrolled);
   }
 
   private static boolean blank(String s) {

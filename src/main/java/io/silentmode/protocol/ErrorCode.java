@@ -47,7 +47,12 @@ public enum ErrorCode {
   DOWNLOAD_NOT_PAUSED(1032, 409, false),
   // limits
   QUEUE_TIMEOUT(1033, 504, true),
-  TOO_MANY_REQUESTS(1034, 429, true);
+  TOO_MANY_REQUESTS(1034, 429, true),
+  // agent identity (1040 on: 1035-1039 are left to the operator-roles work landing at the same time)
+  AGENT_NOT_ENROLLED(1040, 401, false),
+  AGENT_AUTH_FAILED(1041, 401, false),
+  AGENT_REVOKED(1042, 403, false),
+  ENROLLMENT_REFUSED(1043, 403, false);
 
   private static final Map<Integer, ErrorCode> BY_BUS_CODE = new HashMap<>();
 

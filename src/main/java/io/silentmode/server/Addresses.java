@@ -11,7 +11,13 @@ public final class Addresses {
     return "gateway.connection." + connectionId;
   }
 
-  /** Registry: an agent registered ({@code clientId, connectionId, remoteAddress, agentVersion, metadata, labels}). */
+  /**
+   * Registry: an agent asks to register ({@code clientId, connectionId, remoteAddress, agentVersion, metadata, labels,
+   * nonce, proof?, publicKey?}; {@code publicKey} only once the gateway has checked its enrollment token). The
+   * registry checks the proof against the agent's key before the connection may replace a live one; a refusal fails
+   * with AGENT_NOT_ENROLLED, AGENT_AUTH_FAILED, AGENT_REVOKED or ENROLLMENT_REFUSED. Replies with the agent and, when
+   * this REGISTER enrolled it, header {@code enrolled: true}.
+   */
   public static final String REGISTRY_REGISTER = "registry.register";
   /** Registry: traffic was seen from a connection ({@code clientId, connectionId}). */
   public static final String REGISTRY_SEEN = "registry.seen";
@@ -24,6 +30,16 @@ public final class Addresses {
    * {@code {items, nextCursor}}; a selector that does not parse fails VALIDATION_FAILED.
    */
   public static final String REGISTRY_LIST = "registry.list";
+  /**
+   * Registry: revoke an agent ({@code clientId}): its connection is closed at once (4004) and it may not register
+   * again; replies with the agent. Fails CLIENT_NOT_FOUND.
+   */
+  public static final String REGISTRY_REVOKE = "registry.revoke";
+  /**
+   * Registry: let an agent ({@code clientId}) enroll again, with a new key and the enrollment token: its key is
+   * forgotten, a revocation lifted, its connection closed; replies with the agent. Fails CLIENT_NOT_FOUND.
+   */
+  public static final String REGISTRY_REENROLL = "registry.reenroll";
   /** Registry publishes {@code {event: connected|disconnected, clientId, connectionId}}. */
   public static final String REGISTRY_EVENTS = "registry.events";
 
@@ -77,10 +93,23 @@ public final class Addresses {
 
   /** Gateway publishes, node-local, each agent connection it refuses over a limit: {@code {reason}}. */
   public static final String GATEWAY_REFUSED = "gateway.refused";
+  /**
+   * Gateway publishes, node-local, each REGISTER refused for its identity: {@code {reason, clientId, remote}}, reason
+   * one of {@code not_enrolled, auth_failed, revoked, enrollment_refused}.
+   */
+  public static final String GATEWAY_AUTH_REFUSED = "gateway.auth-refused";
+
+  /** Enrollment (worker): the enrollment token, {@code {token}}. */
+  public static final String ENROLLMENT_TOKEN = "enrollment.token";
+  /** Enrollment: replace the enrollment token with a new one; replies {@code {token}}. */
+  public static final String ENROLLMENT_ROTATE = "enrollment.rotate";
+  /** Enrollment: check a presented {@code token}; fails ENROLLMENT_REFUSED unless it is the current one. */
+  public static final String ENROLLMENT_CHECK = "enrollment.check";
 
   /**
-   * Audit log (worker): append one record ({@code at, remote, credential, method, path, status, location}) to
-   * DATA_DIR/audit.jsonl. Node-local: each node keeps the log of the requests it answered.
+   * Audit log (worker): append one record to DATA_DIR/audit.jsonl: an API request ({@code at, remote, credential,
+   * method, path, status, location}) or an agent's identity event ({@code at, remote, agent, event, reason?}, event
+   * {@code agent.enrolled} or {@code agent.refused}). Node-local: each node keeps the log of the requests it answered.
    */
   public static final String AUDIT_RECORD = "audit.record";
 

@@ -2,6 +2,7 @@ package io.silentmode.server;
 
 import io.silentmode.server.audit.AuditVerticle;
 import io.silentmode.server.download.OrchestratorVerticle;
+import io.silentmode.server.enrollment.EnrollmentVerticle;
 import io.silentmode.server.gateway.GatewayVerticle;
 import io.silentmode.server.http.ApiVerticle;
 import io.silentmode.server.metrics.Metrics;
@@ -65,7 +66,8 @@ public final class Server {
           deploy(vertx, ids, WORKER, new DiskWriterVerticle(config)),
           deploy(vertx, ids, new DeploymentOptions(), new WebhookVerticle(config)),
           deploy(vertx, ids, new DeploymentOptions(), new MetricsVerticle(config)),
-          deploy(vertx, ids, WORKER, new AuditVerticle(config))))
+          deploy(vertx, ids, WORKER, new AuditVerticle(config)),
+          deploy(vertx, ids, WORKER, new EnrollmentVerticle(config))))
         .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new OrchestratorVerticle(config)))
         .compose(v -> Future.all(
           deploy(vertx, ids, new DeploymentOptions(), gateway),

@@ -47,6 +47,7 @@ public final class ServerConfig {
   private String tlsKey;
   private boolean selfSigned;
   private long tlsReloadInterval = 10_000;
+  private boolean allowUnenrolled;
 
   public static ServerConfig defaults() {
     return new ServerConfig();
@@ -63,7 +64,8 @@ public final class ServerConfig {
       .setWebhookTimeout(webhookTimeout).setSseHeartbeat(sseHeartbeat).setMinFreeSpace(minFreeSpace)
       .setAllowPrivateCallbacks(allowPrivateCallbacks).setRequestHeaderTimeout(requestHeaderTimeout)
       .setMaxFileSize(maxFileSize)
-      .setTlsCert(tlsCert).setTlsKey(tlsKey).setSelfSigned(selfSigned).setTlsReloadInterval(tlsReloadInterval);
+      .setTlsCert(tlsCert).setTlsKey(tlsKey).setSelfSigned(selfSigned).setTlsReloadInterval(tlsReloadInterval)
+      .setAllowUnenrolled(allowUnenrolled);
   }
 
   /** Interface both listeners bind (HOST). */
@@ -135,6 +137,10 @@ public final class ServerConfig {
   /** Ms between looks at TLS_CERT and TLS_KEY for a changed pair to reload (TLS_RELOAD_INTERVAL). */
   public long tlsReloadInterval() { return tlsReloadInterval; }
 
+  /** Whether an agent with no enrolled key may register without a proof, as before enrollment (ALLOW_UNENROLLED). */
+  public boolean allowUnenrolled() { return allowUnenrolled; }
+
+  public ServerConfig setAllowUnenrolled(boolean allow) { this.allowUnenrolled = allow; return this; }
   public ServerConfig setHost(String host) { this.host = host; return this; }
   public ServerConfig setPort(int port) { this.port = port; return this; }
   public ServerConfig setWsPort(int wsPort) { this.wsPort = wsPort; return this; }

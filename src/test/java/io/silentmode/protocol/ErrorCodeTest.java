@@ -22,6 +22,8 @@ class ErrorCodeTest {
     assertEquals(1032, ErrorCode.DOWNLOAD_NOT_PAUSED.busCode());
     assertEquals(1033, ErrorCode.QUEUE_TIMEOUT.busCode());
     assertEquals(1034, ErrorCode.TOO_MANY_REQUESTS.busCode());
+    assertEquals(1040, ErrorCode.AGENT_NOT_ENROLLED.busCode());
+    assertEquals(1043, ErrorCode.ENROLLMENT_REFUSED.busCode());
     Arrays.stream(ErrorCode.values()).forEach(c -> assertEquals(c, ErrorCode.fromBusCode(c.busCode())));
     assertEquals(ErrorCode.INTERNAL_ERROR, ErrorCode.fromBusCode(42));
   }

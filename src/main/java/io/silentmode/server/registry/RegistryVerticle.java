@@ -7,6 +7,7 @@ import io.silentmode.server.Addresses;
 import io.silentmode.server.ServerConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
@@ -23,7 +24,8 @@ import java.util.TreeMap;
  * Knows which agents exist: connected ones with their connection, and recently seen ones (kept in the store, so
  * a pull for an agent that is offline while the server restarts can still be queued).
  * It pings every agent each heartbeat interval and drops one silent for {@link #MISSED_HEARTBEATS} intervals.
- * A second connection with the same client id replaces the first, which is closed with a reason.
+ * A second connection with the same client id replaces the first, which is closed with a reason, once it has proven
+ * to be that agent ({@link Admission}); the registry keeps each enrolled agent's public key and nothing secret.
  */
 public class RegistryVerticle extends VerticleBase {
 
@@ -61,25 +63,42 @@ public class RegistryVerticle extends VerticleBase {
       if (agent.getJsonObject("labels") == null) {
         agent.put("labels", new JsonObject()); // recorded before agents had labels
       }
-      if (Instant.parse(agent.getString("lastSeen")).isAfter(horizon)) {
+      // An enrolled (or revoked) agent is kept however long it stays away: its key, or its ban, must not expire.
+      if (agent.getJsonObject(Admission.FIELD) != null || Instant.parse(agent.getString("lastSeen")).isAfter(horizon)) {
         agents.put(agent.getString("clientId"), agent);
       }
     }
   }
 
   private Future<?> listen(EventBus bus) {
-    return Future.all(
+    return Future.all(List.of(
       bus.<JsonObject>consumer(Addresses.REGISTRY_REGISTER, this::register).completion(),
       bus.<JsonObject>consumer(Addresses.REGISTRY_SEEN, this::seen).completion(),
       bus.<JsonObject>consumer(Addresses.REGISTRY_UNREGISTER, this::unregister).completion(),
       bus.<JsonObject>consumer(Addresses.REGISTRY_GET, this::get).completion(),
-      bus.<JsonObject>consumer(Addresses.REGISTRY_LIST, this::list).completion());
+      bus.<JsonObject>consumer(Addresses.REGISTRY_LIST, this::list).completion(),
+      bus.<JsonObject>consumer(Addresses.REGISTRY_REVOKE, this::revoke).completion(),
+      bus.<JsonObject>consumer(Addresses.REGISTRY_REENROLL, this::reenroll).completion()));
   }
 
   private void register(Message<JsonObject> m) {
     JsonObject r = m.body();
     String clientId = r.getString("clientId");
     JsonObject previous = agents.get(clientId);
+    Admission.Refusal refusal = Admission.refusal(previous, r, config.allowUnenrolled());
+    if (refusal != null) {
+      m.fail(refusal.code().busCode(), refusal.message());
+      return;
+    }
+    String publicKey = (String) r.remove("publicKey");
+    r.remove("nonce");
+    r.remove("proof");
+    JsonObject enrollment = previous == null ? null : previous.getJsonObject(Admission.FIELD);
+    boolean enrolls = publicKey != null && (enrollment == null || enrollment.getString("publicKey") == null);
+    if (enrolls) {
+      enrollment = new JsonObject().put("status", Admission.ENROLLED).put("publicKey", publicKey)
+        .put("enrolledAt", Instant.now().toString());
+    }
     if (previous != null && previous.getBoolean("connected")) {
       log.log(System.Logger.Level.WARNING, "Agent " + clientId + " connected again from " + r.getString("remoteAddress")
         + "; closing its previous connection from " + previous.getString("remoteAddress"));
@@ -88,10 +107,55 @@ public class RegistryVerticle extends VerticleBase {
     }
     String now = Instant.now().toString();
     JsonObject agent = r.copy().put("connected", true).put("connectedAt", now).put("lastSeen", now);
+    if (enrollment != null) {
+      agent.put(Admission.FIELD, enrollment);
+    }
     agents.put(clientId, agent);
     publish("connected", agent);
     persist();
-    m.reply(agent);
+    m.reply(agent, new DeliveryOptions().addHeader("enrolled", String.valueOf(enrolls)));
+  }
+
+  /** The agent may not register again, and its connection, if any, is closed now. */
+  private void revoke(Message<JsonObject> m) {
+    JsonObject agent = known(m);
+    if (agent != null) {
+      JsonObject enrollment = agent.getJsonObject(Admission.FIELD, new JsonObject());
+      agent.put(Admission.FIELD, enrollment.put("status", Admission.REVOKED).put("revokedAt", Instant.now().toString()));
+      log.log(System.Logger.Level.WARNING, "Agent " + agent.getString("clientId") + " revoked");
+      disconnect(agent, ErrorCode.AGENT_REVOKED, "revoked by an operator");
+      m.reply(agent.copy());
+    }
+  }
+
+  /** Forgets the agent's key and lifts a revocation: it may enroll again, with the enrollment token. */
+  private void reenroll(Message<JsonObject> m) {
+    JsonObject agent = known(m);
+    if (agent != null) {
+      agent.put(Admission.FIELD, new JsonObject().put("status", Admission.OPEN).put("reopenedAt", Instant.now().toString()));
+      disconnect(agent, ErrorCode.AGENT_NOT_ENROLLED, "an operator asked it to enroll again");
+      m.reply(agent.copy());
+    }
+  }
+
+  private JsonObject known(Message<JsonObject> m) {
+    JsonObject agent = agents.get(m.body().getString("clientId"));
+    if (agent == null) {
+      m.fail(ErrorCode.CLIENT_NOT_FOUND.busCode(), "no agent with clientId '" + m.body().getString("clientId")
+        + "' is known to this server");
+    }
+    return agent;
+  }
+
+  private void disconnect(JsonObject agent, ErrorCode code, String why) {
+    if (agent.getBoolean("connected")) {
+      vertx.eventBus().send(Addresses.gatewayConnection(agent.getString("connectionId")), new JsonObject()
+        .put("close", code.name()).put("closeCode", Protocol.closeCode(code))
+        .put("error", Protocol.error(null, code, "agent " + agent.getString("clientId") + " " + why)));
+      markDisconnected(agent);
+    } else {
+      persist();
+    }
   }
 
   private void seen(Message<JsonObject> m) {
@@ -126,6 +190,7 @@ public class RegistryVerticle extends VerticleBase {
   private void list(Message<JsonObject> m) {
     JsonObject q = m.body();
     Boolean connected = q.getBoolean("connected");
+    String enrollment = q.getString("enrollment");
     int limit = q.getInteger("limit", 50);
     String after;
     LabelSelector selector;
@@ -147,7 +212,8 @@ public class RegistryVerticle extends VerticleBase {
     boolean more = false;
     for (JsonObject agent : (after == null ? agents : agents.tailMap(after, false)).values()) {
       if (connected != null && agent.getBoolean("connected") != connected
-        || selector != null && !selector.matches(agent.getJsonObject("labels"))) {
+        || selector != null && !selector.matches(agent.getJsonObject("labels"))
+        || enrollment != null && !enrollment.equals(enrollmentStatus(agent))) {
         continue;
       }
       if (items.size() == limit) {
@@ -159,6 +225,12 @@ public class RegistryVerticle extends VerticleBase {
     }
     String next = more ? Base64.getUrlEncoder().withoutPadding().encodeToString(last.getBytes(StandardCharsets.UTF_8)) : null;
     m.reply(new JsonObject().put("items", items).put("nextCursor", next));
+  }
+
+  /** {@code enrolled}, {@code revoked}, {@code open}, or {@code none} for an agent registered without enrolling. */
+  private static String enrollmentStatus(JsonObject agent) {
+    JsonObject enrollment = agent.getJsonObject(Admission.FIELD);
+    return enrollment == null ? "none" : enrollment.getString("status");
   }
 
   /** Pings every connected agent, and drops those whose last traffic is older than the allowed misses. */

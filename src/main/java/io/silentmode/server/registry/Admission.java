@@ -1,0 +1,54 @@
+package io.silentmode.server.registry;
+
+import io.silentmode.protocol.AgentProof;
+import io.silentmode.protocol.ErrorCode;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Who may register under a clientId (docs/PROTOCOL.md §4a), decided before a connection may replace a live one:
+ * a revoked agent never; an enrolled one only with a proof that verifies with its key; one offering a key (its
+ * enrollment token already checked) only if the id has no other key; one with neither only when ALLOW_UNENROLLED.
+ */
+final class Admission {
+
+  /** What the registry keeps of an agent's identity, in its record: {@code {status, publicKey?, enrolledAt?, revokedAt?}}. */
+  static final String FIELD = "enrollment";
+  static final String ENROLLED = "enrolled";
+  static final String REVOKED = "revoked";
+  /** An operator allowed the agent to enroll again: no key until it does. */
+  static final String OPEN = "open";
+
+  /** Why a REGISTER is refused. */
+  record Refusal(ErrorCode code, String message) {
+  }
+
+  private Admission() {
+  }
+
+  /** Null when {@code registration} may register over {@code known} (null for a new id). */
+  static Refusal refusal(JsonObject known, JsonObject registration, boolean allowUnenrolled) {
+    String clientId = registration.getString("clientId");
+    JsonObject enrollment = known == null ? null : known.getJsonObject(FIELD);
+    if (enrollment != null && REVOKED.equals(enrollment.getString("status"))) {
+      return new Refusal(ErrorCode.AGENT_REVOKED, "agent " + clientId + " was revoked by an operator; "
+        + "only an operator's re-enroll lets it back");
+    }
+    String key = enrollment == null ? null : enrollment.getString("publicKey");
+    String offered = registration.getString("publicKey");
+    if (offered != null && key != null && !key.equals(offered)) {
+      return new Refusal(ErrorCode.ENROLLMENT_REFUSED, "agent " + clientId + " is enrolled with another key; "
+        + "an operator must re-enroll it before a new key is taken");
+    }
+    String checkWith = offered != null ? offered : key;
+    if (checkWith == null) {
+      return allowUnenrolled ? null : new Refusal(ErrorCode.AGENT_NOT_ENROLLED, "agent " + clientId
+        + " is not enrolled: start it once with the server's enrollment token (ALLOW_UNENROLLED is off)");
+    }
+    if (!AgentProof.verify(checkWith, registration.getString("nonce"), clientId, registration.getString("proof"))) {
+      return new Refusal(ErrorCode.AGENT_AUTH_FAILED, registration.getString("proof") == null
+        ? "agent " + clientId + " is enrolled: its REGISTER needs a proof"
+        : "the proof of agent " + clientId + " does not verify with its key for this connection's CHALLENGE");
+    }
+    return null;
+  }
+}
