@@ -32,6 +32,9 @@ PULL_MIB="${PULL_MIB:-100}"
 TICK=$(getconf CLK_TCK)
 
 say() { printf '%s\n' "$*"; }
+# Agents (the swarm's too) enroll with the server's token, keep their key in $WORK, and may run as root here.
+export AGENT_ALLOW_ROOT=true AGENT_STATE_FILE="$WORK/agent.state.json"
+enrollment_token() { ENROLLMENT_TOKEN=$(cat "$WORK/data/enrollment-token"); export ENROLLMENT_TOKEN; }
 fail() { say "FAILED: $*"; exit 1; }
 
 # Each connection is a file descriptor in the server and in the swarm. Only the soft limit is raised (-S), so that a
@@ -49,7 +52,7 @@ start_server() { # heap, extra server flags... (every agent here comes from 127.
     --max-agent-connections-per-address 100000 --api-rate-limit 0 "$@" >> "$WORK/server.log" 2>&1 &
   SERVER=$!
   PIDS+=("$SERVER")
-  for _ in $(seq 600); do curl -sf "$API/api/v1/health" > /dev/null 2>&1 && return; sleep 0.1; done
+  for _ in $(seq 600); do curl -sf "$API/api/v1/health" > /dev/null 2>&1 && { enrollment_token; return; }; sleep 0.1; done
   fail "the server did not come up in 60 s: $(tail -5 "$WORK/server.log")"
 }
 

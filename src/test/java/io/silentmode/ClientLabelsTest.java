@@ -160,8 +160,8 @@ class ClientLabelsTest {
     many.remove("k32");
     many.put("k0", "v".repeat(63)).put("k".repeat(63), "v");
     many.remove("k1");
-    WebSocket full = RawAgent.connect(fx);
-    full.writeTextMessage(Protocol.register("labelled", "1", new JsonObject(), many).encode());
+    Challenged full = RawAgent.open(fx);
+    full.ws().writeTextMessage(fx.prove(Protocol.register("labelled", "1", new JsonObject(), many), full.nonce()).encode());
     fx.awaitConnected("labelled");
     assertEquals(many, api.get("getClient", "/api/v1/clients/labelled", 200).getJsonObject("labels"));
     RawAgent.register(fx, "unlabelled");

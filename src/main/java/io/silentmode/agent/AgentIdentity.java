@@ -57,6 +57,12 @@ final class AgentIdentity {
     return created;
   }
 
+  /** A new key enrolled with {@code token} and kept in memory only (null token: unenrolled); nothing blocks. */
+  static AgentIdentity inMemory(String clientId, String token) {
+    return token == null ? new AgentIdentity(clientId, null, null, null, false)
+      : new AgentIdentity(clientId, null, token, AgentProof.newKeyPair(), false);
+  }
+
   private static AgentIdentity read(String clientId, Path stateFile, String token) throws IOException {
     JsonObject state;
     try {
@@ -109,6 +115,11 @@ final class AgentIdentity {
       enrolled = now;
       save();
     }
+  }
+
+  /** For an identity kept in memory: the server took the key once ({@code true}), and it stays taken. */
+  void enrolledInMemory(boolean now) {
+    enrolled |= now;
   }
 
   /** Written to a new file of mode 600 next to the state file, then moved over it: never a half-written key. */
