@@ -216,7 +216,8 @@ class ClientLabelsTest {
     ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
       "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "io.silentmode.Main", "agent",
       "--id", "proc-1", "--server", fx.wsUrl(), "--file", file.toString(),
-      "--label", "store=berlin-13", "--label", "tier=gold,lane=2");
+      "--label", "store=berlin-13", "--label", "tier=gold,lane=2", "--enrollment-token", fx.enrollmentToken(),
+      "--state-file", dir.resolve("proc-1.state.json").toString(), "--allow-root");
     builder.environment().put("AGENT_LABELS", "region=eu, store=berlin-12");
     builder.redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile());
     Process agent = builder.start();

@@ -1,6 +1,5 @@
 package io.silentmode.agent;
 
-import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
 import io.silentmode.protocol.Labels;
 import io.silentmode.protocol.MessageType;
@@ -38,6 +37,8 @@ public class AgentVerticle extends VerticleBase {
    * allocate, zero and grow buffers beyond its pools for every chunk; 64 KiB frames stay inside them.
    */
   static final int WIRE_FRAME_SIZE = 64 * 1024;
+  /** The largest message the agent takes from a server (docs/PROTOCOL.md §2). */
+  static final int MAX_SERVER_MESSAGE = 64 * 1024;
 
   private final AgentConfig config;
   /** How a {@code wss://} server is verified; a {@code ws://} URL has nothing to verify. */
@@ -309,7 +310,8 @@ public class AgentVerticle extends VerticleBase {
   protected WebSocketClientOptions clientOptions() {
     return trust.configure(new WebSocketClientOptions())
       .setMaxFrameSize(WIRE_FRAME_SIZE)
-      .setMaxMessageSize(Protocol.MAX_CHUNK_SIZE + ChunkFrame.HEADER_SIZE);
+      // The server sends control messages alone, each well under this: a larger one closes the connection.
+      .setMaxMessageSize(MAX_SERVER_MESSAGE);
   }
 
   /**

@@ -75,12 +75,6 @@ public class AgentCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
-    if (!allowRoot && runsAsRoot()) {
-      spec.commandLine().getErr().println("silentmode agent: refusing to run as root: an agent only needs to read its"
-        + " file, and a root process can read every file on this machine. Run it as an unprivileged user that can read"
-        + " the file, or pass --allow-root (AGENT_ALLOW_ROOT=true) if you must.");
-      return CommandLine.ExitCode.USAGE;
-    }
     String id = clientId != null ? clientId : InetAddress.getLocalHost().getHostName();
     String filePath = this.filePath != null ? this.filePath : defaultFile(System.getenv("HOME"), System.getProperty("user.home"));
     ServerTrust trust;
@@ -88,6 +82,12 @@ public class AgentCommand implements Callable<Integer> {
       trust = trustOptions.trust(serverUrl, "wss");
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    if (!allowRoot && runsAsRoot()) {
+      spec.commandLine().getErr().println("silentmode agent: refusing to run as root: an agent only needs to read its"
+        + " file, and a root process can read every file on this machine. Run it as an unprivileged user that can read"
+        + " the file, or pass --allow-root (AGENT_ALLOW_ROOT=true) if you must.");
+      return CommandLine.ExitCode.USAGE;
     }
     Vertx vertx = Vertx.vertx();
     String state = stateFile != null ? stateFile : defaultStateFile(System.getenv("HOME"), System.getProperty("user.home"), id);
