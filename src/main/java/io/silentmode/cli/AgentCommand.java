@@ -95,7 +95,7 @@ public class AgentCommand implements Callable<Integer> {
       maxReconnectAttempts, prehashDelay, state, enrollmentToken), labels, trust);
     try {
       vertx.deployVerticle(agent).await();
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // an unusable state file: await() rethrows its IOException as it is
       System.err.println("silentmode agent " + id + ": " + e.getMessage());
       vertx.close().await();
       return 1;
