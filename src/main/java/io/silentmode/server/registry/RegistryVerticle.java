@@ -94,8 +94,8 @@ public class RegistryVerticle extends VerticleBase {
     r.remove("nonce");
     r.remove("proof");
     JsonObject enrollment = previous == null ? null : previous.getJsonObject(Admission.FIELD);
-    boolean enrolls = publicKey != null && (enrollment == null || enrollment.getString("publicKey") == null);
-    if (enrolls) {
+    // The same key enrolled again (its REGISTER_ACK was lost) is taken again, and keeps its first enrolledAt.
+    if (publicKey != null && (enrollment == null || enrollment.getString("publicKey") == null)) {
       enrollment = new JsonObject().put("status", Admission.ENROLLED).put("publicKey", publicKey)
         .put("enrolledAt", Instant.now().toString());
     }
@@ -113,7 +113,7 @@ public class RegistryVerticle extends VerticleBase {
     agents.put(clientId, agent);
     publish("connected", agent);
     persist();
-    m.reply(agent, new DeliveryOptions().addHeader("enrolled", String.valueOf(enrolls)));
+    m.reply(agent, new DeliveryOptions().addHeader("enrolled", String.valueOf(publicKey != null)));
   }
 
   /** The agent may not register again, and its connection, if any, is closed now. */
