@@ -17,7 +17,12 @@ final class LogWatch extends Handler implements AutoCloseable {
   private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
   LogWatch(Class<?> source, Level level) {
-    logger = Logger.getLogger(source.getName());
+    this(source.getName(), level);
+  }
+
+  /** By the logger's name, for a class this package cannot name. */
+  LogWatch(String loggerName, Level level) {
+    logger = Logger.getLogger(loggerName);
     oldLevel = logger.getLevel();
     logger.setLevel(level);
     setLevel(level);
