@@ -126,10 +126,15 @@ final class AgentConnection {
     challenged = false;
     armWatchdog(); // a REGISTER whose answer never comes leaves a link as dead as one that stops carrying PINGs
     socket.textMessageHandler(this::onText);
-    // A message over the client's limit is only reported here; the server sends small control messages alone.
+    // A message over the client's limit is only reported here, and the socket stays open: close it. The server sends
+    // small control messages alone; a frame over the limit Netty refuses itself.
     socket.exceptionHandler(e -> {
-      log.log(System.Logger.Level.WARNING, "Closing the connection to " + config.serverUrl() + ": " + e.getMessage());
-      socket.close((short) 1009, "Message too big");
+      if (e instanceof IllegalStateException && String.valueOf(e.getMessage()).contains("max message size")) {
+        log.log(System.Logger.Level.WARNING, "Closing the connection to " + config.serverUrl() + ": " + e.getMessage());
+        socket.close((short) 1009, "Message too big");
+      } else {
+        log.log(System.Logger.Level.DEBUG, "Connection to " + config.serverUrl() + ": " + e);
+      }
     });
     socket.closeHandler(v -> {
       log.log(closeLevel(socket.closeStatusCode()), "Connection to " + config.serverUrl() + " closed"
