@@ -12,6 +12,8 @@
 #   bench/fleet.sh footprint          the agent JVM with the launcher's options (agent/silentmode-agent) against the
 #                                     JVM's defaults: idle RSS, RSS during FOOTPRINT_MIB pulls, and their throughput.
 #
+# Every agent enrolls as an operator's would (the server's token; the swarm's keys stay in its memory), so a first
+# dial-in includes enrollment and every later one a proof (docs/PROTOCOL.md 4a).
 # Every copy is checked with sha256sum; every wait is bounded; everything listens on and dials 127.0.0.0/8 only.
 # Environment: SERVER_HEAP (idle: 1g; pulls: 2g, as 50 pulls hold 50 windows of chunks, 800 MiB; footprint: 256m), HEARTBEAT (idle: HEARTBEAT_INTERVAL in ms, 5000),
 # IDLE_SECONDS (60, after WARM_SECONDS, 30, of heartbeats to warm the JIT), RECONNECT (the swarm's first reconnect delay, 1000), PULL_MIB (100), PULL_REPEAT (3),
