@@ -19,6 +19,8 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -87,6 +89,45 @@ class EnrollmentTest {
     assertEquals("e-1", items.getJsonObject(0).getString("clientId"), revoked.out());
     assertEquals(false, items.getJsonObject(0).getBoolean("connected"), revoked.out());
     assertTrue(run("clients", "list", "--server", server).out().contains("revoked"));
+  }
+
+  /** The same story with the real binary: the restarted process is given no token and proves the key in its file. */
+  @Test
+  void an_agent_process_restarted_without_the_token_proves_the_key_in_its_state_file() throws Exception {
+    Path served = fx.randomFile("p.bin", 1000);
+    Path state = dir.resolve("p-1.state.json");
+    Process first = agentProcess(served, state, "--enrollment-token", fx.enrollmentToken());
+    String key;
+    try {
+      fx.awaitConnected("p-1");
+      key = awaitEnrolled(state).getString("publicKey");
+    } finally {
+      first.destroy();
+      first.waitFor(30, TimeUnit.SECONDS);
+    }
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(state)));
+    fx.expectReconnect("p-1");
+    Process second = agentProcess(served, state);
+    try {
+      fx.awaitConnected("p-1");
+      assertEquals(key, registered("p-1").getJsonObject("enrollment").getString("publicKey"));
+      assertEquals("completed", fx.pull("p-1").getString("status"));
+    } finally {
+      second.destroy();
+      second.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private Process agentProcess(Path served, Path state, String... more) throws Exception {
+    List<String> command = new ArrayList<>(List.of(
+      Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m", "-XX:TieredStopAtLevel=1",
+      "-cp", System.getProperty("java.class.path"), "io.silentmode.Main", "agent", "--id", "p-1", "--server", fx.wsUrl(),
+      "--file", served.toString(), "--state-file", state.toString(), "--reconnect-interval", "50", "--allow-root"));
+    command.addAll(List.of(more));
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().remove("ENROLLMENT_TOKEN");
+    builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent.log").toFile()));
+    return builder.start();
   }
 
   @Test

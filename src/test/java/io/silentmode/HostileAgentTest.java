@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -178,7 +179,7 @@ class HostileAgentTest {
   /** Chunk {@code from}'s payload with its true hash, in a frame whose header says it is chunk {@code index}. */
   private static byte[] relabelled(String requestId, int from, int index, byte[] file) {
     byte[] frame = RawAgent.chunkFrame(requestId, from, file);
-    byte[] payload = java.util.Arrays.copyOfRange(frame, ChunkFrame.HEADER_SIZE, frame.length);
+    byte[] payload = Arrays.copyOfRange(frame, ChunkFrame.HEADER_SIZE, frame.length);
     ChunkFrame.writeHeader(ByteBuffer.wrap(frame), UUID.fromString(requestId), index, payload.length,
       Sha256.digest().digest(payload));
     return frame;

@@ -19,7 +19,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyFactory;
 import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -237,8 +241,8 @@ class ImpersonationTest {
   }
 
   private static KeyPair stolenKey(JsonObject state) throws Exception {
-    var key = java.security.KeyFactory.getInstance("Ed25519").generatePrivate(
-      new java.security.spec.PKCS8EncodedKeySpec(java.util.Base64.getDecoder().decode(state.getString("privateKey"))));
+    PrivateKey key = KeyFactory.getInstance("Ed25519").generatePrivate(
+      new PKCS8EncodedKeySpec(Base64.getDecoder().decode(state.getString("privateKey"))));
     return new KeyPair(AgentProof.publicKey(state.getString("publicKey")), key);
   }
 }
