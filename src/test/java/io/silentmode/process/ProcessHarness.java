@@ -1,10 +1,9 @@
 package io.silentmode.process;
 
+import io.silentmode.server.enrollment.EnrollmentToken;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
-
-import io.silentmode.server.enrollment.EnrollmentToken;
 
 import java.io.IOException;
 import java.io.OutputStream;
