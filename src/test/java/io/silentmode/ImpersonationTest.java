@@ -137,6 +137,15 @@ class ImpersonationTest {
     assertEquals(0, known.size(), known::encode);
     String metrics = fx.api().web.get(Metrics.PATH).send().await().bodyAsString();
     assertEquals(200.0, counter(metrics, "not_enrolled"), metrics);
+    // Audited one by one up to a rate, the rest counted in a record a second later: all 200 are accounted for.
+    long deadline = System.currentTimeMillis() + 10_000;
+    int accounted = 0;
+    while (accounted < 200 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50);
+      accounted = awaitAudit(0).stream().filter(r -> "agent.refused".equals(r.getString("event")))
+        .mapToInt(r -> r.getInteger("suppressed", 1)).sum();
+    }
+    assertEquals(200, accounted);
   }
 
   @Test
