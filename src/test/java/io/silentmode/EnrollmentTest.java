@@ -130,6 +130,30 @@ class EnrollmentTest {
     return builder.start();
   }
 
+  /**
+   * An agent that never learnt it was enrolled (its REGISTER_ACK lost) enrolls the same key again; after a rotation
+   * its old token is void, but the key it shows is the one enrolled, and its proof is enough.
+   */
+  @Test
+  void an_agent_enrolling_its_enrolled_key_again_with_a_rotated_token_is_taken() throws Exception {
+    Path served = fx.randomFile("f", 10);
+    String oldToken = fx.enrollmentToken();
+    AgentVerticle first = fx.agent("e-5", served);
+    Path state = fx.stateFile("e-5");
+    JsonObject kept = awaitEnrolled(state);
+    fx.vertx.undeploy(first.deploymentID()).await();
+    Files.writeString(state, kept.put("enrolled", false).encode()); // as if the REGISTER_ACK had been lost
+    run("server", "enrollment-token", "--rotate", "--data-dir", fx.config.dataDir());
+
+    fx.expectReconnect("e-5");
+    fx.vertx.deployVerticle(new AgentVerticle(new AgentConfig("e-5", fx.wsUrl(), served.toString(), 50, 0, 0)
+      .enrolling(state.toString(), oldToken))).await();
+    fx.awaitConnected("e-5");
+
+    assertTrue(awaitEnrolled(state).getBoolean("enrolled"));
+    assertEquals(kept.getString("publicKey"), registered("e-5").getJsonObject("enrollment").getString("publicKey"));
+  }
+
   @Test
   void an_agent_whose_state_file_belongs_to_another_id_does_not_start_and_says_why() throws Exception {
     Path served = fx.randomFile("f", 10);

@@ -13,7 +13,8 @@ public final class Addresses {
 
   /**
    * Registry: an agent asks to register ({@code clientId, connectionId, remoteAddress, agentVersion, metadata, labels,
-   * nonce, proof?, publicKey?}; {@code publicKey} only once the gateway has checked its enrollment token). The
+   * nonce, proof?, publicKey?, tokenValid?}; with {@code publicKey}, {@code tokenValid} says whether the enrollment
+   * token was the current one). The
    * registry checks the proof against the agent's key before the connection may replace a live one; a refusal fails
    * with AGENT_NOT_ENROLLED, AGENT_AUTH_FAILED, AGENT_REVOKED or ENROLLMENT_REFUSED. Replies with the agent and, when
    * this REGISTER enrolled it, header {@code enrolled: true}.

@@ -227,8 +227,12 @@ public class GatewayVerticle extends VerticleBase {
         .put("remoteAddress", String.valueOf(ws.remoteAddress()))
         .put("nonce", nonce);
       String name = registration.getString("clientId");
+      // Whether the token is good is the registry's to weigh: the key an agent already enrolled needs none.
       Future<?> tokenChecked = checked.enrollmentToken() == null ? Future.succeededFuture()
-        : vertx.eventBus().request(Addresses.ENROLLMENT_CHECK, new JsonObject().put("token", checked.enrollmentToken()));
+        : vertx.eventBus().request(Addresses.ENROLLMENT_CHECK, new JsonObject().put("token", checked.enrollmentToken()))
+          .map(ok -> registration.put("tokenValid", true))
+          .recover(e -> e instanceof ReplyException r && r.failureCode() == ErrorCode.ENROLLMENT_REFUSED.busCode()
+            ? Future.succeededFuture(registration.put("tokenValid", false)) : Future.failedFuture(e));
       tokenChecked.compose(v -> vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_REGISTER, registration))
         .onSuccess(reply -> {
           clientId = name;

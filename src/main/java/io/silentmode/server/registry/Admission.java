@@ -6,8 +6,9 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * Who may register under a clientId (docs/PROTOCOL.md §4a), decided before a connection may replace a live one:
- * a revoked agent never; an enrolled one only with a proof that verifies with its key; one offering a key (its
- * enrollment token already checked) only if the id has no other key; one with neither only when ALLOW_UNENROLLED.
+ * a revoked agent never; an enrolled one only with a proof that verifies with its key; one offering a new key only
+ * with the current enrollment token (the gateway says whether it was) and if the id has no other key; one with
+ * neither only when ALLOW_UNENROLLED.
  */
 final class Admission {
 
@@ -38,6 +39,11 @@ final class Admission {
     if (offered != null && key != null && !key.equals(offered)) {
       return new Refusal(ErrorCode.ENROLLMENT_REFUSED, "agent " + clientId + " is enrolled with another key; "
         + "an operator must re-enroll it before a new key is taken");
+    }
+    // A new key needs the current token; the key already enrolled (its REGISTER_ACK was lost, and the token rotated
+    // since) is proven by its signature alone.
+    if (offered != null && !offered.equals(key) && !registration.getBoolean("tokenValid", false)) {
+      return new Refusal(ErrorCode.ENROLLMENT_REFUSED, "the enrollment token is not this server's current one");
     }
     String checkWith = offered != null ? offered : key;
     if (checkWith == null) {

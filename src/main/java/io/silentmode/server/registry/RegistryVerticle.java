@@ -93,6 +93,7 @@ public class RegistryVerticle extends VerticleBase {
     String publicKey = (String) r.remove("publicKey");
     r.remove("nonce");
     r.remove("proof");
+    r.remove("tokenValid");
     JsonObject enrollment = previous == null ? null : previous.getJsonObject(Admission.FIELD);
     // The same key enrolled again (its REGISTER_ACK was lost) is taken again, and keeps its first enrolledAt.
     if (publicKey != null && (enrollment == null || enrollment.getString("publicKey") == null)) {
