@@ -12,8 +12,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code silentmode server enrollment-token}: the token new agents enroll with, read from DATA_DIR on the server's
- * machine (no API token needed: whoever can read DATA_DIR can read it anyway). A running server takes a rotation at
- * once: it reads the file at each enrollment.
+ * machine (no API token needed: whoever can read DATA_DIR can read it anyway). A running server takes a rotation
+ * within a second: it reads the file again every second.
  */
 @Command(name = "enrollment-token", mixinStandardHelpOptions = true,
   description = "Print the enrollment token agents enroll with (made in DATA_DIR on the server's first start).",

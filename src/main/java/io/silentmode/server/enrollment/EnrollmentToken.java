@@ -12,8 +12,8 @@ import java.security.MessageDigest;
 
 /**
  * The enrollment token, {@code DATA_DIR/enrollment-token} (mode 600): what a new agent shows once to enroll its key.
- * The file is the one source: the server reads it at each enrollment, so {@code silentmode server enrollment-token
- * --rotate} takes effect on a running server as the API's rotation does. Blocking file I/O.
+ * The file is the one source: a running server reads it again every second, so {@code silentmode server
+ * enrollment-token --rotate} takes effect on it as the API's rotation does. Blocking file I/O.
  */
 public final class EnrollmentToken {
 
@@ -45,9 +45,9 @@ public final class EnrollmentToken {
     }
   }
 
-  /** Whether {@code presented} is the token, compared in constant time. */
-  public boolean matches(String presented) throws IOException {
-    return presented != null && MessageDigest.isEqual(current().getBytes(StandardCharsets.UTF_8),
+  /** Whether {@code presented} is {@code token}, compared in constant time. */
+  public static boolean same(String token, String presented) {
+    return token != null && presented != null && MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8),
       presented.getBytes(StandardCharsets.UTF_8));
   }
 }
