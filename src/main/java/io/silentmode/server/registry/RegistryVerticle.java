@@ -13,9 +13,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
@@ -30,6 +28,7 @@ import java.util.TreeMap;
 public class RegistryVerticle extends VerticleBase {
 
   static final int MISSED_HEARTBEATS = 3;
+  static final long PERSIST_DELAY_MS = 100;
   private static final System.Logger log = System.getLogger(RegistryVerticle.class.getName());
 
   private final ServerConfig config;
@@ -38,6 +37,8 @@ public class RegistryVerticle extends VerticleBase {
   /** A write of the known agents is under way, and the list changed after it was sent. */
   private boolean saving;
   private boolean changedSinceSave;
+  /** The timer of a write waiting for {@link #PERSIST_DELAY_MS}, or -1. */
+  private long pendingSave = -1;
 
   public RegistryVerticle(ServerConfig config) {
     this.config = config;
@@ -81,15 +82,39 @@ public class RegistryVerticle extends VerticleBase {
       bus.<JsonObject>consumer(Addresses.REGISTRY_REENROLL, this::reenroll).completion()));
   }
 
+  /**
+   * Admits a REGISTER once it has proven its identity. The signature is checked on a worker, several at once: a
+   * reconnect storm of 20,000 agents would otherwise hold this event loop for about ten seconds. What changed
+   * meanwhile (a revocation, another connection's enrollment) is weighed again before the agent is registered.
+   */
   private void register(Message<JsonObject> m) {
     JsonObject r = m.body();
-    String clientId = r.getString("clientId");
-    JsonObject previous = agents.get(clientId);
-    Admission.Refusal refusal = Admission.refusal(previous, r, config.allowUnenrolled());
+    Admission.Decision decision = Admission.decide(agents.get(r.getString("clientId")), r, config.allowUnenrolled());
+    if (decision.refusal() != null || decision.key() == null) {
+      admit(m, decision.refusal());
+      return;
+    }
+    vertx.executeBlocking(() -> Admission.proofRefusal(decision.key(), r), false).onComplete(checked -> {
+      Admission.Refusal refusal = checked.succeeded() ? checked.result()
+        : new Admission.Refusal(ErrorCode.INTERNAL_ERROR, "cannot check the proof: " + checked.cause());
+      Admission.Decision now = Admission.decide(agents.get(r.getString("clientId")), r, config.allowUnenrolled());
+      if (refusal == null && now.refusal() != null) {
+        refusal = now.refusal();
+      } else if (refusal == null && !decision.key().equals(now.key())) {
+        refusal = new Admission.Refusal(ErrorCode.AGENT_AUTH_FAILED, "the agent's key changed while its proof was checked");
+      }
+      admit(m, refusal);
+    });
+  }
+
+  private void admit(Message<JsonObject> m, Admission.Refusal refusal) {
     if (refusal != null) {
       m.fail(refusal.code().busCode(), refusal.message());
       return;
     }
+    JsonObject r = m.body();
+    String clientId = r.getString("clientId");
+    JsonObject previous = agents.get(clientId);
     String publicKey = (String) r.remove("publicKey");
     r.remove("nonce");
     r.remove("proof");
@@ -183,55 +208,12 @@ public class RegistryVerticle extends VerticleBase {
     }
   }
 
-  /**
-   * One page of agents ({@code connected?, selector?, limit, cursor?}), in clientId order: a key that heartbeats and
-   * reconnects do not move, so following {@code nextCursor} sees every agent once. The cursor is the last clientId
-   * of the previous page, base64url-encoded.
-   */
   private void list(Message<JsonObject> m) {
-    JsonObject q = m.body();
-    Boolean connected = q.getBoolean("connected");
-    String enrollment = q.getString("enrollment");
-    int limit = q.getInteger("limit", 50);
-    String after;
-    LabelSelector selector;
     try {
-      selector = q.getString("selector") == null ? null : LabelSelector.parse(q.getString("selector"));
-    } catch (LabelSelector.Invalid e) {
-      m.fail(ErrorCode.VALIDATION_FAILED.busCode(), "selector: " + e.getMessage());
-      return;
-    }
-    try {
-      after = q.getString("cursor") == null ? null
-        : new String(Base64.getUrlDecoder().decode(q.getString("cursor")), StandardCharsets.UTF_8);
+      m.reply(AgentPages.page(agents, m.body()));
     } catch (IllegalArgumentException e) {
-      m.fail(ErrorCode.VALIDATION_FAILED.busCode(), "cursor is not one this server gave out");
-      return;
+      m.fail(ErrorCode.VALIDATION_FAILED.busCode(), e.getMessage());
     }
-    JsonArray items = new JsonArray();
-    String last = null;
-    boolean more = false;
-    for (JsonObject agent : (after == null ? agents : agents.tailMap(after, false)).values()) {
-      if (connected != null && agent.getBoolean("connected") != connected
-        || selector != null && !selector.matches(agent.getJsonObject("labels"))
-        || enrollment != null && !enrollment.equals(enrollmentStatus(agent))) {
-        continue;
-      }
-      if (items.size() == limit) {
-        more = true;
-        break;
-      }
-      items.add(agent.copy());
-      last = agent.getString("clientId");
-    }
-    String next = more ? Base64.getUrlEncoder().withoutPadding().encodeToString(last.getBytes(StandardCharsets.UTF_8)) : null;
-    m.reply(new JsonObject().put("items", items).put("nextCursor", next));
-  }
-
-  /** {@code enrolled}, {@code revoked}, {@code open}, or {@code none} for an agent registered without enrolling. */
-  private static String enrollmentStatus(JsonObject agent) {
-    JsonObject enrollment = agent.getJsonObject(Admission.FIELD);
-    return enrollment == null ? "none" : enrollment.getString("status");
   }
 
   /** Pings every connected agent, and drops those whose last traffic is older than the allowed misses. */
@@ -268,17 +250,23 @@ public class RegistryVerticle extends VerticleBase {
   }
 
   /**
-   * Rewrites the known agents: on connects and disconnects only, not on every heartbeat. One write at a time, and
-   * the changes made meanwhile go in the next: the whole list is copied for each write, and a write per REGISTER
-   * made a reconnect storm of N agents copy N²/2 records (1,000 agents ran a 256 MiB heap out of memory).
+   * Rewrites the known agents: on connects and disconnects only, not on every heartbeat, and at most one write each
+   * {@link #PERSIST_DELAY_MS}: the changes made meanwhile go in the next. The whole list is copied for each write; a
+   * write per REGISTER made a reconnect storm of N agents copy N²/2 records (1,000 agents ran a 256 MiB heap out of
+   * memory), and one write after the other still copied it a few hundred times while proofs were being checked.
    */
   private void persist() {
     if (saving) {
       changedSinceSave = true;
-      return;
+    } else if (pendingSave == -1) {
+      pendingSave = vertx.setTimer(PERSIST_DELAY_MS, t -> save());
     }
+  }
+
+  private Future<?> save() {
+    pendingSave = -1;
     saving = true;
-    vertx.eventBus().request(Addresses.STORE_CLIENT_SAVE, new JsonObject().put("clients", new JsonArray(List.copyOf(agents.values()))))
+    return vertx.eventBus().request(Addresses.STORE_CLIENT_SAVE, new JsonObject().put("clients", new JsonArray(List.copyOf(agents.values()))))
       .onFailure(e -> log.log(System.Logger.Level.WARNING, "Could not store the known agents: " + e.getMessage()))
       .onComplete(saved -> {
         saving = false;
@@ -287,6 +275,15 @@ public class RegistryVerticle extends VerticleBase {
           persist();
         }
       });
+  }
+
+  /** A write still waiting for its delay is made now: the store stops after this verticle. */
+  @Override
+  public Future<?> stop() {
+    if (pendingSave != -1 && vertx.cancelTimer(pendingSave)) {
+      return save().recover(e -> Future.succeededFuture());
+    }
+    return Future.succeededFuture();
   }
 
   private void closeConnection(JsonObject agent, String reason) {
