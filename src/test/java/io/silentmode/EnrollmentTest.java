@@ -72,6 +72,8 @@ class EnrollmentTest {
     Path state = fx.stateFile("e-1");
     JsonObject kept = awaitEnrolled(state);
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(state)));
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(state.getParent())),
+      "the directory made for it");
     assertEquals("e-1", kept.getString("clientId"));
     assertEquals(kept.getString("publicKey"), registered("e-1").getJsonObject("enrollment").getString("publicKey"));
 

@@ -128,7 +128,9 @@ final class AgentIdentity {
       return;
     }
     Path dir = stateFile.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
+    if (!Files.isDirectory(dir)) { // made for the key: nobody else's to list
+      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
     Path temp = Files.createTempFile(dir, stateFile.getFileName().toString(), ".tmp",
       PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     try {
