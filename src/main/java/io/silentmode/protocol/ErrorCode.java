@@ -48,7 +48,7 @@ public enum ErrorCode {
   // limits
   QUEUE_TIMEOUT(1033, 504, true),
   TOO_MANY_REQUESTS(1034, 429, true),
-  // agent identity (1040 on: 1035-1039 are left to the operator-roles work landing at the same time)
+  // agent identity
   AGENT_NOT_ENROLLED(1040, 401, false),
   AGENT_AUTH_FAILED(1041, 401, false),
   AGENT_REVOKED(1042, 403, false),
