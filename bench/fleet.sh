@@ -12,6 +12,8 @@
 #   bench/fleet.sh footprint          the agent JVM with the launcher's options (agent/silentmode-agent) against the
 #                                     JVM's defaults: idle RSS, RSS during FOOTPRINT_MIB pulls, and their throughput.
 #
+# Every agent enrolls as an operator's would (the server's token; the swarm's keys stay in its memory), so a first
+# dial-in includes enrollment and every later one a proof (docs/PROTOCOL.md 4a).
 # Every copy is checked with sha256sum; every wait is bounded; everything listens on and dials 127.0.0.0/8 only.
 # Environment: SERVER_HEAP (idle: 1g; pulls: 2g, as 50 pulls hold 50 windows of chunks, 800 MiB; footprint: 256m), HEARTBEAT (idle: HEARTBEAT_INTERVAL in ms, 5000),
 # IDLE_SECONDS (60, after WARM_SECONDS, 30, of heartbeats to warm the JIT), RECONNECT (the swarm's first reconnect delay, 1000), PULL_MIB (100), PULL_REPEAT (3),
@@ -32,6 +34,9 @@ PULL_MIB="${PULL_MIB:-100}"
 TICK=$(getconf CLK_TCK)
 
 say() { printf '%s\n' "$*"; }
+# Agents (the swarm's too) enroll with the server's token, keep their key in $WORK, and may run as root here.
+export AGENT_ALLOW_ROOT=true AGENT_STATE_FILE="$WORK/agent.state.json"
+enrollment_token() { ENROLLMENT_TOKEN=$(cat "$WORK/data/enrollment-token"); export ENROLLMENT_TOKEN; }
 fail() { say "FAILED: $*"; exit 1; }
 
 # Each connection is a file descriptor in the server and in the swarm. Only the soft limit is raised (-S), so that a
@@ -49,7 +54,7 @@ start_server() { # heap, extra server flags... (every agent here comes from 127.
     --max-agent-connections-per-address 100000 --api-rate-limit 0 "$@" >> "$WORK/server.log" 2>&1 &
   SERVER=$!
   PIDS+=("$SERVER")
-  for _ in $(seq 600); do curl -sf "$API/api/v1/health" > /dev/null 2>&1 && return; sleep 0.1; done
+  for _ in $(seq 600); do curl -sf "$API/api/v1/health" > /dev/null 2>&1 && { enrollment_token; return; }; sleep 0.1; done
   fail "the server did not come up in 60 s: $(tail -5 "$WORK/server.log")"
 }
 

@@ -32,6 +32,9 @@ LOGGING=-Dlogback.configurationFile=bench/logback.xml
 SERVER_FLAGS=("$@")
 SERVED="$WORK/file_to_download.txt"
 
+# Agents (the swarm's too) enroll with the server's token, keep their key in $WORK, and may run as root here.
+export AGENT_ALLOW_ROOT=true AGENT_STATE_FILE="$WORK/agent.state.json"
+enrollment_token() { ENROLLMENT_TOKEN=$(cat "$WORK/data/enrollment-token"); export ENROLLMENT_TOKEN; }
 fail() { echo "FAILED: $*"; exit 1; }
 now() { date +%s.%N; }
 
@@ -41,7 +44,7 @@ start_server() {
     >> "$WORK/server.log" 2>&1 &
   SERVER=$!
   PIDS+=("$SERVER")
-  for _ in $(seq 600); do curl -sf "$API/api/v1/health/ready" > /dev/null 2>&1 && return; sleep 0.1; done
+  for _ in $(seq 600); do curl -sf "$API/api/v1/health/ready" > /dev/null 2>&1 && { enrollment_token; return; }; sleep 0.1; done
   fail "the server was not ready in 60 s: $(tail -5 "$WORK/server.log")"
 }
 

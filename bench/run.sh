@@ -67,6 +67,10 @@ start() {
   # A first start writes an admin token (docs/OPERATIONS.md); the pulls below are made with it.
   for _ in $(seq 120); do [ -s "$WORK/data/admin.token" ] && break; sleep 0.25; done
   CURL+=(-H "Authorization: Bearer $(cat "$WORK/data/admin.token")")
+  for _ in $(seq 240); do [ -s "$WORK/data/enrollment-token" ] && break; sleep 0.25; done
+  # The agent enrolls with the new server's token; its key is kept in $WORK, and it may run as root here.
+  rm -f "$WORK/agent.state.json"
+  ENROLLMENT_TOKEN=$(cat "$WORK/data/enrollment-token") AGENT_STATE_FILE="$WORK/agent.state.json" AGENT_ALLOW_ROOT=true \
   java "${JAVA_OPTS[@]}" -jar target/silentmode.jar agent --id bench-agent --server "$ws://127.0.0.1:$PORT" "${trust[@]}" \
     --file "$SERVED" --reconnect-interval 100 --prehash-delay 1000 > "$WORK/agent.log" 2>&1 &
   PIDS+=($!)

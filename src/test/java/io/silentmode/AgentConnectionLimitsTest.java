@@ -28,7 +28,7 @@ class AgentConnectionLimitsTest {
     RawAgent first = RawAgent.register(fx, "shop-1");
     RawAgent.connect(fx);
 
-    WebSocket third = RawAgent.connect(fx);
+    WebSocket third = fx.webSocketClient().connect(fx.server.wsPort(), "127.0.0.1", "/").await(); // refused: no CHALLENGE
     Promise<String> refused = Promise.promise();
     try {
       third.closeHandler(v -> refused.tryComplete(third.closeStatusCode() + " " + third.closeReason()));

@@ -146,7 +146,7 @@ class AgentFileTest {
     Path served = fx.randomFile("ahead.txt", 3L * Fixture.CHUNK + 5);
     BlockingQueue<Boolean> hashes = new LinkedBlockingQueue<>();
     fx.agent("shop-7", served, c -> new AgentVerticle(new AgentConfig(c.clientId(), c.serverUrl(), c.filePath(),
-      c.reconnectInterval(), c.maxReconnectAttempts(), 100)) {
+      c.reconnectInterval(), c.maxReconnectAttempts(), 100, c.stateFile(), c.enrollmentToken())) {
       @Override
       protected void hashed(boolean ahead) {
         hashes.add(ahead);

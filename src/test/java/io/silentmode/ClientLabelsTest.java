@@ -160,8 +160,8 @@ class ClientLabelsTest {
     many.remove("k32");
     many.put("k0", "v".repeat(63)).put("k".repeat(63), "v");
     many.remove("k1");
-    WebSocket full = RawAgent.connect(fx);
-    full.writeTextMessage(Protocol.register("labelled", "1", new JsonObject(), many).encode());
+    Challenged full = RawAgent.open(fx);
+    full.ws().writeTextMessage(fx.prove(Protocol.register("labelled", "1", new JsonObject(), many), full.nonce()).encode());
     fx.awaitConnected("labelled");
     assertEquals(many, api.get("getClient", "/api/v1/clients/labelled", 200).getJsonObject("labels"));
     RawAgent.register(fx, "unlabelled");
@@ -217,7 +217,8 @@ class ClientLabelsTest {
     ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
       "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "io.silentmode.Main", "agent",
       "--id", "proc-1", "--server", fx.wsUrl(), "--file", file.toString(),
-      "--label", "store=berlin-13", "--label", "tier=gold,lane=2");
+      "--label", "store=berlin-13", "--label", "tier=gold,lane=2", "--enrollment-token", fx.enrollmentToken(),
+      "--state-file", dir.resolve("proc-1.state.json").toString(), "--allow-root");
     builder.environment().put("AGENT_LABELS", "region=eu, store=berlin-12");
     builder.redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile());
     Process agent = builder.start();

@@ -6,6 +6,7 @@ import io.silentmode.server.Addresses;
 import io.silentmode.server.Server;
 import io.silentmode.server.ServerConfig;
 import io.silentmode.server.cluster.ClusterSettings;
+import io.silentmode.server.enrollment.EnrollmentToken;
 import io.silentmode.server.cluster.Hazelcast;
 import io.silentmode.server.metrics.Metrics;
 import io.vertx.core.Promise;
@@ -83,15 +84,20 @@ final class ClusterHarness implements AutoCloseable {
   }
 
   /** Deploys on {@code outside} an agent dialling {@code node}, waits until that node's registry has it, returns its deployment. */
-  static <A extends AgentVerticle> String agent(Vertx outside, String clientId, Node node, Path file, Function<AgentConfig, A> factory) {
+  static <A extends AgentVerticle> String agent(Vertx outside, String clientId, Node node, Path file, Function<AgentConfig, A> factory)
+    throws IOException {
     Promise<Void> connected = Promise.promise();
     node.vertx().eventBus().<JsonObject>localConsumer(Addresses.REGISTRY_EVENTS, m -> {
       if (clientId.equals(m.body().getString("clientId")) && "connected".equals(m.body().getString("event"))) {
         connected.tryComplete();
       }
     });
-    String deployment = outside.deployVerticle(factory.apply(new AgentConfig(clientId, "ws://127.0.0.1:" + node.server().wsPort(),
-      file.toString(), 50, 0, 0))).await();
+    // Enrolled with this node's token; the state file is beside the nodes' directories, so the agent keeps its key
+    // when it dials another node.
+    Path dataDir = Path.of(node.config().dataDir());
+    AgentConfig config = new AgentConfig(clientId, "ws://127.0.0.1:" + node.server().wsPort(), file.toString(), 50, 0, 0)
+      .enrolling(dataDir.resolveSibling(clientId + ".state.json").toString(), new EnrollmentToken(dataDir).current());
+    String deployment = outside.deployVerticle(factory.apply(config)).await();
     connected.future().timeout(10, TimeUnit.SECONDS).await();
     return deployment;
   }

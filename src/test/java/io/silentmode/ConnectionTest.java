@@ -169,7 +169,7 @@ class ConnectionTest {
     fx.start();
     Promise<JsonObject> error = Promise.promise();
     Promise<Short> closed = Promise.promise();
-    WebSocket ws = client.connect(fx.server.wsPort(), "127.0.0.1", "/").await();
+    WebSocket ws = Challenged.open(client, fx.server.wsPort()).ws();
     ws.textMessageHandler(t -> error.tryComplete(new JsonObject(t)));
     ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
     ws.writeTextMessage(Protocol.message(MessageType.REGISTER).put("clientId", "old-1").put("protocolVersion", 0).encode());
@@ -194,7 +194,7 @@ class ConnectionTest {
   void messages_before_register_are_refused() {
     fx.start();
     Promise<JsonObject> error = Promise.promise();
-    WebSocket ws = client.connect(fx.server.wsPort(), "127.0.0.1", "/").await();
+    WebSocket ws = Challenged.open(client, fx.server.wsPort()).ws();
     ws.textMessageHandler(t -> error.tryComplete(new JsonObject(t)));
     ws.writeTextMessage(Protocol.message(MessageType.PONG).encode());
 
@@ -212,7 +212,8 @@ class ConnectionTest {
     // Another implementation: each chunk in one big frame, control messages split into fragments.
     client.close();
     client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(4 * Fixture.CHUNK));
-    WebSocket ws = client.connect(fx.server.wsPort(), "127.0.0.1", "/").await();
+    Challenged opened = Challenged.open(client, fx.server.wsPort());
+    WebSocket ws = opened.ws();
     ws.textMessageHandler(text -> {
       JsonObject m = new JsonObject(text);
       String requestId = m.getString("requestId");
@@ -228,8 +229,8 @@ class ConnectionTest {
         default -> { }
       }
     });
-    writeFragmented(ws, Protocol.message(MessageType.REGISTER).put("clientId", "other-make")
-      .put("protocolVersion", Protocol.VERSION).encode());
+    writeFragmented(ws, fx.prove(Protocol.message(MessageType.REGISTER).put("clientId", "other-make")
+      .put("protocolVersion", Protocol.VERSION), opened.nonce()).encode());
     fx.awaitConnected("other-make");
 
     JsonObject result = fx.pull("other-make");
@@ -347,9 +348,9 @@ class ConnectionTest {
 
   /** A bare WebSocket that registers and then never answers anything: the agent a test controls fully. */
   private WebSocket register(String clientId, int version) {
-    WebSocket ws = client.connect(fx.server.wsPort(), "127.0.0.1", "/").await();
-    ws.writeTextMessage(Protocol.message(MessageType.REGISTER).put("clientId", clientId)
-      .put("protocolVersion", version).encode());
-    return ws;
+    Challenged opened = Challenged.open(client, fx.server.wsPort());
+    opened.ws().writeTextMessage(fx.prove(Protocol.message(MessageType.REGISTER).put("clientId", clientId)
+      .put("protocolVersion", version), opened.nonce()).encode());
+    return opened.ws();
   }
 }

@@ -3,12 +3,14 @@ package io.silentmode;
 import io.silentmode.agent.AgentConfig;
 import io.silentmode.agent.AgentVerticle;
 import io.silentmode.process.ProcessHarness;
+import io.silentmode.protocol.AgentProof;
 import io.silentmode.protocol.Sha256;
 import io.silentmode.server.Addresses;
 import io.silentmode.server.Server;
 import io.silentmode.server.ServerConfig;
 import io.silentmode.server.store.JobStoreVerticle;
 import io.silentmode.server.auth.TokensVerticle;
+import io.silentmode.server.enrollment.EnrollmentToken;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -18,8 +20,10 @@ import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +48,8 @@ final class Fixture {
   String adminToken;
   private final Map<String, Promise<JsonObject>> finals = new ConcurrentHashMap<>();
   private final Map<String, Promise<Void>> connected = new ConcurrentHashMap<>();
+  /** The keys raw agents ({@link #prove}) enrolled, by clientId: a test's second connection proves with the same. */
+  private final Map<String, KeyPair> keys = new ConcurrentHashMap<>();
 
   Fixture(Vertx vertx, Path dir) {
     this.vertx = vertx;
@@ -123,14 +129,49 @@ final class Fixture {
     return "ws://127.0.0.1:" + server.wsPort();
   }
 
-  /** Deploys the agent and waits until the server has registered it. */
+  /** Deploys the agent, enrolled as an operator would, and waits until the server has registered it. */
   <A extends AgentVerticle> A agent(String clientId, Path file, Function<AgentConfig, A> factory) {
-    return deploy(clientId, factory.apply(new AgentConfig(clientId, wsUrl(), file.toString(), 50, 0, 0)));
+    return agent(clientId, file, wsUrl(), factory);
   }
 
   /** Deploys an agent that dials {@code serverUrl}, such as a proxy in front of the server, and waits as above. */
   <A extends AgentVerticle> A agent(String clientId, Path file, String serverUrl, Function<AgentConfig, A> factory) {
-    return deploy(clientId, factory.apply(new AgentConfig(clientId, serverUrl, file.toString(), 50, 0, 0)));
+    return deploy(clientId, factory.apply(agentConfig(clientId, file, serverUrl)));
+  }
+
+  /** An agent's settings as the fixture's agents have them: its state file under the test directory, the token. */
+  AgentConfig agentConfig(String clientId, Path file, String serverUrl) {
+    return new AgentConfig(clientId, serverUrl, file.toString(), 50, 0, 0)
+      .enrolling(stateFile(clientId).toString(), enrollmentToken());
+  }
+
+  Path stateFile(String clientId) {
+    return dir.resolve("agents").resolve(clientId + ".state.json");
+  }
+
+  /** What {@code silentmode server enrollment-token} prints: the token in DATA_DIR. */
+  String enrollmentToken() {
+    try {
+      return new EnrollmentToken(Path.of(config.dataDir())).current();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * {@code register} with what a raw agent needs to be taken for its clientId on the connection whose CHALLENGE
+   * sent {@code nonce}: the enrollment (token and key; the same key again is taken as often as it comes) and the
+   * proof, as docs/PROTOCOL.md §4a says.
+   */
+  JsonObject prove(JsonObject register, String nonce) {
+    KeyPair key = keys.computeIfAbsent(register.getString("clientId"), id -> AgentProof.newKeyPair());
+    return register.put("proof", AgentProof.sign(key.getPrivate(), nonce, register.getString("clientId")))
+      .put("enrollment", new JsonObject().put("token", enrollmentToken()).put("publicKey", AgentProof.encode(key.getPublic())));
+  }
+
+  /** The key a raw agent enrolled under {@code clientId} ({@link #prove}). */
+  KeyPair keyOf(String clientId) {
+    return keys.get(clientId);
   }
 
   private <A extends AgentVerticle> A deploy(String clientId, A agent) {

@@ -1,7 +1,11 @@
 package io.silentmode;
 
+import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
+import io.silentmode.protocol.Sha256;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -10,10 +14,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -22,7 +30,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** An agent that lies in its DOWNLOAD_ACK costs the server one failed job, never its memory or its disk. */
+/**
+ * An agent that lies (in its DOWNLOAD_ACK, its chunks, or with another agent's pull) costs the server one failed job,
+ * never its memory, its disk or another agent's file. Identity attacks: ImpersonationTest; floods: AgentFloodTest.
+ */
 @ExtendWith(VertxExtension.class)
 class HostileAgentTest {
 
@@ -99,6 +110,79 @@ class HostileAgentTest {
     assertEquals("PROTOCOL_ERROR", result.getJsonObject("error").getString("code"), result::encode);
     assertTrue(result.getJsonObject("error").getString("message").contains("fileName is longer than 1024"), result::encode);
     fx.awaitEmptyDownloadDir();
+  }
+
+  /** The server takes a pull's chunks from its own agent's connection only, whoever knows its requestId. */
+  @Test
+  void chunks_another_agent_sends_for_a_pull_are_ignored_and_the_file_is_the_right_one() throws Exception {
+    fx.start();
+    byte[] file = Files.readAllBytes(fx.randomFile("victim.bin", 4L * Fixture.CHUNK + 5));
+    byte[] forged = new byte[file.length];
+    RawAgent intruder = RawAgent.register(fx, "intruder");
+    Promise<JsonObject> read = Promise.promise();
+    intruder.on(m -> read.tryComplete(m));
+    Promise<String> asked = Promise.promise();
+    RawAgent victim = RawAgent.register(fx, "victim").serving(file, id -> {
+      asked.tryComplete(id);
+      return null; // acknowledged below, once the intruder has had its go
+    });
+    JsonObject job = fx.startPull("victim", null);
+    String requestId = asked.future().timeout(10, TimeUnit.SECONDS).await();
+    assertEquals(job.getString("requestId"), requestId);
+
+    for (int i = 0; i < 5; i++) {
+      intruder.ws.writeBinaryMessage(Buffer.buffer(RawAgent.chunkFrame(requestId, i, forged)));
+    }
+    victim.send(RawAgent.ack(requestId, "victim.bin", file));
+    for (int i = 0; i < 5; i++) {
+      intruder.ws.writeBinaryMessage(Buffer.buffer(RawAgent.chunkFrame(requestId, i, forged)));
+    }
+    intruder.send(new JsonObject().put("type", "READ_YET"));
+    read.future().timeout(10, TimeUnit.SECONDS).await();
+
+    JsonObject result = fx.awaitFinal(job);
+    assertEquals("completed", result.getString("status"), result::encode);
+    assertArrayEquals(file, Files.readAllBytes(Path.of(result.getJsonObject("file").getString("path"))));
+  }
+
+  /**
+   * A chunk whose header names another index than its payload's, with the payload's true hash, passes the chunk
+   * check; the whole-file check catches it, nothing is published, and no temp file stays behind. (A chunk whose
+   * hash lies is retried: PullTest.) Frames for indexes beyond the file are dropped.
+   */
+  @Test
+  void chunks_with_a_lying_index_fail_the_pull_on_the_file_checksum_and_leave_nothing() throws Exception {
+    fx.start();
+    byte[] file = Files.readAllBytes(fx.randomFile("liar.bin", 4L * Fixture.CHUNK));
+    RawAgent liar = RawAgent.register(fx, "index-liar");
+    liar.on(m -> {
+      String requestId = m.getString("requestId");
+      switch (Protocol.typeOf(m)) {
+        case DOWNLOAD_REQUEST -> liar.send(RawAgent.ack(requestId, "liar.bin", file));
+        case REQUEST_CHUNKS, RETRY_CHUNK -> {
+          for (int i = m.getInteger("index"); i < m.getInteger("index") + m.getInteger("count"); i++) {
+            liar.ws.writeBinaryMessage(Buffer.buffer(relabelled(requestId, (i + 1) % 4, i, file)));
+            liar.ws.writeBinaryMessage(Buffer.buffer(relabelled(requestId, 0, 4 + i, file)));
+          }
+        }
+        default -> { }
+      }
+    });
+
+    JsonObject result = fx.pull("index-liar");
+
+    assertEquals("failed", result.getString("status"), result::encode);
+    assertEquals("FILE_CHECKSUM_FAILED", result.getJsonObject("error").getString("code"), result::encode);
+    fx.awaitEmptyDownloadDir();
+  }
+
+  /** Chunk {@code from}'s payload with its true hash, in a frame whose header says it is chunk {@code index}. */
+  private static byte[] relabelled(String requestId, int from, int index, byte[] file) {
+    byte[] frame = RawAgent.chunkFrame(requestId, from, file);
+    byte[] payload = Arrays.copyOfRange(frame, ChunkFrame.HEADER_SIZE, frame.length);
+    ChunkFrame.writeHeader(ByteBuffer.wrap(frame), UUID.fromString(requestId), index, payload.length,
+      Sha256.digest().digest(payload));
+    return frame;
   }
 
   private static List<Path> list(Path directory) throws Exception {

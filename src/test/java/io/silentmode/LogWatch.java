@@ -20,7 +20,12 @@ final class LogWatch extends AppenderBase<ILoggingEvent> implements AutoCloseabl
   private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
   LogWatch(Class<?> source, Level level) {
-    logger = (Logger) LoggerFactory.getLogger(source);
+    this(source.getName(), level);
+  }
+
+  /** By the logger's name, for a class this package cannot name. */
+  LogWatch(String loggerName, Level level) {
+    logger = (Logger) LoggerFactory.getLogger(loggerName);
     oldLevel = logger.getLevel();
     this.level = logbackLevel(level);
     logger.setLevel(this.level);

@@ -29,18 +29,23 @@ final class RawAgent {
     this.ws = ws;
   }
 
-  /** A bare WebSocket to the fixture's server, nothing sent yet. */
+  /** A bare WebSocket to the fixture's server, its CHALLENGE read, nothing sent yet. */
   static WebSocket connect(Fixture fx) {
-    return fx.webSocketClient().connect(fx.server.wsPort(), "127.0.0.1", "/").await();
+    return open(fx).ws();
   }
 
-  /** Connects, registers and waits until the server has registered the agent. */
+  /** The same, with the CHALLENGE's nonce, for a REGISTER that proves ({@link Fixture#prove}). */
+  static Challenged open(Fixture fx) {
+    return Challenged.open(fx.webSocketClient(), fx.server.wsPort());
+  }
+
+  /** Connects, enrolls (or proves its key), registers and waits until the server has registered the agent. */
   static RawAgent register(Fixture fx, String clientId) {
-    WebSocket ws = connect(fx);
-    ws.writeTextMessage(Protocol.message(MessageType.REGISTER).put("clientId", clientId)
-      .put("protocolVersion", Protocol.VERSION).encode());
+    Challenged opened = open(fx);
+    opened.ws().writeTextMessage(fx.prove(Protocol.message(MessageType.REGISTER).put("clientId", clientId)
+      .put("protocolVersion", Protocol.VERSION), opened.nonce()).encode());
     fx.awaitConnected(clientId);
-    return new RawAgent(ws);
+    return new RawAgent(opened.ws());
   }
 
   /**

@@ -47,7 +47,7 @@ class SwarmTest {
     throws Exception {
     Path file = fx.randomFile("served.bin", 20L * Fixture.CHUNK + 7);
     // 20 agents per source address: the agents dial from 127.0.0.1, 127.0.0.2 and 127.0.0.3.
-    swarm = new Swarm(vertx, new Swarm.Settings(50, fx.wsUrl(), "s-", 1, file.toString(), 50, 0, 20));
+    swarm = new Swarm(vertx, new Swarm.Settings(50, fx.wsUrl(), "s-", 1, file.toString(), 50, 0, 20, fx.enrollmentToken()));
     swarm.start().await();
     awaitTrue(() -> connected() == 50, "50 agents listed as connected");
     assertEquals(49, swarm.counters().registered());
@@ -74,7 +74,7 @@ class SwarmTest {
       delivery.next();
     });
     int agents = 400;
-    swarm = new Swarm(vertx, new Swarm.Settings(agents, fx.wsUrl(), "storm-", 0, null, 50, 0, 10_000));
+    swarm = new Swarm(vertx, new Swarm.Settings(agents, fx.wsUrl(), "storm-", 0, null, 50, 0, 10_000, fx.enrollmentToken()));
     swarm.start().await();
     awaitTrue(() -> swarm.counters().registered() == agents, agents + " agents registered");
     assertTrue(copied.get() < 10L * agents, "records copied to the store: " + copied.get());

@@ -79,7 +79,7 @@ class TlsTest {
   void the_agent_refuses_a_certificate_other_than_the_pinned_one_and_tries_again_later(Vertx vertx) throws Exception {
     Fixture fx = new Fixture(vertx, dir).with(c -> c.setSelfSigned(true)).start();
     Fingerprint other = Fingerprint.parse("ab".repeat(32));
-    try (LogWatch log = new LogWatch(AgentVerticle.class, Level.WARNING)) {
+    try (LogWatch log = new LogWatch("io.silentmode.agent.AgentConnection", Level.WARNING)) {
       AgentVerticle agent = refusedAgent(fx, "wss://127.0.0.1:" + fx.server.wsPort(), ServerTrust.pinned(other));
       String line = log.await(l -> l.startsWith("Refusing"), 10);
       assertTrue(line.contains("TLS handshake failed") && line.contains(fx.server.tls().current().fingerprint().toString())
@@ -103,7 +103,7 @@ class TlsTest {
     SelfSignedCertificate.make(stranger, dir.resolve("stranger.key"), LOOPBACK);
     Fixture fx = new Fixture(vertx, dir).with(c -> c.setTlsCert(cert.toString()).setTlsKey(key.toString())).start();
     String url = "wss://127.0.0.1:" + fx.server.wsPort();
-    try (LogWatch log = new LogWatch(AgentVerticle.class, Level.WARNING)) {
+    try (LogWatch log = new LogWatch("io.silentmode.agent.AgentConnection", Level.WARNING)) {
       AgentVerticle unvouched = refusedAgent(fx, url, ServerTrust.of(stranger.toString(), null));
       String line = log.await(l -> l.startsWith("Refusing"), 10);
       assertTrue(line.contains("the CA file " + stranger) && line.contains("unable to find valid certification path"), line);

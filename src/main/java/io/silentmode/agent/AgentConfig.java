@@ -3,8 +3,21 @@ package io.silentmode.agent;
 /**
  * The agent's settings, built once from flags, environment and defaults (see the CLI).
  * {@code maxReconnectAttempts} 0 means reconnect forever; {@code prehashDelay} 0 means never hash ahead of a pull;
- * durations are milliseconds.
+ * durations are milliseconds. {@code stateFile} keeps the agent's key (null: in memory only); {@code enrollmentToken}
+ * enrolls it the first time (null: register with the key of the state file, or unenrolled without one).
  */
 public record AgentConfig(String clientId, String serverUrl, String filePath, long reconnectInterval,
-                          int maxReconnectAttempts, long prehashDelay) {
+                          int maxReconnectAttempts, long prehashDelay, String stateFile, String enrollmentToken) {
+
+  /** An agent with no identity of its own: it registers unenrolled, as a server with ALLOW_UNENROLLED allows. */
+  public AgentConfig(String clientId, String serverUrl, String filePath, long reconnectInterval,
+                     int maxReconnectAttempts, long prehashDelay) {
+    this(clientId, serverUrl, filePath, reconnectInterval, maxReconnectAttempts, prehashDelay, null, null);
+  }
+
+  /** The same agent, enrolling with {@code token} and keeping its key in {@code stateFile}. */
+  public AgentConfig enrolling(String stateFile, String token) {
+    return new AgentConfig(clientId, serverUrl, filePath, reconnectInterval, maxReconnectAttempts, prehashDelay,
+      stateFile, token);
+  }
 }

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -54,8 +55,9 @@ final class ServedFile implements AutoCloseable {
    * compared on canonical paths so that links and {@code ..} cannot reach around the check.
    */
   static ServedFile open(Path served, String requested, int chunkSize) {
-    if (requested != null && !sameFile(served, Path.of(requested))) {
-      throw new PullException(ErrorCode.PERMISSION_DENIED, "this agent serves only " + served + ", not " + requested);
+    if (requested != null && !sameFile(served, requested)) {
+      throw new PullException(ErrorCode.PERMISSION_DENIED, "this agent serves only " + served + ", not "
+        + (requested.length() > 200 ? requested.substring(0, 200) + "..." : requested));
     }
     if (!Files.exists(served)) {
       throw new PullException(ErrorCode.FILE_NOT_FOUND, "file " + served + " does not exist on this agent");
@@ -91,7 +93,13 @@ final class ServedFile implements AutoCloseable {
     }
   }
 
-  private static boolean sameFile(Path served, Path requested) {
+  private static boolean sameFile(Path served, String asked) {
+    Path requested;
+    try {
+      requested = Path.of(asked);
+    } catch (InvalidPathException e) {
+      return false; // a NUL, say: no path at all, so not the served file
+    }
     try {
       return served.toRealPath().equals(requested.toRealPath());
     } catch (IOException e) {

@@ -11,9 +11,9 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
 /**
- * One agent of a {@link Swarm}, as cheap as the protocol allows: it registers, answers PINGs and refuses pulls (it
- * serves no file), and reconnects after a lost connection with the real agent's backoff. Its handlers run on the
- * event loop its connection was given.
+ * One agent of a {@link Swarm}, as cheap as the protocol allows: it registers (enrolling a key of its own, kept in
+ * memory, when it has the token), answers PINGs and refuses pulls (it serves no file), and reconnects after a lost
+ * connection with the real agent's backoff. Its handlers run on the event loop its connection was given.
  */
 final class SimulatedAgent {
 
@@ -23,17 +23,19 @@ final class SimulatedAgent {
   private final String clientId;
   private final Swarm.Counters counters;
   private final long reconnectInterval;
+  private final AgentIdentity identity;
   private int failedAttempts;
   private boolean registered;
 
   SimulatedAgent(Vertx vertx, WebSocketClient client, WebSocketConnectOptions server, String clientId,
-                 long reconnectInterval, Swarm.Counters counters) {
+                 long reconnectInterval, String enrollmentToken, Swarm.Counters counters) {
     this.vertx = vertx;
     this.client = client;
     this.server = server;
     this.clientId = clientId;
     this.reconnectInterval = reconnectInterval;
     this.counters = counters;
+    this.identity = AgentIdentity.inMemory(clientId, enrollmentToken);
   }
 
   void connect() {
@@ -49,7 +51,6 @@ final class SimulatedAgent {
       }
       reconnectLater();
     });
-    ws.writeTextMessage(Protocol.register(clientId, AgentVerticle.VERSION, new JsonObject().put("os", "swarm")).encode());
   }
 
   private void onText(WebSocket ws, String text) {
@@ -60,7 +61,11 @@ final class SimulatedAgent {
       return;
     }
     MessageType type = Protocol.typeOf(message);
-    if (type == MessageType.REGISTER_ACK) {
+    if (type == MessageType.CHALLENGE) {
+      ws.writeTextMessage(identity.prove(Protocol.register(clientId, AgentVerticle.VERSION,
+        new JsonObject().put("os", "swarm")), message.getString("nonce")).encode());
+    } else if (type == MessageType.REGISTER_ACK) {
+      identity.enrolledInMemory(Boolean.TRUE.equals(message.getValue("enrolled")));
       failedAttempts = 0;
       registered = true;
       counters.registered(true);
@@ -76,7 +81,7 @@ final class SimulatedAgent {
   private void reconnectLater() {
     if (!counters.stopping()) {
       counters.reconnecting();
-      vertx.setTimer(AgentVerticle.reconnectDelay(reconnectInterval, ++failedAttempts), t -> connect());
+      vertx.setTimer(AgentConnection.reconnectDelay(reconnectInterval, ++failedAttempts), t -> connect());
     }
   }
 }

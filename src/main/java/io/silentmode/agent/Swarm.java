@@ -21,8 +21,9 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Swarm {
 
+  /** {@code enrollmentToken}: each agent enrolls a key of its own, kept in memory (null: they register unenrolled). */
   public record Settings(int count, String serverUrl, String idPrefix, int serving, String filePath,
-                         long reconnectInterval, long prehashDelay, int perAddress) {
+                         long reconnectInterval, long prehashDelay, int perAddress, String enrollmentToken) {
   }
 
   private final Vertx vertx;
@@ -53,7 +54,8 @@ public final class Swarm {
       if (i < settings.serving()) {
         deployed.add(vertx.deployVerticle(servingAgent(clientId, sourceAddress(i))));
       } else {
-        new SimulatedAgent(vertx, client(i), server, clientId, settings.reconnectInterval(), counters).connect();
+        new SimulatedAgent(vertx, client(i), server, clientId, settings.reconnectInterval(), settings.enrollmentToken(),
+          counters).connect();
       }
     }
     return Future.all(deployed).mapEmpty();
@@ -82,7 +84,7 @@ public final class Swarm {
 
   private AgentVerticle servingAgent(String clientId, String sourceAddress) {
     AgentConfig config = new AgentConfig(clientId, settings.serverUrl(), settings.filePath(),
-      settings.reconnectInterval(), 0, settings.prehashDelay());
+      settings.reconnectInterval(), 0, settings.prehashDelay()).enrolling(null, settings.enrollmentToken());
     return new AgentVerticle(config) {
       @Override
       protected WebSocketClientOptions clientOptions() {

@@ -7,6 +7,7 @@ import io.silentmode.cli.operator.ProgressLine;
 import io.silentmode.server.Server;
 import io.silentmode.server.metrics.Metrics;
 import io.silentmode.server.ServerConfig;
+import io.silentmode.server.enrollment.EnrollmentToken;
 import io.silentmode.server.tls.ServerCertificate;
 import io.silentmode.tls.ServerTrust;
 import io.vertx.core.Future;
@@ -67,6 +68,8 @@ public class DemoCommand implements Callable<Integer> {
     String agent = null;
     try {
       running = Server.start(vertx, config).await();
+      // The demo's agent enrolls as any other, with the token the server just made in its DATA_DIR.
+      String token = new EnrollmentToken(Path.of(config.dataDir())).current();
       Promise<Void> connected = Promise.promise();
       vertx.eventBus().<JsonObject>consumer(Addresses.REGISTRY_EVENTS, m -> {
         if (clientId.equals(m.body().getString("clientId"))) {
@@ -79,10 +82,11 @@ public class DemoCommand implements Callable<Integer> {
         // With --self-signed (or TLS_CERT), over wss:// and pinned to the server's certificate.
         ServerCertificate tls = running.tls().current();
         agent = vertx.deployVerticle(new AgentVerticle(new AgentConfig(CLIENT_ID,
-          (tls == null ? "ws" : "wss") + "://127.0.0.1:" + running.wsPort(), source.toString(), 1000, 0, 0),
+          (tls == null ? "ws" : "wss") + "://127.0.0.1:" + running.wsPort(), source.toString(), 1000, 0, 0).enrolling(work.resolve("agent-state.json").toString(), token),
           tls == null ? ServerTrust.system() : ServerTrust.pinned(tls.fingerprint()))).await(); // no hashing ahead
       } else {
-        System.err.println("Waiting for agent " + clientId + " on port " + running.wsPort());
+        System.err.println("Waiting for agent " + clientId + " on port " + running.wsPort()
+          + "; it enrolls with --enrollment-token " + token);
       }
       connected.future().await();
 

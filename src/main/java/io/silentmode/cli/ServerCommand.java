@@ -19,11 +19,12 @@ import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
-@Command(name = "server", mixinStandardHelpOptions = true,
+@Command(name = "server", mixinStandardHelpOptions = true, subcommands = EnrollmentTokenCommand.class,
   description = "Run the server: agents dial its WebSocket port; it pulls files from them.",
   footer = {"", "Examples:", "  PORT=3000 WS_PORT=8080 DOWNLOAD_DIR=/var/lib/silentmode/downloads DATA_DIR=/var/lib/silentmode/data silentmode server",
     "  TLS_CERT=/etc/silentmode/tls.crt TLS_KEY=/etc/silentmode/tls.key silentmode server",
-    "  silentmode server --self-signed --host files.example.com"})
+    "  silentmode server --self-signed --host files.example.com",
+    "  silentmode server enrollment-token   (what new agents enroll with)"})
 public class ServerCommand implements Callable<Integer> {
 
   @Mixin
@@ -67,6 +68,8 @@ public class ServerCommand implements Callable<Integer> {
     String tls = certificate == null ? "" : "s";
     err.println("silentmode server: agents connect to ws" + tls + "://" + options.host + ":" + server.wsPort()
       + ", the API is at http" + tls + "://" + options.host + ":" + server.apiPort() + ApiVerticle.PREFIX);
+    err.println("silentmode server: agents enroll with the token in " + java.nio.file.Path.of(options.dataDir, "enrollment-token")
+      + " (silentmode server enrollment-token)" + (options.allowUnenrolled ? "; ALLOW_UNENROLLED: any agent may register without it" : ""));
     if (certificate != null) {
       err.println("silentmode server: TLS certificate SHA-256 fingerprint " + certificate.fingerprint()
         + " (agents: --server-fingerprint), valid until " + certificate.certificate().getNotAfter().toInstant());

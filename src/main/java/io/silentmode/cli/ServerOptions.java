@@ -142,6 +142,9 @@ public class ServerOptions {
   @Option(names = "--database-pool-size", defaultValue = "${env:DATABASE_POOL_SIZE:-4}", description = "Connections the PostgreSQL job store keeps at most (DATABASE_POOL_SIZE, default ${DEFAULT-VALUE}).")
   int databasePoolSize;
 
+  @Option(names = "--allow-unenrolled", defaultValue = "${env:ALLOW_UNENROLLED:-false}", description = "Let agents that never enrolled register without a proof, under any new id; for labs only (ALLOW_UNENROLLED, default ${DEFAULT-VALUE}).")
+  boolean allowUnenrolled;
+
   ServerConfig toConfig() {
     if (chunkSize < 1 || chunkSize > Protocol.MAX_CHUNK_SIZE) {
       throw new IllegalArgumentException("CHUNK_SIZE must be between 1 and " + Protocol.MAX_CHUNK_SIZE);
@@ -185,7 +188,7 @@ public class ServerOptions {
       .setMinFreeSpace(minFreeSpace).setAllowPrivateCallbacks(allowPrivateCallbacks)
       .setRequestHeaderTimeout(requestHeaderTimeout).setMaxFileSize(maxFileSize)
       .setTlsCert(tlsCert).setTlsKey(tlsKey).setSelfSigned(selfSigned).setTlsReloadInterval(tlsReloadInterval)
-      .setDatabaseUrl(databaseUrl).setDatabasePoolSize(databasePoolSize);
+      .setDatabaseUrl(databaseUrl).setDatabasePoolSize(databasePoolSize).setAllowUnenrolled(allowUnenrolled);
   }
 
   private static boolean blank(String s) {

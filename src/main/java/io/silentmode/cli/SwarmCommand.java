@@ -50,6 +50,9 @@ public class SwarmCommand implements Callable<Integer> {
   @Option(names = "--per-address", defaultValue = "10000", description = "Agents per source address 127.0.0.1, 127.0.0.2, ... (default ${DEFAULT-VALUE}).")
   int perAddress;
 
+  @Option(names = "--enrollment-token", defaultValue = "${env:ENROLLMENT_TOKEN}", description = "The server's enrollment token: each agent enrolls a key of its own, kept in memory; without it they register unenrolled, for a server with ALLOW_UNENROLLED (ENROLLMENT_TOKEN).")
+  String enrollmentToken;
+
   @Option(names = "--duration", defaultValue = "900", description = "Seconds after which the swarm disconnects and exits (default ${DEFAULT-VALUE}).")
   long durationSeconds;
 
@@ -58,7 +61,7 @@ public class SwarmCommand implements Callable<Integer> {
     validate();
     Vertx vertx = Vertx.vertx();
     Swarm swarm = new Swarm(vertx, new Swarm.Settings(count, serverUrl, idPrefix, serving, filePath, reconnectInterval,
-      prehashDelay, perAddress));
+      prehashDelay, perAddress, enrollmentToken));
     long dialed = System.nanoTime();
     swarm.start().await();
     Promise<Void> over = Promise.promise();

@@ -52,6 +52,11 @@ public enum ErrorCode {
   BATCH_NOT_FOUND(1035, 404, false),
   BATCH_NOT_ACTIVE(1036, 409, false),
   BATCH_NOT_RETRYABLE(1037, 409, false),
+  // agent identity
+  AGENT_NOT_ENROLLED(1040, 401, false),
+  AGENT_AUTH_FAILED(1041, 401, false),
+  AGENT_REVOKED(1042, 403, false),
+  ENROLLMENT_REFUSED(1043, 403, false),
   // operators' roles and API limits (1050 on: codes 1035-1049 are left to work landing alongside)
   FORBIDDEN(1050, 403, false),
   PAYLOAD_TOO_LARGE(1051, 413, false),

@@ -2,6 +2,7 @@ package io.silentmode.protocol;
 
 /** Control message types; they travel as JSON text frames with a {@code type} field. See docs/PROTOCOL.md. */
 public enum MessageType {
+  CHALLENGE,
   REGISTER,
   REGISTER_ACK,
   PING,

@@ -18,6 +18,11 @@ public final class Protocol {
   public static final short CLOSE_POLICY = 1008;
   /** RFC 6455's registry: the server is over a limit; the agent reconnects with its backoff. */
   public static final short CLOSE_TRY_AGAIN_LATER = 1013;
+  /** Application close codes (RFC 6455 §7.4.2, 4000-4999) of a refused identity: docs/PROTOCOL.md §14. */
+  public static final short CLOSE_NOT_ENROLLED = 4001;
+  public static final short CLOSE_AUTH_FAILED = 4003;
+  public static final short CLOSE_REVOKED = 4004;
+  public static final short CLOSE_ENROLLMENT_REFUSED = 4005;
 
   private Protocol() {
   }
@@ -43,17 +48,28 @@ public final class Protocol {
     return message(MessageType.PONG).put("timestamp", ping.getString("timestamp"));
   }
 
+  /** The close code for a rejection with {@code code}: its own for a refused identity, 1008 for the rest. */
+  public static short closeCode(ErrorCode code) {
+    return switch (code) {
+      case AGENT_NOT_ENROLLED -> CLOSE_NOT_ENROLLED;
+      case AGENT_AUTH_FAILED -> CLOSE_AUTH_FAILED;
+      case AGENT_REVOKED -> CLOSE_REVOKED;
+      case ENROLLMENT_REFUSED -> CLOSE_ENROLLMENT_REFUSED;
+      default -> CLOSE_POLICY;
+    };
+  }
+
   public static JsonObject error(String requestId, ErrorCode code, String text) {
     return message(MessageType.ERROR).put("requestId", requestId).put("code", code.name()).put("message", text);
   }
 
   /**
    * What is wrong with the types of a control message's common fields, or null: {@code type}, {@code requestId},
-   * {@code code}, {@code message} and {@code agentVersion} are strings or absent, {@code success} a boolean or
+   * {@code code}, {@code message}, {@code agentVersion} and {@code proof} are strings or absent, {@code success} a boolean or
    * absent. Checked before anything reads them, so a peer cannot make a reader throw.
    */
   public static String wrongFieldTypes(JsonObject message) {
-    for (String field : new String[] {"type", "requestId", "code", "message", "agentVersion"}) {
+    for (String field : new String[] {"type", "requestId", "code", "message", "agentVersion", "proof"}) {
       Object value = message.getValue(field);
       if (value != null && !(value instanceof String)) {
         return "'" + field + "' must be a string";

@@ -25,7 +25,14 @@ public final class Addresses {
     return "gateway.connection." + connectionId;
   }
 
-  /** Registry: an agent registered ({@code clientId, connectionId, remoteAddress, agentVersion, metadata, labels}). */
+  /**
+   * Registry: an agent asks to register ({@code clientId, connectionId, remoteAddress, agentVersion, metadata, labels,
+   * nonce, proof?, publicKey?, tokenValid?}; with {@code publicKey}, {@code tokenValid} says whether the enrollment
+   * token was the current one). The
+   * registry checks the proof against the agent's key before the connection may replace a live one; a refusal fails
+   * with AGENT_NOT_ENROLLED, AGENT_AUTH_FAILED, AGENT_REVOKED or ENROLLMENT_REFUSED. Replies with the agent and, when
+   * this REGISTER enrolled it, header {@code enrolled: true}.
+   */
   public static final String REGISTRY_REGISTER = "registry.register";
   /** Registry: traffic was seen from a connection ({@code clientId, connectionId}). */
   public static final String REGISTRY_SEEN = "registry.seen";
@@ -42,6 +49,22 @@ public final class Addresses {
    * {@link #onNode} of it with the agents it knows.
    */
   public static final String REGISTRY_LIST = "registry.list";
+  /**
+   * Registry: revoke an agent ({@code clientId}): its connection is closed at once (4004) and it may not register
+   * again; replies with the agent. Fails CLIENT_NOT_FOUND.
+   */
+  public static final String REGISTRY_REVOKE = "registry.revoke";
+  /**
+   * Registry: let an agent ({@code clientId}) enroll again, with a new key and the enrollment token: its key is
+   * forgotten, a revocation lifted, its connection closed; replies with the agent. Fails CLIENT_NOT_FOUND.
+   */
+  public static final String REGISTRY_REENROLL = "registry.reenroll";
+  /**
+   * Registry publishes, cluster-wide, each change of an agent's identity ({@code {clientId, node, enrollment}}: a key
+   * enrolled, a revocation, a re-enrollment), after storing it: every node's registry takes it, so an agent enrolled
+   * through one node is known on all, and a revoked one is refused and disconnected everywhere.
+   */
+  public static final String AGENTS_ENROLLMENT = "agents.enrollment";
   /** Registry publishes {@code {event: connected|disconnected, clientId, connectionId}}. */
   public static final String REGISTRY_EVENTS = "registry.events";
 
@@ -133,11 +156,24 @@ public final class Addresses {
 
   /** Gateway publishes, node-local, each agent connection it refuses over a limit: {@code {reason}}. */
   public static final String GATEWAY_REFUSED = "gateway.refused";
+  /**
+   * Gateway publishes, node-local, each REGISTER refused for its identity: {@code {reason, clientId, remote}}, reason
+   * one of {@code not_enrolled, auth_failed, revoked, enrollment_refused}.
+   */
+  public static final String GATEWAY_AUTH_REFUSED = "gateway.auth-refused";
+
+  /** Enrollment (worker): the enrollment token, {@code {token}}. */
+  public static final String ENROLLMENT_TOKEN = "enrollment.token";
+  /** Enrollment: replace the enrollment token with a new one; replies {@code {token}}. */
+  public static final String ENROLLMENT_ROTATE = "enrollment.rotate";
+  /** Enrollment: check a presented {@code token}; fails ENROLLMENT_REFUSED unless it is the current one. */
+  public static final String ENROLLMENT_CHECK = "enrollment.check";
 
   /**
-   * Audit log (worker): append one record ({@code at, remote, credential, tokenId, claimedTokenId, method, path,
-   * status, location, refused, target}) to
-   * DATA_DIR/audit.jsonl. Node-local: each node keeps the log of the requests it answered.
+   * Audit log (worker): append one record to DATA_DIR/audit.jsonl: an API request ({@code at, remote, credential,
+   * tokenId, claimedTokenId, method, path, status, location, refused, target}) or an agent's identity event
+   * ({@code at, remote, agent, event, reason?}, event {@code agent.enrolled} or {@code agent.refused}). Node-local:
+   * each node keeps the log of the requests it answered.
    */
   public static final String AUDIT_RECORD = "audit.record";
 
@@ -182,6 +218,10 @@ public final class Addresses {
   /** Job store: every known agent, as a JSON array. */
   public static final String STORE_CLIENT_LOAD = "store.client.load";
   /** Job store: replies {@code true} when it can reach where it keeps records (readiness: the database, if any). */
+  /** Job store: save one agent's identity ({@code enrollment}: {@code clientId, status, publicKey?, ...}); replies once durable. */
+  public static final String STORE_ENROLLMENT_SAVE = "store.enrollment.save";
+  /** Job store: every agent identity, as a JSON array: one table for every node of a cluster. */
+  public static final String STORE_ENROLLMENT_LOAD = "store.enrollment.load";
   public static final String STORE_PING = "store.ping";
   /** Job store: replace the API token records with {@code tokens}, the whole list (hashes, never secrets); replies once on disk. */
   public static final String STORE_TOKEN_SAVE = "store.token.save";

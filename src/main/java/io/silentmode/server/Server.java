@@ -6,6 +6,7 @@ import io.silentmode.server.cluster.Membership;
 import io.silentmode.server.auth.TokensVerticle;
 import io.silentmode.server.batch.BatchVerticle;
 import io.silentmode.server.download.OrchestratorVerticle;
+import io.silentmode.server.enrollment.EnrollmentVerticle;
 import io.silentmode.server.gateway.GatewayVerticle;
 import io.silentmode.server.http.ApiVerticle;
 import io.silentmode.server.metrics.Metrics;
@@ -66,13 +67,14 @@ public final class Server {
       GatewayVerticle gateway = new GatewayVerticle(config, tls);
       ApiVerticle api = new ApiVerticle(config, tls, Metrics.scrapeHandler(vertx), membership);
       return deploy(vertx, ids, new DeploymentOptions(), new JobStoreVerticle(config))
-        .compose(v -> Future.all(
+        .compose(v -> Future.all(List.of(
           deploy(vertx, ids, new DeploymentOptions(), new RegistryVerticle(config)),
           deploy(vertx, ids, WORKER, new DiskWriterVerticle(config, membership.clustered())),
           deploy(vertx, ids, new DeploymentOptions(), new WebhookVerticle(config)),
           deploy(vertx, ids, new DeploymentOptions(), new MetricsVerticle(config)),
           deploy(vertx, ids, WORKER, new AuditVerticle(config)),
-          deploy(vertx, ids, new DeploymentOptions(), new TokensVerticle(config))))
+          deploy(vertx, ids, new DeploymentOptions(), new TokensVerticle(config)),
+          deploy(vertx, ids, WORKER, new EnrollmentVerticle(config)))))
         .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new ClusterRouterVerticle(membership)))
         .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new OrchestratorVerticle(config, membership)))
         .compose(v -> deploy(vertx, ids, new DeploymentOptions(), new BatchVerticle(config)))

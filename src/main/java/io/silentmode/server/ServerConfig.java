@@ -53,6 +53,7 @@ public final class ServerConfig {
   private long tlsReloadInterval = 10_000;
   private String databaseUrl;
   private int databasePoolSize = 4;
+  private boolean allowUnenrolled;
 
   public static ServerConfig defaults() {
     return new ServerConfig();
@@ -70,7 +71,7 @@ public final class ServerConfig {
       .setAllowPrivateCallbacks(allowPrivateCallbacks).setRequestHeaderTimeout(requestHeaderTimeout)
       .setMaxFileSize(maxFileSize)
       .setTlsCert(tlsCert).setTlsKey(tlsKey).setSelfSigned(selfSigned).setTlsReloadInterval(tlsReloadInterval)
-      .setDatabaseUrl(databaseUrl).setDatabasePoolSize(databasePoolSize);
+      .setDatabaseUrl(databaseUrl).setDatabasePoolSize(databasePoolSize).setAllowUnenrolled(allowUnenrolled);
   }
 
   /** This server's name among the cluster's members, in its metrics and agents' records (NODE_NAME). */
@@ -159,6 +160,10 @@ public final class ServerConfig {
   public int databasePoolSize() { return databasePoolSize; }
 
   public ServerConfig setNodeName(String nodeName) { this.nodeName = nodeName; return this; }
+  /** Whether an agent with no enrolled key may register without a proof, as before enrollment (ALLOW_UNENROLLED). */
+  public boolean allowUnenrolled() { return allowUnenrolled; }
+
+  public ServerConfig setAllowUnenrolled(boolean allow) { this.allowUnenrolled = allow; return this; }
   public ServerConfig setHost(String host) { this.host = host; return this; }
   public ServerConfig setPort(int port) { this.port = port; return this; }
   public ServerConfig setWsPort(int wsPort) { this.wsPort = wsPort; return this; }

@@ -25,6 +25,7 @@ class AgentDefaultFileTest {
       "--server", "ws://127.0.0.1:1", "--reconnect-interval", "10", "--max-reconnect-attempts", "1");
     agent.environment().put("HOME", home.toString());
     agent.environment().remove("FILE_PATH");
+    agent.environment().put("AGENT_ALLOW_ROOT", "true"); // builds often run as root
     String err = run(agent);
     assertTrue(err.contains("serving " + home.resolve("file_to_download.txt") + " to"), err);
   }
@@ -34,6 +35,13 @@ class AgentDefaultFileTest {
     assertEquals(Path.of("/home/shop/file_to_download.txt").toString(), AgentCommand.defaultFile("/home/shop", "/root"));
     assertEquals(Path.of("/root/file_to_download.txt").toString(), AgentCommand.defaultFile(null, "/root"));
     assertEquals(Path.of("/root/file_to_download.txt").toString(), AgentCommand.defaultFile("", "/root"));
+  }
+
+  @Test
+  void the_state_file_is_one_per_agent_id_under_HOME() {
+    assertEquals(Path.of("/home/shop/.silentmode/shop-1.state.json").toString(),
+      AgentCommand.defaultStateFile("/home/shop", "/root", "shop-1"));
+    assertEquals(Path.of("/root/.silentmode/shop-1.state.json").toString(), AgentCommand.defaultStateFile(null, "/root", "shop-1"));
   }
 
   private static String run(ProcessBuilder builder) throws IOException, InterruptedException {

@@ -1,5 +1,6 @@
 package io.silentmode.process;
 
+import io.silentmode.server.enrollment.EnrollmentToken;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -121,10 +122,14 @@ public final class ProcessHarness implements BeforeEachCallback, AfterEachCallba
   /**
    * Starts an agent serving {@code file}, dialing {@code serverUrl} (the server, or a proxy in front of it), with a
    * short first reconnect delay; whether and when it is connected is the server's to say, so the caller waits for that.
+   * It enrolls as an operator's agent does, with the token in DATA_DIR and a state file of its own (a restarted agent
+   * proves the key it keeps there), and may run as root: builds often do.
    */
   public JvmProcess agent(String clientId, Path file, String serverUrl, String... flags) throws IOException {
     List<String> args = new ArrayList<>(List.of("agent", "--id", clientId, "--server", serverUrl,
-      "--file", file.toString(), "--reconnect-interval", "100", "--prehash-delay", "0"));
+      "--file", file.toString(), "--reconnect-interval", "100", "--prehash-delay", "0",
+      "--state-file", dir.resolve(clientId + ".state.json").toString(),
+      "--enrollment-token", new EnrollmentToken(dataDir()).current(), "--allow-root"));
     args.addAll(List.of(flags));
     return start("agent", args);
   }

@@ -26,6 +26,8 @@ class ErrorCodeTest {
     assertEquals(1050, ErrorCode.FORBIDDEN.busCode());
     assertEquals(1051, ErrorCode.PAYLOAD_TOO_LARGE.busCode());
     assertEquals(1052, ErrorCode.TOKEN_NOT_FOUND.busCode());
+    assertEquals(1040, ErrorCode.AGENT_NOT_ENROLLED.busCode());
+    assertEquals(1043, ErrorCode.ENROLLMENT_REFUSED.busCode());
     Arrays.stream(ErrorCode.values()).forEach(c -> assertEquals(c, ErrorCode.fromBusCode(c.busCode())));
     assertEquals(ErrorCode.INTERNAL_ERROR, ErrorCode.fromBusCode(42));
   }

@@ -6,9 +6,9 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
+import io.silentmode.protocol.AgentProof;
 import io.silentmode.protocol.ChunkFrame;
 import io.silentmode.protocol.ErrorCode;
-import io.silentmode.protocol.Labels;
 import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.silentmode.server.Addresses;
@@ -21,6 +21,8 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
@@ -33,19 +35,19 @@ import java.util.UUID;
 
 /**
  * Accepts agent WebSocket connections and translates between frames and event-bus messages; owns nothing else.
- * Until an agent has sent a valid REGISTER its frames are not forwarded anywhere.
+ * Each connection starts with a CHALLENGE; until the agent has sent a valid REGISTER, proven by the registry, its
+ * frames are not forwarded anywhere.
  */
 public class GatewayVerticle extends VerticleBase {
 
   /** A connection that has not registered by then is closed: sockets cost memory and file descriptors. */
   private static final System.Logger log = System.getLogger(GatewayVerticle.class.getName());
-  static final int MAX_AGENT_VERSION = 64;
-  static final int MAX_METADATA = 4096;
 
   private final ServerConfig config;
   private final ServerTls tls;
   private AgentConnectionLimits limits;
   private FrameArrays arrays;
+  private IdentityEvents identities;
   private HttpServer server;
   /** Set once undeploying: frames still arriving while the sockets close are released, not handed on. */
   private boolean stopping;
@@ -61,6 +63,7 @@ public class GatewayVerticle extends VerticleBase {
     // but no more than a quarter of the heap: with large chunks, frames beyond that are left to the collector.
     long windows = 2L * config.chunkWindow() * (maxMessageSize() / FrameArrays.SIZE + 1);
     arrays = new FrameArrays((int) Math.min(windows, Runtime.getRuntime().maxMemory() / 4 / FrameArrays.SIZE));
+    identities = new IdentityEvents(vertx);
     limits = new AgentConnectionLimits(vertx, config.maxAgentConnections(), config.maxAgentConnectionsPerAddress());
     RequestHeadDeadline deadline = new RequestHeadDeadline(vertx, config.requestHeaderTimeout());
     server = vertx.createHttpServer(tls.configure(RequestHeadDeadline.http1(new HttpServerOptions()))
@@ -107,6 +110,8 @@ public class GatewayVerticle extends VerticleBase {
     private final DeliveryOptions chunkDelivery = new DeliveryOptions().setLocalOnly(true).setCodecName(ChunkCodec.NAME);
     private MessageConsumer<JsonObject> outbound;
     private String clientId;
+    /** Sent in CHALLENGE; the REGISTER's proof signs it, so the proof is good for this connection only. */
+    private final String nonce = AgentProof.nonce();
     /** A REGISTER is with the registry: a second one before its answer is refused, not taken as a replacement. */
     private boolean registering;
     private boolean closed;
@@ -136,6 +141,7 @@ public class GatewayVerticle extends VerticleBase {
       // A request the orchestrator sent just before the connection closed is dropped, as any after it.
       outbound = VertxInternals.quietWhenGone(
         vertx.eventBus().localConsumer(Addresses.gatewayConnection(connectionId), m -> send(m.body())));
+      ws.writeTextMessage(Protocol.message(MessageType.CHALLENGE).put("nonce", nonce).encode());
       vertx.setTimer(config.registerTimeout(), t -> {
         if (clientId == null && !closed) {
           reject(ErrorCode.PROTOCOL_ERROR, "no REGISTER within REGISTER_TIMEOUT (" + config.registerTimeout() + " ms)");
@@ -149,7 +155,10 @@ public class GatewayVerticle extends VerticleBase {
       }
       String close = command.getString("close");
       if (close != null) {
-        ws.close(Protocol.CLOSE_POLICY, close);
+        if (command.getJsonObject("error") != null) {
+          ws.writeTextMessage(command.getJsonObject("error").encode());
+        }
+        ws.close(command.getInteger("closeCode", (int) Protocol.CLOSE_POLICY).shortValue(), close);
       } else if (held != null) {
         held.add(command);
       } else {
@@ -207,42 +216,30 @@ public class GatewayVerticle extends VerticleBase {
     }
 
     private void register(JsonObject message) {
-      Object id = message.getValue("clientId");
-      Object version = message.getValue("protocolVersion");
-      if (!Integer.valueOf(Protocol.VERSION).equals(version)) {
-        reject(ErrorCode.PROTOCOL_VERSION_MISMATCH,
-          "this server speaks protocol version " + Protocol.VERSION + ", the agent sent " + version);
-        return;
-      }
-      if (!(id instanceof String name) || !name.matches("[A-Za-z0-9._-]{1,128}")) {
-        reject(ErrorCode.VALIDATION_FAILED, "clientId must be 1-128 characters of A-Z a-z 0-9 . _ -");
-        return;
-      }
-      JsonObject metadata = message.getValue("metadata") instanceof JsonObject meta ? meta : new JsonObject();
-      String agentVersion = message.getString("agentVersion");
-      // kept in memory and in DATA_DIR for as long as the agent is known: bounded, whoever sends it
-      if (agentVersion != null && agentVersion.length() > MAX_AGENT_VERSION || metadata.encode().length() > MAX_METADATA) {
-        reject(ErrorCode.VALIDATION_FAILED, "agentVersion may have at most " + MAX_AGENT_VERSION
-          + " characters and metadata at most " + MAX_METADATA + " as JSON");
-        return;
-      }
-      Object labels = message.getValue("labels") == null ? new JsonObject() : message.getValue("labels");
-      String wrongLabels = Labels.problem(labels);
-      if (wrongLabels != null) {
-        reject(ErrorCode.VALIDATION_FAILED, wrongLabels);
+      Registration checked = Registration.of(message);
+      if (checked.code() != null) {
+        reject(checked.code(), checked.problem());
         return;
       }
       registering = true;
-      JsonObject registration = new JsonObject()
-        .put("clientId", id)
+      JsonObject registration = checked.registration()
         .put("connectionId", connectionId)
         .put("remoteAddress", String.valueOf(ws.remoteAddress()))
-        .put("agentVersion", agentVersion)
-        .put("metadata", metadata)
-        .put("labels", labels);
-      vertx.eventBus().request(Addresses.REGISTRY_REGISTER, registration)
+        .put("nonce", nonce);
+      String name = registration.getString("clientId");
+      // Whether the token is good is the registry's to weigh: the key an agent already enrolled needs none.
+      Future<?> tokenChecked = checked.enrollmentToken() == null ? Future.succeededFuture()
+        : vertx.eventBus().request(Addresses.ENROLLMENT_CHECK, new JsonObject().put("token", checked.enrollmentToken()))
+          .map(ok -> registration.put("tokenValid", true))
+          .recover(e -> e instanceof ReplyException r && r.failureCode() == ErrorCode.ENROLLMENT_REFUSED.busCode()
+            ? Future.succeededFuture(registration.put("tokenValid", false)) : Future.failedFuture(e));
+      tokenChecked.compose(v -> vertx.eventBus().<JsonObject>request(Addresses.REGISTRY_REGISTER, registration))
         .onSuccess(reply -> {
           clientId = name;
+          boolean enrolled = "true".equals(reply.headers().get("enrolled"));
+          if (enrolled) {
+            identities.enrolled(ws.remoteAddress(), name);
+          }
           if (closed) {
             onClose(); // the socket went away while the registry was answering
             return;
@@ -253,12 +250,23 @@ public class GatewayVerticle extends VerticleBase {
             .put("heartbeatInterval", config.heartbeatInterval())
             .put("chunkSize", config.chunkSize())
             .put("chunkTimeout", config.chunkTimeout())
+            .put("enrolled", enrolled)
             .put("message", "Registration successful").encode());
           List<JsonObject> commands = held;
           held = null;
           commands.forEach(this::send);
         })
-        .onFailure(e -> reject(ErrorCode.INTERNAL_ERROR, "registration failed: " + e.getMessage()));
+        .onFailure(e -> {
+          ErrorCode code = e instanceof ReplyException r && r.failureType() == ReplyFailure.RECIPIENT_FAILURE
+            ? ErrorCode.fromBusCode(r.failureCode()) : ErrorCode.INTERNAL_ERROR;
+          if (Protocol.closeCode(code) != Protocol.CLOSE_POLICY) {
+            // not the agent it names: refused, and a live connection of that agent stays as it was
+            identities.refused(ws.remoteAddress(), name, code);
+            reject(code, e.getMessage());
+          } else {
+            reject(ErrorCode.INTERNAL_ERROR, "registration failed: " + e.getMessage());
+          }
+        });
     }
 
     /** Hands {@code frame} on to the orchestrator, or releases it. */
@@ -284,7 +292,7 @@ public class GatewayVerticle extends VerticleBase {
     private void reject(ErrorCode code, String text) {
       log.log(System.Logger.Level.WARNING, "Agent " + describe() + " rejected: " + text);
       ws.writeTextMessage(Protocol.error(null, code, text).encode());
-      ws.close(Protocol.CLOSE_POLICY, code.name());
+      ws.close(Protocol.closeCode(code), code.name());
     }
 
     private void onClose() {

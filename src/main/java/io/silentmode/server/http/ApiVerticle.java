@@ -108,6 +108,7 @@ public class ApiVerticle extends VerticleBase {
     rb.getRoute("listClients").addHandler(this::listClients);
     rb.getRoute("getClient").addHandler(rc -> ask(rc, Addresses.REGISTRY_GET, new JsonObject().put("clientId", path(rc, "clientId")),
       reply -> json(rc, 200, (JsonObject) reply.body())));
+    new AgentAdmin(vertx).mount(rb);
     rb.getRoute("createDownload").addHandler(this::createDownload);
     rb.getRoute("listDownloads").addHandler(this::listDownloads);
     rb.getRoute("getDownload").addHandler(rc -> answerJob(rc, Addresses.DOWNLOADS_GET));
@@ -179,7 +180,7 @@ public class ApiVerticle extends VerticleBase {
     Map<String, RequestParameter> query = validated(rc).getQuery();
     RequestParameter connected = query.get("connected");
     JsonObject q = page(query).put("connected", connected == null || connected.isNull() ? null : connected.getBoolean())
-      .put("selector", string(query.get("selector")));
+      .put("selector", string(query.get("selector"))).put("enrollment", string(query.get("enrollment")));
     ask(rc, Addresses.REGISTRY_LIST, q, reply -> json(rc, 200, (JsonObject) reply.body()));
   }
 

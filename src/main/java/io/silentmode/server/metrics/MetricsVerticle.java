@@ -37,6 +37,7 @@ public class MetricsVerticle extends VerticleBase {
   private static final List<String> TLS_RELOAD_OUTCOMES = List.of("reloaded", "refused");
   private static final List<String> API_REFUSALS =
     List.of("unauthenticated", "forbidden", "rate_limited", "too_many_streams", "body_too_large");
+  private static final List<String> AUTH_REFUSALS = List.of("not_enrolled", "auth_failed", "revoked", "enrollment_refused");
 
   /** Read by scrapes on other threads, hence concurrent. clientId → its current connectionId. */
   private final Map<String, String> connections = new ConcurrentHashMap<>();
@@ -88,6 +89,7 @@ public class MetricsVerticle extends VerticleBase {
     WEBHOOK_OUTCOMES.forEach(this::webhookDeliveries);
     TLS_RELOAD_OUTCOMES.forEach(this::tlsReloads);
     API_REFUSALS.forEach(this::apiRefusals);
+    AUTH_REFUSALS.forEach(this::authRefused);
     pulledBytes = Counter.builder("silentmode.pulled.bytes").description("Bytes pulled from agents by finished pulls")
       .baseUnit("bytes").register(registry);
     receivedBytes = Counter.builder("silentmode.received.bytes")
@@ -101,13 +103,14 @@ public class MetricsVerticle extends VerticleBase {
       .register(registry);
     EventBus bus = vertx.eventBus();
     // Local consumers: each node counts the events of its own verticles, so summing over nodes counts each once.
-    return Future.all(java.util.List.of(space.start(),
+    return Future.all(List.of(space.start(),
       bus.<JsonObject>localConsumer(Addresses.REGISTRY_EVENTS, m -> onRegistryEvent(m.body())).completion(),
       bus.<JsonObject>localConsumer(Addresses.DOWNLOADS_EVENTS, m -> onDownloadEvent(m.body())).completion(),
       bus.<JsonObject>localConsumer(Addresses.WEBHOOKS_EVENTS, m -> onWebhookEvent(m.body())).completion(),
       bus.<JsonObject>localConsumer(Addresses.GATEWAY_REFUSED, m -> refusedConnections.increment()).completion(),
       bus.<JsonObject>localConsumer(Addresses.API_REFUSED, m -> apiRefusals(m.body().getString("reason")).increment()).completion(),
-      bus.<JsonObject>localConsumer(Addresses.TLS_EVENTS, m -> tlsReloads(m.body().getString("event")).increment()).completion()));
+      bus.<JsonObject>localConsumer(Addresses.TLS_EVENTS, m -> tlsReloads(m.body().getString("event")).increment()).completion(),
+      bus.<JsonObject>localConsumer(Addresses.GATEWAY_AUTH_REFUSED, m -> authRefused(m.body().getString("reason")).increment()).completion()));
   }
 
   @Override
@@ -184,6 +187,12 @@ public class MetricsVerticle extends VerticleBase {
   private Counter tlsReloads(String outcome) {
     return Counter.builder("silentmode.tls.reloads").description("Changed TLS_CERT and TLS_KEY files taken or refused")
       .tag("outcome", outcome).register(registry);
+  }
+
+  private Counter authRefused(String reason) {
+    return Counter.builder("silentmode.agent.auth.refused")
+      .description("REGISTERs refused because the sender did not prove to be the agent it named").tag("reason", reason)
+      .register(registry);
   }
 
   private Timer pullDuration(String outcome) {

@@ -7,6 +7,7 @@ import io.silentmode.server.Addresses;
 import io.silentmode.server.ServerConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
@@ -21,19 +22,24 @@ import java.util.TreeMap;
  * Knows which agents exist: connected ones with their connection, and recently seen ones (kept in the store, so
  * a pull for an agent that is offline while the server restarts can still be queued).
  * It pings every agent each heartbeat interval and drops one silent for {@link #MISSED_HEARTBEATS} intervals.
- * A second connection with the same client id replaces the first, which is closed with a reason.
+ * A second connection with the same client id replaces the first, which is closed with a reason, once it has proven
+ * to be that agent ({@link Admission}); the registry keeps each enrolled agent's public key and nothing secret.
  */
 public class RegistryVerticle extends VerticleBase {
 
   static final int MISSED_HEARTBEATS = 3;
+  static final long PERSIST_DELAY_MS = 100;
   private static final System.Logger log = System.getLogger(RegistryVerticle.class.getName());
 
   private final ServerConfig config;
+  private SharedIdentities identities;
   /** By client id, in its order (the list's pages follow it); a disconnected agent stays with {@code connected: false}. */
   private final NavigableMap<String, JsonObject> agents = new TreeMap<>();
   /** A write of the known agents is under way, and the list changed after it was sent. */
   private boolean saving;
   private boolean changedSinceSave;
+  /** The timer of a write waiting for {@link #PERSIST_DELAY_MS}, or -1. */
+  private long pendingSave = -1;
 
   public RegistryVerticle(ServerConfig config) {
     this.config = config;
@@ -42,8 +48,11 @@ public class RegistryVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     EventBus bus = vertx.eventBus();
+    identities = new SharedIdentities(vertx, config.nodeName());
     return bus.<JsonArray>request(Addresses.STORE_CLIENT_LOAD, new JsonObject()).compose(stored -> {
       restore(stored.body());
+      return identities.load(agents);
+    }).compose(v -> {
       vertx.setPeriodic(config.heartbeatInterval(), id -> heartbeat());
       return listen(bus);
     });
@@ -59,26 +68,70 @@ public class RegistryVerticle extends VerticleBase {
       if (agent.getJsonObject("labels") == null) {
         agent.put("labels", new JsonObject()); // recorded before agents had labels
       }
-      if (Instant.parse(agent.getString("lastSeen")).isAfter(horizon)) {
+      // An enrolled (or revoked) agent is kept however long it stays away: its key, or its ban, must not expire.
+      if (agent.getJsonObject(Admission.FIELD) != null || Instant.parse(agent.getString("lastSeen")).isAfter(horizon)) {
         agents.put(agent.getString("clientId"), agent);
       }
     }
   }
 
   private Future<?> listen(EventBus bus) {
-    return Future.all(
+    return Future.all(List.of(
       bus.<JsonObject>localConsumer(Addresses.REGISTRY_REGISTER, this::register).completion(),
       bus.<JsonObject>localConsumer(Addresses.REGISTRY_SEEN, this::seen).completion(),
-      bus.<JsonObject>consumer(Addresses.AGENTS_CONNECTED, m -> connectedElsewhere(m.body())).completion(),
       bus.<JsonObject>localConsumer(Addresses.REGISTRY_UNREGISTER, this::unregister).completion(),
       bus.<JsonObject>consumer(Addresses.onNode(Addresses.REGISTRY_GET, config.nodeName()), this::get).completion(),
-      bus.<JsonObject>consumer(Addresses.onNode(Addresses.REGISTRY_LIST, config.nodeName()), this::list).completion());
+      bus.<JsonObject>consumer(Addresses.onNode(Addresses.REGISTRY_LIST, config.nodeName()), this::list).completion(),
+      bus.<JsonObject>localConsumer(Addresses.REGISTRY_REVOKE, this::revoke).completion(),
+      bus.<JsonObject>localConsumer(Addresses.REGISTRY_REENROLL, this::reenroll).completion(),
+      bus.<JsonObject>consumer(Addresses.AGENTS_CONNECTED, m -> connectedElsewhere(m.body())).completion(),
+      bus.<JsonObject>consumer(Addresses.AGENTS_ENROLLMENT, m -> identities.onPublished(agents, m.body(), this::identityChanged)).completion()));
   }
 
+  /**
+   * Admits a REGISTER once it has proven its identity. The signature is checked on a worker, several at once: a
+   * reconnect storm of 20,000 agents would otherwise hold this event loop for about ten seconds. What changed
+   * meanwhile (a revocation, another connection's enrollment) is weighed again before the agent is registered.
+   */
   private void register(Message<JsonObject> m) {
+    JsonObject r = m.body();
+    Admission.Decision decision = Admission.decide(agents.get(r.getString("clientId")), r, config.allowUnenrolled());
+    if (decision.refusal() != null || decision.key() == null) {
+      admit(m, decision.refusal());
+      return;
+    }
+    vertx.executeBlocking(() -> Admission.proofRefusal(decision.key(), r), false).onComplete(checked -> {
+      Admission.Refusal refusal = checked.succeeded() ? checked.result()
+        : new Admission.Refusal(ErrorCode.INTERNAL_ERROR, "cannot check the proof: " + checked.cause());
+      Admission.Decision now = Admission.decide(agents.get(r.getString("clientId")), r, config.allowUnenrolled());
+      if (refusal == null && now.refusal() != null) {
+        refusal = now.refusal();
+      } else if (refusal == null && !decision.key().equals(now.key())) {
+        refusal = new Admission.Refusal(ErrorCode.AGENT_AUTH_FAILED, "the agent's key changed while its proof was checked");
+      }
+      admit(m, refusal);
+    });
+  }
+
+  private void admit(Message<JsonObject> m, Admission.Refusal refusal) {
+    if (refusal != null) {
+      m.fail(refusal.code().busCode(), refusal.message());
+      return;
+    }
     JsonObject r = m.body();
     String clientId = r.getString("clientId");
     JsonObject previous = agents.get(clientId);
+    String publicKey = (String) r.remove("publicKey");
+    r.remove("nonce");
+    r.remove("proof");
+    r.remove("tokenValid");
+    JsonObject enrollment = previous == null ? null : previous.getJsonObject(Admission.FIELD);
+    // The same key enrolled again (its REGISTER_ACK was lost) is taken again, and keeps its first enrolledAt.
+    boolean enrolled = publicKey != null && (enrollment == null || enrollment.getString("publicKey") == null);
+    if (enrolled) {
+      enrollment = new JsonObject().put("status", Admission.ENROLLED).put("publicKey", publicKey)
+        .put("enrolledAt", Instant.now().toString());
+    }
     if (previous != null && previous.getBoolean("connected")) {
       log.log(System.Logger.Level.WARNING, "Agent " + clientId + " connected again from " + r.getString("remoteAddress")
         + "; closing its previous connection from " + previous.getString("remoteAddress"));
@@ -87,14 +140,76 @@ public class RegistryVerticle extends VerticleBase {
     }
     String now = Instant.now().toString();
     JsonObject agent = r.copy().put("connected", true).put("connectedAt", now).put("lastSeen", now).put("node", config.nodeName());
+    if (enrollment != null) {
+      agent.put(Admission.FIELD, enrollment);
+    }
     agents.put(clientId, agent);
+    if (enrolled) {
+      identities.share(agent);
+    }
     publish("connected", agent);
     vertx.eventBus().publish(Addresses.AGENTS_CONNECTED, new JsonObject().put("clientId", clientId).put("node", config.nodeName()));
     persist();
-    m.reply(agent);
+    m.reply(agent, new DeliveryOptions().addHeader("enrolled", String.valueOf(publicKey != null)));
   }
 
-  /** The agent registered on another node: a connection still held here is a dead one, or an impostor's. */
+  /** The agent may not register again, and its connection, if any, is closed now. */
+  private void revoke(Message<JsonObject> m) {
+    JsonObject agent = known(m);
+    if (agent != null) {
+      JsonObject enrollment = agent.getJsonObject(Admission.FIELD, new JsonObject());
+      agent.put(Admission.FIELD, enrollment.put("status", Admission.REVOKED).put("revokedAt", Instant.now().toString()));
+      log.log(System.Logger.Level.WARNING, "Agent " + agent.getString("clientId") + " revoked");
+      identities.share(agent);
+      disconnect(agent, ErrorCode.AGENT_REVOKED, "revoked by an operator");
+      m.reply(agent.copy());
+    }
+  }
+
+  /** Forgets the agent's key and lifts a revocation: it may enroll again, with the enrollment token. */
+  private void reenroll(Message<JsonObject> m) {
+    JsonObject agent = known(m);
+    if (agent != null) {
+      agent.put(Admission.FIELD, new JsonObject().put("status", Admission.OPEN).put("reopenedAt", Instant.now().toString()));
+      identities.share(agent);
+      disconnect(agent, ErrorCode.AGENT_NOT_ENROLLED, "an operator asked it to enroll again");
+      m.reply(agent.copy());
+    }
+  }
+
+  /** Another node enrolled, revoked or re-enrolled an agent: one connected here is refused from now on too. */
+  private void identityChanged(JsonObject agent, JsonObject identity) {
+    String status = identity.getString("status");
+    if (Admission.REVOKED.equals(status)) {
+      disconnect(agent, ErrorCode.AGENT_REVOKED, "revoked by an operator");
+    } else if (Admission.OPEN.equals(status)) {
+      disconnect(agent, ErrorCode.AGENT_NOT_ENROLLED, "an operator asked it to enroll again");
+    } else {
+      persist();
+    }
+  }
+
+  private JsonObject known(Message<JsonObject> m) {
+    JsonObject agent = agents.get(m.body().getString("clientId"));
+    if (agent == null) {
+      m.fail(ErrorCode.CLIENT_NOT_FOUND.busCode(), "no agent with clientId '" + m.body().getString("clientId")
+        + "' is known to this server");
+    }
+    return agent;
+  }
+
+  private void disconnect(JsonObject agent, ErrorCode code, String why) {
+    if (agent.getBoolean("connected")) {
+      vertx.eventBus().send(Addresses.gatewayConnection(agent.getString("connectionId")), new JsonObject()
+        .put("close", code.name()).put("closeCode", Protocol.closeCode(code))
+        .put("error", Protocol.error(null, code, "agent " + agent.getString("clientId") + " " + why)));
+      markDisconnected(agent);
+    } else {
+      persist();
+    }
+  }
+
+  /** The agent registered on another node: a connection still held here is a dead one. */
   private void connectedElsewhere(JsonObject event) {
     JsonObject agent = agents.get(event.getString("clientId"));
     if (!config.nodeName().equals(event.getString("node")) && agent != null && agent.getBoolean("connected")) {
@@ -127,42 +242,12 @@ public class RegistryVerticle extends VerticleBase {
     }
   }
 
-  /** One page of the agents this node knows ({@code connected?, selector?, limit, cursor?}), in {@link ClientCursor} order. */
   private void list(Message<JsonObject> m) {
-    JsonObject q = m.body();
-    Boolean connected = q.getBoolean("connected");
-    int limit = q.getInteger("limit", 50);
-    String after;
-    LabelSelector selector;
     try {
-      selector = q.getString("selector") == null ? null : LabelSelector.parse(q.getString("selector"));
-    } catch (LabelSelector.Invalid e) {
-      m.fail(ErrorCode.VALIDATION_FAILED.busCode(), "selector: " + e.getMessage());
-      return;
-    }
-    try {
-      after = ClientCursor.decode(q.getString("cursor"));
+      m.reply(AgentPages.page(agents, m.body()));
     } catch (IllegalArgumentException e) {
-      m.fail(ErrorCode.VALIDATION_FAILED.busCode(), "cursor is not one this server gave out");
-      return;
+      m.fail(ErrorCode.VALIDATION_FAILED.busCode(), e.getMessage());
     }
-    JsonArray items = new JsonArray();
-    String last = null;
-    boolean more = false;
-    for (JsonObject agent : (after == null ? agents : agents.tailMap(after, false)).values()) {
-      if (connected != null && agent.getBoolean("connected") != connected
-        || selector != null && !selector.matches(agent.getJsonObject("labels"))) {
-        continue;
-      }
-      if (items.size() == limit) {
-        more = true;
-        break;
-      }
-      items.add(agent.copy());
-      last = agent.getString("clientId");
-    }
-    String next = more ? ClientCursor.encode(last) : null;
-    m.reply(new JsonObject().put("items", items).put("nextCursor", next));
   }
 
   /** Pings every connected agent, and drops those whose last traffic is older than the allowed misses. */
@@ -199,17 +284,23 @@ public class RegistryVerticle extends VerticleBase {
   }
 
   /**
-   * Rewrites the known agents: on connects and disconnects only, not on every heartbeat. One write at a time, and
-   * the changes made meanwhile go in the next: the whole list is copied for each write, and a write per REGISTER
-   * made a reconnect storm of N agents copy N²/2 records (1,000 agents ran a 256 MiB heap out of memory).
+   * Rewrites the known agents: on connects and disconnects only, not on every heartbeat, and at most one write each
+   * {@link #PERSIST_DELAY_MS}: the changes made meanwhile go in the next. The whole list is copied for each write; a
+   * write per REGISTER made a reconnect storm of N agents copy N²/2 records (1,000 agents ran a 256 MiB heap out of
+   * memory), and one write after the other still copied it a few hundred times while proofs were being checked.
    */
   private void persist() {
     if (saving) {
       changedSinceSave = true;
-      return;
+    } else if (pendingSave == -1) {
+      pendingSave = vertx.setTimer(PERSIST_DELAY_MS, t -> save());
     }
+  }
+
+  private Future<?> save() {
+    pendingSave = -1;
     saving = true;
-    vertx.eventBus().request(Addresses.STORE_CLIENT_SAVE, new JsonObject().put("clients", new JsonArray(List.copyOf(agents.values()))))
+    return vertx.eventBus().request(Addresses.STORE_CLIENT_SAVE, new JsonObject().put("clients", new JsonArray(List.copyOf(agents.values()))))
       .onFailure(e -> log.log(System.Logger.Level.WARNING, "Could not store the known agents: " + e.getMessage()))
       .onComplete(saved -> {
         saving = false;
@@ -218,6 +309,15 @@ public class RegistryVerticle extends VerticleBase {
           persist();
         }
       });
+  }
+
+  /** A write still waiting for its delay is made now: the store stops after this verticle. */
+  @Override
+  public Future<?> stop() {
+    if (pendingSave != -1 && vertx.cancelTimer(pendingSave)) {
+      return save().recover(e -> Future.succeededFuture());
+    }
+    return Future.succeededFuture();
   }
 
   private void closeConnection(JsonObject agent, String reason) {

@@ -19,6 +19,7 @@ import java.util.function.Function;
 
 import static io.silentmode.server.store.RecordKind.BATCHES;
 import static io.silentmode.server.store.RecordKind.CLIENTS;
+import static io.silentmode.server.store.RecordKind.ENROLLMENTS;
 import static io.silentmode.server.store.RecordKind.JOBS;
 import static io.silentmode.server.store.RecordKind.TOKENS;
 
@@ -58,6 +59,8 @@ public class JobStoreVerticle extends VerticleBase {
         bind(Addresses.STORE_BATCH_SAVE, b -> store.put(BATCHES, b.getJsonObject("batch"))),
         bind(Addresses.STORE_BATCH_DELETE, b -> store.delete(BATCHES, ids(b.getJsonArray("batchIds")))),
         bind(Addresses.STORE_BATCH_LOAD, b -> store.all(BATCHES)),
+        bind(Addresses.STORE_ENROLLMENT_SAVE, b -> store.put(ENROLLMENTS, b.getJsonObject("enrollment"))),
+        bind(Addresses.STORE_ENROLLMENT_LOAD, b -> store.all(ENROLLMENTS)),
         bind(Addresses.STORE_TOKEN_SAVE, b -> store.replaceAll(TOKENS, b.getJsonArray("tokens"))),
         bind(Addresses.STORE_TOKEN_LOAD, b -> store.all(TOKENS)),
         bind(Addresses.STORE_PING, b -> store.ping())));

@@ -14,11 +14,13 @@ public record RecordKind(String name, String idField, boolean wholeList) {
   public static final RecordKind CLIENTS = new RecordKind("clients", "clientId", true);
   /** Batches: each names its member jobs; kept by the node that made it, as its jobs are by their owners. */
   public static final RecordKind BATCHES = new RecordKind("batches", "batchId", false);
+  /** Agents' identities (public keys, revocations); one table for every node of a cluster, so an agent is known on each. */
+  public static final RecordKind ENROLLMENTS = new RecordKind("enrollments", "clientId", false);
   /** API tokens, hashes only; one table for every node of a cluster, so that a token works on each. */
   public static final RecordKind TOKENS = new RecordKind("tokens", "id", true);
 
   /** Every kind, for a store to prepare at open (the file store's directories). */
-  public static final List<RecordKind> ALL = List.of(JOBS, CLIENTS, BATCHES);
+  public static final List<RecordKind> ALL = List.of(JOBS, CLIENTS, BATCHES, ENROLLMENTS);
 
   /** This kind as one node of a cluster keeps it in a store shared with the others: {@code name@node}. */
   public RecordKind of(String node) {

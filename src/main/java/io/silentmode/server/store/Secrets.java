@@ -20,6 +20,13 @@ public final class Secrets {
   private Secrets() {
   }
 
+  /** {@code prefix} and a new random 32-byte key in base64. */
+  public static String random(String prefix) {
+    byte[] key = new byte[32];
+    new SecureRandom().nextBytes(key);
+    return prefix + Base64.getEncoder().encodeToString(key);
+  }
+
   /** The file's content, or a new random 32-byte key written to it with {@code prefix}. Blocking. */
   public static String loadOrCreate(Path dataDir, String fileName, String prefix) throws IOException {
     Path file = dataDir.resolve(fileName);
@@ -27,9 +34,7 @@ public final class Secrets {
       return Files.readString(file, StandardCharsets.UTF_8).trim();
     }
     Files.createDirectories(dataDir);
-    byte[] key = new byte[32];
-    new SecureRandom().nextBytes(key);
-    String secret = prefix + Base64.getEncoder().encodeToString(key);
+    String secret = random(prefix);
     try {
       Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     } catch (UnsupportedOperationException e) {
