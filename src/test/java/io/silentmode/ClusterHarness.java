@@ -86,16 +86,25 @@ final class ClusterHarness implements AutoCloseable {
   /** Deploys on {@code outside} an agent dialling {@code node}, waits until that node's registry has it, returns its deployment. */
   static <A extends AgentVerticle> String agent(Vertx outside, String clientId, Node node, Path file, Function<AgentConfig, A> factory)
     throws IOException {
+    return agent(outside, clientId, List.of(node), file, factory);
+  }
+
+  /**
+   * The same with SERVER_WS_URL listing {@code nodes}: it dials the first, and the next when one goes away. Enrolled
+   * with the first node's token; the state file is beside the nodes' directories, so the agent keeps its key on any.
+   */
+  static <A extends AgentVerticle> String agent(Vertx outside, String clientId, List<Node> nodes, Path file,
+                                                 Function<AgentConfig, A> factory) throws IOException {
+    Node node = nodes.get(0);
     Promise<Void> connected = Promise.promise();
     node.vertx().eventBus().<JsonObject>localConsumer(Addresses.REGISTRY_EVENTS, m -> {
       if (clientId.equals(m.body().getString("clientId")) && "connected".equals(m.body().getString("event"))) {
         connected.tryComplete();
       }
     });
-    // Enrolled with this node's token; the state file is beside the nodes' directories, so the agent keeps its key
-    // when it dials another node.
     Path dataDir = Path.of(node.config().dataDir());
-    AgentConfig config = new AgentConfig(clientId, "ws://127.0.0.1:" + node.server().wsPort(), file.toString(), 50, 0, 0)
+    String urls = String.join(",", nodes.stream().map(n -> "ws://127.0.0.1:" + n.server().wsPort()).toList());
+    AgentConfig config = new AgentConfig(clientId, urls, file.toString(), 50, 0, 0)
       .enrolling(dataDir.resolveSibling(clientId + ".state.json").toString(), new EnrollmentToken(dataDir).current());
     String deployment = outside.deployVerticle(factory.apply(config)).await();
     connected.future().timeout(10, TimeUnit.SECONDS).await();

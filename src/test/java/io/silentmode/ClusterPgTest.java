@@ -1,8 +1,6 @@
 package io.silentmode;
 
 import io.silentmode.ClusterHarness.Node;
-import io.silentmode.agent.AgentConfig;
-import io.silentmode.agent.AgentVerticle;
 import io.silentmode.pg.PostgresServer;
 import io.silentmode.process.ProcessHarness;
 import io.silentmode.server.Addresses;
@@ -19,7 +17,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -55,7 +52,9 @@ class ClusterPgTest {
   void the_jobs_of_a_member_that_leaves_are_claimed_and_resume_where_their_agent_goes() throws Exception {
     Path file = ProcessHarness.writeRandom(dir.resolve("f.bin"), 300L * Fixture.CHUNK + 3, 300L * Fixture.CHUNK + 3);
     Node first = cluster.nodes.get(0);
-    String agent = ClusterHarness.agent(outside, "shop-1", first, file, c -> new LifecycleTest.SlowAgent(c, new AtomicInteger()));
+    Node second = cluster.nodes.get(1);
+    // SERVER_WS_URL lists two nodes: the agent dials the first, and the second once the first is gone.
+    ClusterHarness.agent(outside, "shop-1", List.of(first, second), file, c -> new LifecycleTest.SlowAgent(c, new AtomicInteger()));
     Node other = cluster.nodes.get(2);
     Api api = ClusterHarness.api(outside, other);
     String id = api.startPull("shop-1");
@@ -65,10 +64,14 @@ class ClusterPgTest {
       assertTrue(System.currentTimeMillis() < deadline, "the pull does not move");
       Thread.sleep(20);
     }
-    Node second = cluster.nodes.get(1);
+    Promise<Void> moved = Promise.promise();
+    second.vertx().eventBus().<JsonObject>localConsumer(Addresses.REGISTRY_EVENTS, m -> {
+      if ("shop-1".equals(m.body().getString("clientId")) && "connected".equals(m.body().getString("event"))) {
+        moved.tryComplete();
+      }
+    });
     cluster.stop(first); // its pull is recorded as running, as after a crash; its agent loses its node
-    outside.undeploy(agent).await();
-    ClusterHarness.agent(outside, "shop-1", second, file, AgentVerticle::new);
+    moved.future().timeout(30, TimeUnit.SECONDS).await();
 
     // Until a member has claimed the job it is nobody's: the API says 404 for that moment.
     while (api.call("getDownload", io.vertx.core.http.HttpMethod.GET, job, null).statusCode() == 404) {

@@ -20,6 +20,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -67,6 +68,8 @@ final class AgentConnection {
   /** The connection's CHALLENGE was answered: any later one is ignored. */
   private boolean challenged;
   private int failedAttempts;
+  /** Which of the servers (SERVER_WS_URL) is dialled: the one that answered last, the next after a failure. */
+  private int server;
   private long watchdog = -1;
   private long heartbeatInterval = 30_000;
   private boolean stopping;
@@ -107,15 +110,21 @@ final class AgentConnection {
     return wire;
   }
 
+  /** The server dialled now. */
+  String url() {
+    List<String> urls = config.serverUrls();
+    return urls.get(server % urls.size());
+  }
+
   private void connect() {
-    WebSocketConnectOptions connect = new WebSocketConnectOptions().setAbsoluteURI(config.serverUrl());
+    WebSocketConnectOptions connect = new WebSocketConnectOptions().setAbsoluteURI(url());
     client.connect(connect)
       .onSuccess(this::opened)
       .onFailure(e -> {
-        // A server that fails verification is never retried in plain text: only the same URL, later.
+        // A server that fails verification is never retried in plain text: only the same URLs, later.
         String tls = trust.describeFailure(e);
-        log.log(System.Logger.Level.WARNING, tls != null ? "Refusing " + config.serverUrl() + ": " + tls
-          : "Cannot reach " + config.serverUrl() + ": " + e.getMessage());
+        log.log(System.Logger.Level.WARNING, tls != null ? "Refusing " + url() + ": " + tls
+          : "Cannot reach " + url() + ": " + e.getMessage());
         reconnectLater();
       });
   }
@@ -130,14 +139,14 @@ final class AgentConnection {
     // small control messages alone; a frame over the limit Netty refuses itself.
     socket.exceptionHandler(e -> {
       if (e instanceof IllegalStateException && String.valueOf(e.getMessage()).contains("max message size")) {
-        log.log(System.Logger.Level.WARNING, "Closing the connection to " + config.serverUrl() + ": " + e.getMessage());
+        log.log(System.Logger.Level.WARNING, "Closing the connection to " + url() + ": " + e.getMessage());
         socket.close((short) 1009, "Message too big");
       } else {
-        log.log(System.Logger.Level.DEBUG, "Connection to " + config.serverUrl() + ": " + e);
+        log.log(System.Logger.Level.DEBUG, "Connection to " + url() + ": " + e);
       }
     });
     socket.closeHandler(v -> {
-      log.log(closeLevel(socket.closeStatusCode()), "Connection to " + config.serverUrl() + " closed"
+      log.log(closeLevel(socket.closeStatusCode()), "Connection to " + url() + " closed"
         + (socket.closeStatusCode() == null ? "" : " (" + socket.closeStatusCode() + ")")
         + (socket.closeReason() == null ? "" : ": " + socket.closeReason()));
       ws = null;
@@ -159,13 +168,15 @@ final class AgentConnection {
     return status != null && (status == 1000 || status == 1001) ? System.Logger.Level.INFO : System.Logger.Level.WARNING;
   }
 
+  /** Dials again later, the next server of SERVER_WS_URL: a cluster node that went away has others beside it. */
   private void reconnectLater() {
     if (stopping) {
       return;
     }
     failedAttempts++;
+    server++;
     if (config.maxReconnectAttempts() > 0 && failedAttempts > config.maxReconnectAttempts()) {
-      gaveUp.tryFail("gave up after " + config.maxReconnectAttempts() + " reconnect attempts to " + config.serverUrl());
+      gaveUp.tryFail("gave up after " + config.maxReconnectAttempts() + " reconnect attempts to " + String.join(", ", config.serverUrls()));
       return;
     }
     long delay = reconnectDelay(config.reconnectInterval(), failedAttempts);
@@ -221,9 +232,9 @@ final class AgentConnection {
     armWatchdog();
     if (Boolean.TRUE.equals(ack.getValue("enrolled"))) {
       remember(true);
-      log.log(System.Logger.Level.INFO, "Enrolled with " + config.serverUrl() + " as " + config.clientId());
+      log.log(System.Logger.Level.INFO, "Enrolled with " + url() + " as " + config.clientId());
     }
-    log.log(System.Logger.Level.INFO, "Registered with " + config.serverUrl() + " as " + config.clientId());
+    log.log(System.Logger.Level.INFO, "Registered with " + url() + " as " + config.clientId());
     listener.registered(ack);
   }
 

@@ -19,6 +19,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,7 @@ public class AgentCommand implements Callable<Integer> {
   @Option(names = {"--id", "--client-id"}, defaultValue = "${env:CLIENT_ID}", description = "This agent's id (CLIENT_ID, default: the host name).")
   String clientId;
 
-  @Option(names = "--server", defaultValue = "${env:SERVER_WS_URL:-ws://127.0.0.1:8080}", description = "Server WebSocket URL, ws:// or wss:// (SERVER_WS_URL, default ${DEFAULT-VALUE}).")
+  @Option(names = "--server", defaultValue = "${env:SERVER_WS_URL:-ws://127.0.0.1:8080}", description = "Server WebSocket URL, ws:// or wss://; several, comma-separated, for the nodes of a cluster, tried in turn (SERVER_WS_URL, default ${DEFAULT-VALUE}).")
   String serverUrl;
 
   @Option(names = "--file", defaultValue = "${env:FILE_PATH}", description = "The file this agent serves (FILE_PATH, default $HOME/file_to_download.txt).")
@@ -77,9 +78,15 @@ public class AgentCommand implements Callable<Integer> {
     }
     String id = clientId != null ? clientId : InetAddress.getLocalHost().getHostName();
     String filePath = this.filePath != null ? this.filePath : defaultFile(System.getenv("HOME"), System.getProperty("user.home"));
-    ServerTrust trust;
+    ServerTrust trust = null;
     try {
-      trust = trustOptions.trust(serverUrl, "wss");
+      List<String> urls = Arrays.stream(serverUrl.split(",")).map(String::trim).filter(u -> !u.isEmpty()).toList();
+      if (urls.isEmpty() || urls.stream().anyMatch(u -> !u.matches("(?i)wss?://.+"))) {
+        throw new IllegalArgumentException("--server must be ws:// or wss:// URLs, comma-separated: " + serverUrl);
+      }
+      for (String url : urls) { // one trust for all: a cluster's nodes show the same certificate, or one CA's
+        trust = trustOptions.trust(url, "wss");
+      }
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
