@@ -31,6 +31,12 @@ public class ClusterRouterVerticle extends VerticleBase {
   /** Idempotency keys: key → the node whose orchestrator took it. Cluster-wide when clustered. */
   public static final String IDEMPOTENCY_MAP = "silentmode.idempotency";
   private static final long IDEMPOTENCY_TTL_MS = 24 * 3_600_000L;
+  /**
+   * How long a member has to answer a question asked of all. A member killed a moment ago still has its consumers
+   * registered until Hazelcast notices (a second or so), and a message to it is only failed by its timeout: without
+   * this bound, every list would wait the event bus' default 30 s.
+   */
+  static final long ASK_TIMEOUT_MS = 3_000;
 
   private final Membership membership;
   private AsyncMap<String, String> keys;
@@ -122,15 +128,18 @@ public class ClusterRouterVerticle extends VerticleBase {
 
   /**
    * Asks {@code address} of every live member. A member that has just left, or whose consumers are not registered
-   * yet, answers NO_HANDLERS and is left out; any other failure is kept for the caller.
+   * yet, answers NO_HANDLERS, and one that died a moment ago does not answer within {@link #ASK_TIMEOUT_MS}: both
+   * are left out; any other failure is kept for the caller.
    */
   Future<List<Reply>> askAll(String address, JsonObject body) {
+    DeliveryOptions bounded = new DeliveryOptions().setSendTimeout(ASK_TIMEOUT_MS);
     List<Future<Reply>> asked = membership.members().stream()
-      .map(n -> vertx.eventBus().<JsonObject>request(Addresses.onNode(address, n), body)
+      .map(n -> vertx.eventBus().<JsonObject>request(Addresses.onNode(address, n), body, bounded)
         .map(msg -> new Reply(msg, null)).otherwise(e -> new Reply(null, e)))
       .toList();
     return Future.all(asked).map(all -> asked.stream().map(Future::result)
-      .filter(r -> !(r.failure() instanceof ReplyException e && e.failureType() == ReplyFailure.NO_HANDLERS))
+      .filter(r -> !(r.failure() instanceof ReplyException e
+        && (e.failureType() == ReplyFailure.NO_HANDLERS || e.failureType() == ReplyFailure.TIMEOUT)))
       .toList());
   }
 
