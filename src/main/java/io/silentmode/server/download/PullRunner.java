@@ -71,7 +71,9 @@ final class PullRunner {
       presence.connected(pull.clientId, agent.getString("connectionId"));
     }
     if (!pull.held && startable(pull)) {
-      return start(pull);
+      reserve(pull, presence.connectionOf(pull.clientId));
+      // Its record first: a job the store cannot take must never reach its agent, however fast the agent would be.
+      return events.save(pull).compose(v -> launch(pull));
     }
     // a held batch member waits for its batch, bounded by the batch's deadline only
     pull.queuedUntil = pull.deadline != null ? pull.deadline
