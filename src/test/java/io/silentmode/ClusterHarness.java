@@ -38,18 +38,21 @@ final class ClusterHarness implements AutoCloseable {
   private final Path dir;
   private final String clusterName = "test-" + UUID.randomUUID();
   private final List<Integer> ports = new ArrayList<>();
+  /** Each node's WS_PORT, the same across its restarts, as agents' SERVER_WS_URL lists them. */
+  private final List<Integer> wsPorts = new ArrayList<>();
   final List<Node> nodes = new ArrayList<>();
 
   ClusterHarness(Path dir, int size) throws IOException {
     this.dir = dir;
     for (int i = 0; i < size; i++) {
       ports.add(freePort());
+      wsPorts.add(freePort());
     }
   }
 
   /** Starts node {@code i} (0-based) with its own DATA_DIR under the harness' directory. */
   Node start(int i, Consumer<ServerConfig> change) {
-    ServerConfig config = ServerConfig.defaults().setNodeName("node-" + (i + 1)).setHost("127.0.0.1").setPort(0).setWsPort(0)
+    ServerConfig config = ServerConfig.defaults().setNodeName("node-" + (i + 1)).setHost("127.0.0.1").setPort(0).setWsPort(wsPorts.get(i))
       .setDownloadDir(dir.resolve("downloads").toString()).setDataDir(dir.resolve("node-" + (i + 1)).toString()).setApiRateLimit(0).setApiToken(TOKEN);
     change.accept(config);
     String name = config.nodeName();
@@ -68,6 +71,12 @@ final class ClusterHarness implements AutoCloseable {
 
   Node start(int i) {
     return start(i, c -> { });
+  }
+
+  /** Stops node {@code i} gracefully and starts it again with the same name, directories and ports. */
+  Node restart(int i, Consumer<ServerConfig> change) {
+    stop(nodes.stream().filter(n -> n.name().equals("node-" + (i + 1))).findFirst().orElseThrow());
+    return start(i, change);
   }
 
   /** Stops a node's server and leaves the cluster, as a graceful shutdown does. */

@@ -4,6 +4,7 @@ import io.silentmode.ClusterHarness.Node;
 import io.silentmode.pg.PostgresServer;
 import io.silentmode.process.ProcessHarness;
 import io.silentmode.server.Addresses;
+import io.silentmode.server.ServerConfig;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -32,14 +33,20 @@ class ClusterPgTest {
   ClusterHarness cluster;
   Vertx outside;
 
+  String url;
+
   @BeforeEach
   void start() throws Exception {
-    String url = PostgresServer.shared().newDatabase();
+    url = PostgresServer.shared().newDatabase();
     outside = Vertx.vertx();
     cluster = new ClusterHarness(dir, 3);
     for (int i = 0; i < 3; i++) {
-      cluster.start(i, c -> c.setChunkSize(Fixture.CHUNK).setDatabaseUrl(url));
+      cluster.start(i, this::settings);
     }
+  }
+
+  private void settings(ServerConfig config) {
+    config.setChunkSize(Fixture.CHUNK).setDatabaseUrl(url);
   }
 
   @AfterEach
@@ -88,5 +95,56 @@ class ClusterPgTest {
     try (var files = Files.list(dir.resolve("downloads"))) {
       assertEquals(List.of(), files.filter(f -> f.getFileName().toString().matches("\\..*\\.(part|sums)")).toList());
     }
+  }
+
+  @Test
+  void a_pull_goes_on_through_a_rolling_restart_of_every_node() throws Exception {
+    Path file = ProcessHarness.writeRandom(dir.resolve("big.bin"), 1200L * Fixture.CHUNK + 5, 1200L * Fixture.CHUNK + 5);
+    ClusterHarness.agent(outside, "shop-2", List.copyOf(cluster.nodes), file, c -> new LifecycleTest.SlowAgent(c, new AtomicInteger()));
+    String id = ClusterHarness.api(outside, cluster.nodes.get(2)).startPull("shop-2");
+    long seen = 0;
+    for (int i = 0; i < 3; i++) {
+      seen = awaitMore(id, seen, i);
+      cluster.restart(i, this::settings); // stop, then start again: the others hold the pull meanwhile
+    }
+    JsonObject done = awaitDone(id);
+    assertEquals("completed", done.getString("status"), done.encode());
+    // The agent dials node 1, 2, 3 in turn: each restart stopped the node that ran the pull.
+    assertTrue(done.getInteger("resumes") >= 3, "paused and resumed at each restart: " + done.encode());
+    assertEquals(Fixture.sha256(file), Fixture.sha256(Path.of(done.getJsonObject("file").getString("path"))));
+    JsonObject listed = ClusterHarness.api(outside, cluster.nodes.get(0)).get("listDownloads", "/api/v1/downloads?clientId=shop-2", 200);
+    assertEquals(1, listed.getJsonArray("items").size(), listed.encode());
+  }
+
+  /** Waits until the job has moved past {@code bytes}, asked through a node that is not node {@code restarting}. */
+  private long awaitMore(String id, long bytes, int restarting) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (true) {
+      JsonObject job = ask(id, restarting);
+      if (job != null && job.getLong("bytesDone", 0L) > bytes + 20L * Fixture.CHUNK) {
+        return job.getLong("bytesDone");
+      }
+      assertTrue(System.currentTimeMillis() < deadline, "the pull does not move: " + job);
+      Thread.sleep(20);
+    }
+  }
+
+  private JsonObject awaitDone(String id) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 120_000;
+    while (true) {
+      JsonObject job = ask(id, -1);
+      if (job != null && List.of("completed", "failed", "cancelled").contains(job.getString("status"))) {
+        return job;
+      }
+      assertTrue(System.currentTimeMillis() < deadline, "the pull does not end: " + job);
+      Thread.sleep(50);
+    }
+  }
+
+  /** The job through the first running node other than {@code not}; null while it is between owners (404). */
+  private JsonObject ask(String id, int not) {
+    ClusterHarness.Node node = cluster.nodes.stream().filter(n -> !n.name().equals("node-" + (not + 1))).findFirst().orElseThrow();
+    var answer = ClusterHarness.api(outside, node).call("getDownload", io.vertx.core.http.HttpMethod.GET, "/api/v1/downloads/" + id, null);
+    return answer.statusCode() == 200 ? answer.bodyAsJsonObject() : null;
   }
 }
