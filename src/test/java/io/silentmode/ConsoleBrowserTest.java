@@ -127,6 +127,7 @@ class ConsoleBrowserTest {
     page.awaitSignedIn();
     assertEquals("Online", page.agentStatus("shop-001"));
     assertTrue(page.agentRow("shop-001").getText().contains(fx.config.nodeName()), "the node the agent dials is shown");
+    assertTrue(page.agentRow("shop-001").getText().contains("changed"), "the file's size and when it changed, as the agent reported them");
     assertTrue(page.agentRow("shop-001").getText().contains("sales-2025-01.csv"), "the file the agent serves");
     String expected = Fixture.sha256(shopFile);
 

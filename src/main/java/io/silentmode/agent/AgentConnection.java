@@ -20,6 +20,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -221,9 +222,12 @@ final class AgentConnection {
       return;
     }
     challenged = true;
-    send(identity.prove(Protocol.register(config.clientId(), AgentVerticle.VERSION, new JsonObject()
-      .put("os", System.getProperty("os.name"))
-      .put("filePath", config.filePath()), labels), nonce));
+    // What the agent serves, as it stands now, for operators to see (off the event loop: a stat can block).
+    JsonObject metadata = new JsonObject().put("os", System.getProperty("os.name")).put("filePath", config.filePath());
+    vertx.fileSystem().props(config.filePath())
+      .onSuccess(file -> metadata.put("fileSize", file.size())
+        .put("fileModifiedAt", Instant.ofEpochMilli(file.lastModifiedTime()).toString()))
+      .onComplete(ar -> send(identity.prove(Protocol.register(config.clientId(), AgentVerticle.VERSION, metadata, labels), nonce)));
   }
 
   private void registered(JsonObject ack) {

@@ -44,7 +44,7 @@ export class AgentTable {
     }
     const meta = agent.metadata || {};
     const file = baseName(meta.filePath);
-    const size = meta.fileSize ?? meta.size;
+    const size = meta.fileSize;
     const [who, state, seen, version, served, labels] = tr.children;
     fill(who, el('span', { class: 'mono strong' }, agent.clientId),
       agent.remoteAddress ? el('span', { class: 'sub mono' }, agent.remoteAddress) : null);
@@ -55,7 +55,7 @@ export class AgentTable {
     fill(version, agent.agentVersion || '—', meta.os ? el('span', { class: 'sub' }, meta.os) : null);
     fill(served, file ? el('span', { class: 'mono', title: meta.filePath }, file) : '—',
       size !== undefined ? el('span', { class: 'sub' }, bytes(size)) : null,
-      meta.fileVersion ? el('span', { class: 'sub' }, `version ${meta.fileVersion}`) : null);
+      meta.fileModifiedAt ? el('span', { class: 'sub', title: time(meta.fileModifiedAt) }, `changed ${ago(meta.fileModifiedAt)}`) : null);
     fill(labels, labelList(agent.labels));
     return tr;
   }
