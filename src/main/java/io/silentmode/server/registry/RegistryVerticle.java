@@ -28,18 +28,14 @@ import java.util.TreeMap;
 public class RegistryVerticle extends VerticleBase {
 
   static final int MISSED_HEARTBEATS = 3;
-  static final long PERSIST_DELAY_MS = 100;
   private static final System.Logger log = System.getLogger(RegistryVerticle.class.getName());
 
   private final ServerConfig config;
   private SharedIdentities identities;
   /** By client id, in its order (the list's pages follow it); a disconnected agent stays with {@code connected: false}. */
   private final NavigableMap<String, JsonObject> agents = new TreeMap<>();
-  /** A write of the known agents is under way, and the list changed after it was sent. */
-  private boolean saving;
-  private boolean changedSinceSave;
-  /** The timer of a write waiting for {@link #PERSIST_DELAY_MS}, or -1. */
-  private long pendingSave = -1;
+  /** Writes the known agents to the store, a change at a time at most every 100 ms. */
+  private AgentListWriter writer;
 
   public RegistryVerticle(ServerConfig config) {
     this.config = config;
@@ -49,6 +45,7 @@ public class RegistryVerticle extends VerticleBase {
   public Future<?> start() {
     EventBus bus = vertx.eventBus();
     identities = new SharedIdentities(vertx, config.nodeName());
+    writer = new AgentListWriter(vertx, agents.values());
     return bus.<JsonArray>request(Addresses.STORE_CLIENT_LOAD, new JsonObject()).compose(stored -> {
       restore(stored.body());
       return identities.load(agents);
@@ -149,7 +146,7 @@ public class RegistryVerticle extends VerticleBase {
     }
     publish("connected", agent);
     vertx.eventBus().publish(Addresses.AGENTS_CONNECTED, new JsonObject().put("clientId", clientId).put("node", config.nodeName()));
-    persist();
+    writer.changed();
     m.reply(agent, new DeliveryOptions().addHeader("enrolled", String.valueOf(publicKey != null)));
   }
 
@@ -185,7 +182,7 @@ public class RegistryVerticle extends VerticleBase {
     } else if (Admission.OPEN.equals(status)) {
       disconnect(agent, ErrorCode.AGENT_NOT_ENROLLED, "an operator asked it to enroll again");
     } else {
-      persist();
+      writer.changed();
     }
   }
 
@@ -205,7 +202,7 @@ public class RegistryVerticle extends VerticleBase {
         .put("error", Protocol.error(null, code, "agent " + agent.getString("clientId") + " " + why)));
       markDisconnected(agent);
     } else {
-      persist();
+      writer.changed();
     }
   }
 
@@ -280,44 +277,13 @@ public class RegistryVerticle extends VerticleBase {
   private void markDisconnected(JsonObject agent) {
     agent.put("connected", false).put("disconnectedAt", Instant.now().toString());
     publish("disconnected", agent);
-    persist();
+    writer.changed();
   }
 
-  /**
-   * Rewrites the known agents: on connects and disconnects only, not on every heartbeat, and at most one write each
-   * {@link #PERSIST_DELAY_MS}: the changes made meanwhile go in the next. The whole list is copied for each write; a
-   * write per REGISTER made a reconnect storm of N agents copy N²/2 records (1,000 agents ran a 256 MiB heap out of
-   * memory), and one write after the other still copied it a few hundred times while proofs were being checked.
-   */
-  private void persist() {
-    if (saving) {
-      changedSinceSave = true;
-    } else if (pendingSave == -1) {
-      pendingSave = vertx.setTimer(PERSIST_DELAY_MS, t -> save());
-    }
-  }
-
-  private Future<?> save() {
-    pendingSave = -1;
-    saving = true;
-    return vertx.eventBus().request(Addresses.STORE_CLIENT_SAVE, new JsonObject().put("clients", new JsonArray(List.copyOf(agents.values()))))
-      .onFailure(e -> log.log(System.Logger.Level.WARNING, "Could not store the known agents: " + e.getMessage()))
-      .onComplete(saved -> {
-        saving = false;
-        if (changedSinceSave) {
-          changedSinceSave = false;
-          persist();
-        }
-      });
-  }
-
-  /** A write still waiting for its delay is made now: the store stops after this verticle. */
+  /** The list's last change is written before the store stops. */
   @Override
   public Future<?> stop() {
-    if (pendingSave != -1 && vertx.cancelTimer(pendingSave)) {
-      return save().recover(e -> Future.succeededFuture());
-    }
-    return Future.succeededFuture();
+    return writer.stop();
   }
 
   private void closeConnection(JsonObject agent, String reason) {
