@@ -40,9 +40,14 @@ SERVER=$!
 PIDS+=("$SERVER")
 for _ in $(seq 600); do curl -sf "$API/api/v1/health" > /dev/null 2>&1 && break; sleep 0.1; done
 curl -sf "$API/api/v1/health" > /dev/null || fail "the server did not come up: $(tail -5 "$WORK/server.log")"
+# The first start wrote the admin token and the enrollment token: the API calls carry the one, the agents enroll
+# with the other (their keys stay in the swarm's memory).
+for _ in $(seq 100); do [ -s "$WORK/data/admin.token" ] && [ -s "$WORK/data/enrollment-token" ] && break; sleep 0.1; done
+CURL=(curl -sf -H "Authorization: Bearer $(cat "$WORK/data/admin.token")")
 
 java -Xmx"${SWARM_HEAP:-4g}" "$LOGGING" -jar target/silentmode.jar swarm --count "$N" --serving "$N" \
   --file "$WORK/served.bin" --prehash-delay 1000 --id-prefix b- --server "ws://127.0.0.1:$PORT" --duration 3600 \
+  --enrollment-token "$(cat "$WORK/data/enrollment-token")" \
   > "$WORK/swarm.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 3000); do grep -q "hashed ahead $N\$" "$WORK/swarm.log" && break; sleep 0.1; done
@@ -57,21 +62,21 @@ PIDS+=($!)
 batch() {
   local from id b status
   from=$(wc -l < "$WORK/heap")
-  id=$(curl -sf -X POST "$API/api/v1/batches" -H 'Content-Type: application/json' \
+  id=$("${CURL[@]}" -X POST "$API/api/v1/batches" -H 'Content-Type: application/json' \
     -d "{\"clientIds\":$IDS,\"concurrency\":$1}" | jq -r .batchId)
   [ -n "$id" ] && [ "$id" != null ] || fail "the batch was refused"
   for _ in $(seq 6000); do
-    b=$(curl -sf "$API/api/v1/batches/$id")
+    b=$("${CURL[@]}" "$API/api/v1/batches/$id")
     [ "$(jq -r .finishedAt <<< "$b")" != null ] && break
     sleep 0.1
   done
   status=$(jq -r .status <<< "$b")
-  [ "$status" = completed ] || fail "batch $id ended $status: $(jq -c .counts <<< "$b"), members' errors: $(curl -sf \
+  [ "$status" = completed ] || fail "batch $id ended $status: $(jq -c .counts <<< "$b"), members' errors: $("${CURL[@]}" \
     "$API/api/v1/downloads?batchId=$id&status=failed&limit=500" | jq -c '[.items[].error.code] | group_by(.) | map({(.[0]): length}) | add')
-    $(curl -sf "$API/api/v1/downloads?batchId=$id&status=failed&limit=1" | jq -r '.items[0].error.message')
+    $("${CURL[@]}" "$API/api/v1/downloads?batchId=$id&status=failed&limit=1" | jq -r '.items[0].error.message')
     $(grep -v '^INFO' "$WORK/server.log" | tail -5)"
   local jobs
-  jobs=$(curl -sf "$API/api/v1/downloads?batchId=$id&limit=500")
+  jobs=$("${CURL[@]}" "$API/api/v1/downloads?batchId=$id&limit=500")
   [ "$(jq '.items | length' <<< "$jobs")" = "$N" ] || fail "batch $id has not $N member jobs"
   while read -r path; do
     [ "$(sha256sum < "$path" | cut -c1-64)" = "$EXPECTED" ] || fail "the copy $path differs"
