@@ -10,6 +10,7 @@ import io.silentmode.protocol.Protocol;
 import io.silentmode.protocol.PullException;
 import io.silentmode.protocol.WebSocketOpcode;
 import io.silentmode.tls.ServerTrust;
+import io.silentmode.tls.TlsEngine;
 import io.silentmode.vertx.VertxInternals;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
@@ -235,7 +236,8 @@ public class AgentVerticle extends VerticleBase {
       chunkSize = size.intValue(); // for hashing ahead; each DOWNLOAD_REQUEST says it again
     }
     armWatchdog();
-    log.log(System.Logger.Level.INFO, "Registered with " + config.serverUrl() + " as " + config.clientId());
+    log.log(System.Logger.Level.INFO, "Registered with " + config.serverUrl() + " as " + config.clientId()
+      + (ws != null && ws.isSsl() ? ", TLS by " + TlsEngine.describe() : ""));
   }
 
   /**
