@@ -237,7 +237,8 @@ public class AgentVerticle extends VerticleBase {
     }
     armWatchdog();
     log.log(System.Logger.Level.INFO, "Registered with " + config.serverUrl() + " as " + config.clientId()
-      + (ws != null && ws.isSsl() ? ", TLS by " + TlsEngine.describe() : ""));
+      + (ws != null && ws.isSsl() ? ", " + ws.sslSession().getProtocol() + " " + ws.sslSession().getCipherSuite()
+        + " by " + TlsEngine.describe() : ""));
   }
 
   /**
