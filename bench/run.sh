@@ -17,8 +17,8 @@
 # process's user + system time during the pull (/proc/<pid>/stat), per GiB pulled. Memory is the server JVM's,
 # sampled every 100 ms during each pull: peak RSS and peak heap in use. Each copy is checked with sha256sum.
 # TLS=1 runs it all twice, plain and then with TLS on both ports (server --self-signed, the agent on wss:// pinning the
-# certificate's fingerprint, curl on https:// with the certificate as its CA), each with fresh JVMs, and ends with the
-# throughput of each pull side by side.
+# certificate's fingerprint, curl on https:// with the certificate as its CA), each with fresh JVMs, says which TLS
+# engine the server took (its "TLS by ..." start line), and ends with the throughput of each pull side by side.
 # Usage: bench/run.sh [extra server flags, e.g. --chunk-window 32]
 # Environment: TLS (unset: plain only), SERVER_HEAP (default 256m), WARMUP (default 8), SAME (default 3), BENCH_PORT (default 18080, and the
 # next one), SERVER_JAVA_OPTS (more JVM options for the server, e.g. a flight recording:
@@ -156,6 +156,7 @@ MODES=(plain)
 for MODE in "${MODES[@]}"; do
   cp "$WORK/1024.bin" "$SERVED"
   start "$MODE"
+  [ "$MODE" != tls ] || { echo; grep -o 'TLS by .*' "$WORK/server.log" || true; } # which engine, as the server says
   printf '\n%s (SHA-256 on one core now: %s MB/s)\n%-10s %-12s %8s %10s %12s %14s %13s\n' \
     "$( [ "$MODE" = tls ] && echo "With TLS, wss:// and https://" || echo "Plain, ws:// and http://")" "$(sha_rate)" \
     file pull time throughput "CPU s/GiB" "peak RSS MiB" "peak heap MiB"

@@ -7,6 +7,7 @@ import io.silentmode.protocol.MessageType;
 import io.silentmode.protocol.Protocol;
 import io.silentmode.protocol.WebSocketOpcode;
 import io.silentmode.tls.ServerTrust;
+import io.silentmode.tls.TlsEngine;
 import io.silentmode.vertx.VertxInternals;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -238,7 +239,9 @@ final class AgentConnection {
       remember(true);
       log.log(System.Logger.Level.INFO, "Enrolled with " + url() + " as " + config.clientId());
     }
-    log.log(System.Logger.Level.INFO, "Registered with " + url() + " as " + config.clientId());
+    log.log(System.Logger.Level.INFO, "Registered with " + url() + " as " + config.clientId()
+      + (ws != null && ws.isSsl() ? ", " + ws.sslSession().getProtocol() + " " + ws.sslSession().getCipherSuite()
+        + " by " + TlsEngine.describe() : ""));
     listener.registered(ack);
   }
 

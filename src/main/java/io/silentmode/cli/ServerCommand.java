@@ -8,6 +8,7 @@ import io.silentmode.server.cluster.Hazelcast;
 import io.silentmode.server.metrics.Metrics;
 import io.silentmode.server.http.ApiVerticle;
 import io.silentmode.server.tls.ServerCertificate;
+import io.silentmode.tls.TlsEngine;
 import io.vertx.core.Vertx;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -73,6 +74,7 @@ public class ServerCommand implements Callable<Integer> {
     if (certificate != null) {
       err.println("silentmode server: TLS certificate SHA-256 fingerprint " + certificate.fingerprint()
         + " (agents: --server-fingerprint), valid until " + certificate.certificate().getNotAfter().toInstant());
+      err.println("silentmode server: TLS by " + TlsEngine.describe());
     }
     err.flush();
     CountDownLatch stopped = new CountDownLatch(1);

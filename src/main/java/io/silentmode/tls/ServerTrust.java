@@ -78,13 +78,16 @@ public final class ServerTrust {
     }
   }
 
-  /** The agent's WebSocket client, for {@code wss://} URLs; a {@code ws://} URL ignores it. */
+  /**
+   * The agent's WebSocket client, for {@code wss://} URLs, with {@link TlsEngine}'s engine (OpenSSL calls the trust
+   * manager as the JDK's does); a {@code ws://} URL ignores it.
+   */
   public WebSocketClientOptions configure(WebSocketClientOptions options) {
     if (manager != null) {
       // Not TrustOptions.wrap(TrustManager): in Vert.x 5.0.10 its factory logs through SLF4J, absent here.
       options.setTrustOptions(TrustOptions.wrap(new OneTrustManagerFactory(manager)));
     }
-    return options.setVerifyHost(!pinned);
+    return options.setVerifyHost(!pinned).setSslEngineOptions(TlsEngine.options());
   }
 
   /** For the JDK's HTTP client, which checks host names itself unless the trust manager is a pin. */

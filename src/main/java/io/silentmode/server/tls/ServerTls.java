@@ -1,6 +1,7 @@
 package io.silentmode.server.tls;
 
 import io.silentmode.server.ServerConfig;
+import io.silentmode.tls.TlsEngine;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -58,10 +59,14 @@ public final class ServerTls {
     return current;
   }
 
-  /** {@code options} with TLS on and the current certificate, or as they are when TLS is off. */
+  /**
+   * {@code options} with TLS on, the current certificate and {@link TlsEngine}'s engine (kept by a reload), or as
+   * they are when TLS is off.
+   */
   public HttpServerOptions configure(HttpServerOptions options) {
     ServerCertificate certificate = current;
-    return certificate == null ? options : options.setSsl(true).setKeyCertOptions(certificate.keyCert());
+    return certificate == null ? options
+      : options.setSsl(true).setKeyCertOptions(certificate.keyCert()).setSslEngineOptions(TlsEngine.options());
   }
 
   /** A listener that {@link #configure}d its options and is listening, for updates to reach it. */
