@@ -284,7 +284,7 @@ class DurabilityTest {
   }
 
   private JsonObject awaitWebhook(String id, String status) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 10_000;
+    long deadline = System.currentTimeMillis() + 30_000; // a bound for a loaded machine, not an expected time
     while (true) {
       JsonObject job = api.get("getDownload", "/api/v1/downloads/" + id, 200);
       JsonObject webhook = job.getJsonObject("webhook");
