@@ -109,12 +109,17 @@ final class Ownership {
         .onComplete(ar -> lock.release()));
   }
 
-  /** A job now owned here: its key, its timers, its webhook delivery if one was under way. */
+  /**
+   * A job now owned here (restored, claimed or handed over): its key, its timers (queue timeout, pause's or kept
+   * part files' RESUME_TIMEOUT), its final webhook's delivery if one was under way.
+   */
   private void take(Pull pull) {
     idempotency.restore(pull.idempotencyKey, pull.requestId, pull.createdAt);
     runner.pauses().restore(pull);
     if (pull.status == Status.QUEUED) {
-      rearm(pull);
+      if (pull.queuedUntil != null) { // a held batch member waits for its batch, not a clock
+        runner.armQueueTimer(pull);
+      }
     } else if (pull.webhook != null && Set.of("pending", "retrying").contains(pull.webhook.getString("status"))) {
       vertx.eventBus().send(Addresses.WEBHOOKS_RESUME, pull.toJson());
     }
@@ -161,7 +166,7 @@ final class Ownership {
       .onFailure(e -> {
         log.log(System.Logger.Level.WARNING, "Could not hand the jobs of " + clientId + " to node " + to + ": "
           + e.getMessage() + "; they stay here");
-        pulls.forEach(this::rearm);
+        pulls.forEach(this::take); // their timers again, as before the handover was tried
       });
   }
 
@@ -187,10 +192,7 @@ final class Ownership {
     pulls.forEach(jobs::add);
     Future.all(pulls.stream().map(p -> runner.events().save(p).compose(v -> claimKey(p))).toList())
       .onSuccess(v -> {
-        for (Pull pull : pulls) {
-          idempotency.restore(pull.idempotencyKey, pull.requestId, pull.createdAt);
-          rearm(pull);
-        }
+        pulls.forEach(this::take);
         m.reply(new JsonObject().put("adopted", pulls.size()));
         runner.fill();
       })
@@ -198,17 +200,6 @@ final class Ownership {
         pulls.forEach(jobs::remove);
         m.fail(ErrorCode.STORAGE_ERROR.busCode(), "could not store handed-over jobs: " + e.getMessage());
       });
-  }
-
-  /** The timers of a waiting job: its queue timeout, or its pause's RESUME_TIMEOUT. */
-  private void rearm(Pull pull) {
-    if (pull.status == Status.QUEUED) {
-      if (pull.queuedUntil != null) { // a held batch member waits for its batch, not a clock
-        runner.armQueueTimer(pull);
-      }
-    } else {
-      runner.pauses().restore(pull);
-    }
   }
 
   /** A retried POST with the job's Idempotency-Key now reaches this node. */
